@@ -1,0 +1,106 @@
+//! `echo`: an offline provider that answers from the prompt, with no network.
+//!
+//! It makes the default config work on a machine with no provider key, and gives tests and demos
+//! a deterministic model: chat completions repeat the last user message, text completions repeat
+//! the prompt, and embeddings are derived from a hash of the input. It honours `n`, `stop`,
+//! `max_tokens`, `response_format` (JSON modes answer `{"echo": "..."}`), `tool_choice` naming a
+//! function or `"required"` (answers with a tool call), and `stream` with usage.
+//!
+//! Tokens are counted as whitespace-separated words, so usage is predictable.
+
+mod chat;
+mod completions;
+mod embeddings;
+mod sse;
+
+use sluice_plugin_sdk::{
+    Adapter, ErrorBody, HttpRequest, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
+    UpstreamCall,
+};
+
+/// Counts tokens the echo way: whitespace-separated words, at least one for non-empty text.
+pub(crate) fn count_tokens(text: &str) -> u32 {
+    u32::try_from(text.split_whitespace().count()).unwrap_or(u32::MAX)
+}
+
+/// A JSON response with status 200.
+pub(crate) fn json_response(body: &serde_json::Value) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// Seconds since the Unix epoch, for `created` fields.
+pub(crate) fn now_s() -> u64 {
+    sluice_plugin_sdk::now_ms() / 1000
+}
+
+/// Answers one request from its body (pure apart from the clock, so it is unit-tested natively).
+pub(crate) fn answer(
+    ctx: &RequestCtx,
+    model: &str,
+    body: &[u8],
+    created: u64,
+) -> Result<HttpResponse, ErrorBody> {
+    let req: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ErrorBody::bad_request(format!("echo: the body is not JSON: {e}")))?;
+    match ctx.endpoint.as_str() {
+        "chat.completions" => chat::answer(ctx, model, &req, created),
+        "completions" => completions::answer(ctx, model, &req, created),
+        "embeddings" => embeddings::answer(model, &req),
+        other => Err(ErrorBody::new(
+            404,
+            "invalid_request_error",
+            Some("unsupported_endpoint"),
+            format!("the echo provider does not serve `{other}`"),
+        )),
+    }
+}
+
+struct Echo;
+
+impl Plugin for Echo {
+    fn init(_config_json: &str) -> Result<PluginInfo, String> {
+        Ok(PluginInfo {
+            wants_body: true,
+            passthrough_stream: true,
+        })
+    }
+}
+
+impl Adapter for Echo {
+    fn to_upstream(
+        ctx: RequestCtx,
+        provider: Provider,
+        req: HttpRequest,
+    ) -> Result<UpstreamCall, ErrorBody> {
+        answer(&ctx, &provider.upstream_model, &req.body, now_s()).map(UpstreamCall::Respond)
+    }
+}
+
+sluice_plugin_sdk::export_adapter!(Echo);
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use sluice_plugin_sdk::RequestCtx;
+
+    pub fn ctx(endpoint: &str, stream: bool) -> RequestCtx {
+        RequestCtx {
+            request_id: "req-1".into(),
+            endpoint: endpoint.into(),
+            method: "POST".into(),
+            path: "/x".into(),
+            model: "echo".into(),
+            stream,
+            user_id: None,
+            key_id: None,
+            headers: vec![],
+        }
+    }
+
+    pub fn json(body: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(body).expect("valid JSON")
+    }
+}

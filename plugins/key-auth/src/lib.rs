@@ -1,0 +1,181 @@
+//! `key-auth`: authenticates bearer keys against sha256 hashes given in the plugin's config.
+//!
+//! ```toml
+//! [[plugins]]
+//! name = "auth"
+//! stage = "auth"
+//! source = "builtin:key-auth"
+//! [[plugins.config.keys]]
+//! id = "demo"
+//! owner = "demo"
+//! sha256 = "<hex sha256 of the secret>"   # `sluice keys new` prints one
+//! models = []                               # empty: every model
+//! ```
+//!
+//! Secrets never appear in the config: only their hashes. The presented key is hashed and compared
+//! with every configured hash in constant time, so timing tells nothing about which bytes matched.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use sluice_plugin_sdk::{Auth, ErrorBody, Plugin, PluginInfo, Principal, RequestCtx};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use subtle::ConstantTimeEq;
+
+/// The plugin's config table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default)]
+    keys: Vec<KeyEntry>,
+}
+
+/// One key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyEntry {
+    id: String,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    team: Option<String>,
+    sha256: String,
+    #[serde(default)]
+    models: Vec<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, serde_json::Value>,
+}
+
+/// A key with its hash decoded.
+struct Key {
+    entry: KeyEntry,
+    hash: [u8; 32],
+}
+
+fn parse_config(json: &str) -> Result<Vec<Key>, String> {
+    let config: Config =
+        serde_json::from_str(json).map_err(|e| format!("key-auth config: {e}"))?;
+    config
+        .keys
+        .into_iter()
+        .map(|entry| {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(entry.sha256.trim(), &mut hash).map_err(|_| {
+                format!(
+                    "key-auth config: key `{}`: sha256 must be 64 hex digits",
+                    entry.id
+                )
+            })?;
+            Ok(Key { entry, hash })
+        })
+        .collect()
+}
+
+/// Finds the key whose hash matches `secret`. Every key is compared, in constant time.
+fn find<'a>(keys: &'a [Key], secret: &str) -> Option<&'a Key> {
+    let presented: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    let mut found = None;
+    for key in keys {
+        if bool::from(key.hash.ct_eq(&presented)) {
+            found = Some(key);
+        }
+    }
+    found
+}
+
+fn principal(key: &Key) -> Principal {
+    let e = &key.entry;
+    Principal {
+        key_id: e.id.clone(),
+        owner: e.owner.clone().unwrap_or_else(|| e.id.clone()),
+        team: e.team.clone(),
+        models: e.models.clone(),
+        attributes: e
+            .attributes
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+    }
+}
+
+struct KeyAuth;
+
+impl Plugin for KeyAuth {
+    fn init(config_json: &str) -> Result<PluginInfo, String> {
+        parse_config(config_json)?;
+        Ok(PluginInfo::default())
+    }
+}
+
+impl Auth for KeyAuth {
+    fn authenticate(_ctx: RequestCtx, credential: Option<String>) -> Result<Principal, ErrorBody> {
+        let Some(secret) = credential.filter(|c| !c.is_empty()) else {
+            return Err(ErrorBody::invalid_api_key(
+                "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.",
+            ));
+        };
+        // Parsed once per instance: a warm instance keeps it, a reload brings new instances.
+        static KEYS: OnceLock<Result<Vec<Key>, String>> = OnceLock::new();
+        let keys = KEYS
+            .get_or_init(|| parse_config(&sluice_plugin_sdk::config_json()))
+            .as_ref()
+            .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e.clone()))?;
+        match find(keys, &secret) {
+            Some(key) => Ok(principal(key)),
+            None => Err(ErrorBody::invalid_api_key("Incorrect API key provided.")),
+        }
+    }
+}
+
+sluice_plugin_sdk::export_auth!(KeyAuth);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO_HASH: &str = "2a7b1c1a2a0b1b53a0ff6e5d4a4e48e8a26c06d43b4e3b5b4a6f0f3a1f1c8d2e";
+
+    fn keys_json(hash: &str) -> String {
+        format!(
+            r#"{{"keys":[{{"id":"k1","owner":"ann","sha256":"{hash}","models":["gpt-x"],"attributes":{{"rpm":10,"tier":"gold"}}}}]}}"#
+        )
+    }
+
+    fn hash_of(secret: &str) -> String {
+        hex::encode(Sha256::digest(secret.as_bytes()))
+    }
+
+    #[test]
+    fn finds_the_matching_key_and_builds_its_principal() {
+        let keys = parse_config(&keys_json(&hash_of("sk-right"))).expect("config parses");
+        let key = find(&keys, "sk-right").expect("key matches");
+        let p = principal(key);
+        assert_eq!(p.key_id, "k1");
+        assert_eq!(p.owner, "ann");
+        assert_eq!(p.models, vec!["gpt-x".to_string()]);
+        assert!(p.attributes.contains(&("rpm".into(), "10".into())));
+        assert!(p.attributes.contains(&("tier".into(), "gold".into())));
+    }
+
+    #[test]
+    fn rejects_a_wrong_key() {
+        let keys = parse_config(&keys_json(&hash_of("sk-right"))).expect("config parses");
+        assert!(find(&keys, "sk-wrong").is_none());
+        assert!(find(&keys, "").is_none());
+    }
+
+    #[test]
+    fn rejects_bad_configs() {
+        assert!(parse_config(&keys_json("abc")).is_err());
+        assert!(parse_config(r#"{"keys":[{"id":"a","sha256":"00","color":1}]}"#).is_err());
+        assert!(parse_config(r#"{"extra":true}"#).is_err());
+        assert!(parse_config(&keys_json(DEMO_HASH)).is_ok());
+        assert!(parse_config("{}").expect("empty config").is_empty());
+    }
+}

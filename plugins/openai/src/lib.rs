@@ -1,0 +1,133 @@
+//! `openai`: the adapter for OpenAI-compatible upstreams: OpenAI itself, vLLM, Ollama, llama.cpp,
+//! and any server that speaks `/v1/chat/completions`.
+//!
+//! Requests already are in the upstream's shape, so the adapter only names the path and adds the
+//! provider's key; the host sends its prepared body (upstream model set, `user_id` removed). It
+//! declares no need for the body and pass-through streams, so a request costs one small Wasm call
+//! and a stream costs none per chunk.
+//!
+//! Config (all optional):
+//! ```toml
+//! [plugins.config]
+//! headers = { "openai-organization" = "org-123" }   # extra headers on every upstream call
+//! ```
+
+use serde::Deserialize;
+use sluice_plugin_sdk::{
+    Adapter, ErrorBody, HttpRequest, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall,
+    UpstreamRequest,
+};
+use std::collections::BTreeMap;
+
+/// The plugin's config table.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+fn parse_config(json: &str) -> Result<Config, String> {
+    serde_json::from_str(json).map_err(|e| format!("openai adapter config: {e}"))
+}
+
+/// Builds the upstream request for `ctx` (pure, so it is unit-tested natively).
+fn upstream_request(ctx: &RequestCtx, provider: &Provider, config: &Config) -> UpstreamRequest {
+    let mut headers = Vec::with_capacity(2 + config.headers.len());
+    if let Some(key) = provider.api_key.as_deref().filter(|k| !k.is_empty()) {
+        headers.push(("authorization".to_string(), format!("Bearer {key}")));
+    }
+    for (k, v) in &config.headers {
+        headers.push((k.to_ascii_lowercase(), v.clone()));
+    }
+    UpstreamRequest {
+        method: ctx.method.clone(),
+        path: ctx.path.clone(),
+        headers,
+        body: None,
+        stream: ctx.stream,
+    }
+}
+
+struct OpenAi;
+
+impl Plugin for OpenAi {
+    fn init(config_json: &str) -> Result<PluginInfo, String> {
+        parse_config(config_json)?;
+        Ok(PluginInfo {
+            wants_body: false,
+            passthrough_stream: true,
+        })
+    }
+}
+
+impl Adapter for OpenAi {
+    fn to_upstream(
+        ctx: RequestCtx,
+        provider: Provider,
+        _req: HttpRequest,
+    ) -> Result<UpstreamCall, ErrorBody> {
+        let config = parse_config(&sluice_plugin_sdk::config_json())
+            .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e))?;
+        Ok(UpstreamCall::Send(upstream_request(&ctx, &provider, &config)))
+    }
+}
+
+sluice_plugin_sdk::export_adapter!(OpenAi);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(path: &str, stream: bool) -> RequestCtx {
+        RequestCtx {
+            request_id: "r1".into(),
+            endpoint: "chat.completions".into(),
+            method: "POST".into(),
+            path: path.into(),
+            model: "m".into(),
+            stream,
+            user_id: None,
+            key_id: None,
+            headers: vec![],
+        }
+    }
+
+    fn provider(key: Option<&str>) -> Provider {
+        Provider {
+            name: "p".into(),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            api_key: key.map(str::to_string),
+            upstream_model: "m".into(),
+        }
+    }
+
+    #[test]
+    fn adds_the_bearer_key_and_keeps_the_path() {
+        let r = upstream_request(
+            &ctx("/chat/completions", true),
+            &provider(Some("sk-up")),
+            &Config::default(),
+        );
+        assert_eq!(r.path, "/chat/completions");
+        assert_eq!(r.method, "POST");
+        assert!(r.stream);
+        assert!(r.body.is_none());
+        assert_eq!(
+            r.headers,
+            vec![("authorization".to_string(), "Bearer sk-up".to_string())]
+        );
+    }
+
+    #[test]
+    fn sends_no_auth_header_without_a_key_and_adds_configured_headers() {
+        let config = parse_config(r#"{"headers":{"OpenAI-Organization":"org-1"}}"#)
+            .expect("config parses");
+        let r = upstream_request(&ctx("/embeddings", false), &provider(None), &config);
+        assert_eq!(
+            r.headers,
+            vec![("openai-organization".to_string(), "org-1".to_string())]
+        );
+        assert!(parse_config(r#"{"nope":1}"#).is_err());
+    }
+}
