@@ -22,7 +22,12 @@ impl ErrorBody {
 
     /// 401 `invalid_request_error` / `invalid_api_key`.
     pub fn invalid_api_key(message: impl Into<String>) -> Self {
-        Self::new(401, "invalid_request_error", Some("invalid_api_key"), message)
+        Self::new(
+            401,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            message,
+        )
     }
 
     /// 403 `permission_error`.
@@ -55,7 +60,12 @@ impl ErrorBody {
 
     /// 502 `upstream_error`: the provider answered something that could not be used.
     pub fn bad_upstream(message: impl Into<String>) -> Self {
-        Self::new(502, "upstream_error", Some("bad_upstream_response"), message)
+        Self::new(
+            502,
+            "upstream_error",
+            Some("bad_upstream_response"),
+            message,
+        )
     }
 
     /// Names the request parameter at fault.

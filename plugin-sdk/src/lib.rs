@@ -68,9 +68,9 @@ pub use bindings::sluice::plugin::types::{
     Allow, Decision, Enrichment, ErrorBody, Headers, HttpRequest, HttpResponse, LlmMeta, Outcome,
     Principal, RequestCtx, SseEvent, UpstreamRequest, Usage,
 };
-pub use stages::{Adapter, Auth, Enrich, Plugin, Policy};
 #[doc(hidden)]
 pub use stages::Unsupported as __Unsupported;
+pub use stages::{Adapter, Auth, Enrich, Plugin, Policy};
 
 use bindings::sluice::plugin::host;
 
@@ -107,7 +107,7 @@ impl Default for PluginInfo {
     fn default() -> Self {
         PluginInfo {
             wants_body: false,
-            passthrough_stream: false,
+            passthrough: false,
         }
     }
 }

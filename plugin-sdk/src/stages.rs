@@ -1,8 +1,8 @@
 //! The traits a plugin implements, one per stage, and the macros that export them.
 
 use crate::{
-    Decision, Enrichment, ErrorBody, HttpRequest, HttpResponse, LlmMeta, Outcome,
-    PluginInfo, Principal, Provider, RequestCtx, SseEvent, UpstreamCall, Usage,
+    Decision, Enrichment, ErrorBody, HttpRequest, HttpResponse, LlmMeta, Outcome, PluginInfo,
+    Principal, Provider, RequestCtx, SseEvent, UpstreamCall, Usage,
 };
 
 /// What every plugin implements: how it starts. The defaults accept any config.
@@ -52,7 +52,10 @@ pub trait Adapter: Plugin {
 
     /// Maps a whole upstream response (any status) to an OpenAI response. `Ok(None)`, the
     /// default, passes it through unchanged.
-    fn from_upstream(ctx: RequestCtx, resp: HttpResponse) -> Result<Option<HttpResponse>, ErrorBody> {
+    fn from_upstream(
+        ctx: RequestCtx,
+        resp: HttpResponse,
+    ) -> Result<Option<HttpResponse>, ErrorBody> {
         let _ = (ctx, resp);
         Ok(None)
     }
@@ -279,7 +282,7 @@ macro_rules! __export_stages {
             // Native builds (unit tests of a plugin's logic) export nothing: component exports
             // only mean something in a Wasm component.
             #[cfg(target_arch = "wasm32")]
-            $crate::bindings::__export_sdk_world!(__SluiceExports with_types_in $crate::bindings);
+    $crate::bindings::__export_sdk_world!(__SluiceExports with_types_in $crate::bindings);
         };
     };
 }

@@ -80,7 +80,9 @@ pub(crate) fn answer(
     let messages = req
         .get("messages")
         .and_then(Value::as_array)
-        .ok_or_else(|| ErrorBody::bad_request("`messages` must be a list").with_param("messages"))?;
+        .ok_or_else(|| {
+            ErrorBody::bad_request("`messages` must be a list").with_param("messages")
+        })?;
     let prompt: String = messages
         .iter()
         .filter_map(|m| m.get("content"))
@@ -94,7 +96,11 @@ pub(crate) fn answer(
         .and_then(|m| m.get("content"))
         .map(content_text)
         .unwrap_or_default();
-    let n = req.get("n").and_then(Value::as_u64).unwrap_or(1).clamp(1, 128);
+    let n = req
+        .get("n")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .clamp(1, 128);
     let max = req
         .get("max_completion_tokens")
         .or_else(|| req.get("max_tokens"))
@@ -161,13 +167,17 @@ pub(crate) fn answer(
     };
     let mut out = SseBody::new();
     for i in 0..n {
-        out.push(&chunk(json!([{ "index": i, "delta": { "role": "assistant", "content": "" },
-                                  "logprobs": null, "finish_reason": null }])));
+        out.push(&chunk(
+            json!([{ "index": i, "delta": { "role": "assistant", "content": "" },
+                                  "logprobs": null, "finish_reason": null }]),
+        ));
     }
     for i in 0..n {
         if let Some(calls) = tool_call(i) {
-            out.push(&chunk(json!([{ "index": i, "delta": { "tool_calls": calls },
-                                      "logprobs": null, "finish_reason": null }])));
+            out.push(&chunk(
+                json!([{ "index": i, "delta": { "tool_calls": calls },
+                                      "logprobs": null, "finish_reason": null }]),
+            ));
             continue;
         }
         for piece in pieces(&content) {
@@ -215,30 +225,58 @@ mod tests {
 
     #[test]
     fn honours_n_stop_max_tokens_and_json_mode() {
-        let v = json(&chat(json!({"n":3,"stop":["END"],
-            "messages":[{"role":"user","content":"a b END c"}]}), false).body);
+        let v = json(
+            &chat(
+                json!({"n":3,"stop":["END"],
+            "messages":[{"role":"user","content":"a b END c"}]}),
+                false,
+            )
+            .body,
+        );
         assert_eq!(v["choices"].as_array().map(Vec::len), Some(3));
         assert_eq!(v["choices"][2]["message"]["content"], "a b ");
         assert_eq!(v["usage"]["completion_tokens"], 6);
 
-        let v = json(&chat(json!({"max_tokens":2,
-            "messages":[{"role":"user","content":"one two three"}]}), false).body);
+        let v = json(
+            &chat(
+                json!({"max_tokens":2,
+            "messages":[{"role":"user","content":"one two three"}]}),
+                false,
+            )
+            .body,
+        );
         assert_eq!(v["choices"][0]["message"]["content"], "one two");
         assert_eq!(v["choices"][0]["finish_reason"], "length");
 
-        let v = json(&chat(json!({"response_format":{"type":"json_schema","json_schema":{}},
+        let v = json(
+            &chat(
+                json!({"response_format":{"type":"json_schema","json_schema":{}},
             "messages":[{"role":"user","content":[{"type":"text","text":"hi"},
-                {"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]}]}), false).body);
-        let content = v["choices"][0]["message"]["content"].as_str().expect("text");
-        assert_eq!(serde_json::from_str::<Value>(content).expect("JSON content"),
-                   json!({"echo": "hi [image]"}));
+                {"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]}]}),
+                false,
+            )
+            .body,
+        );
+        let content = v["choices"][0]["message"]["content"]
+            .as_str()
+            .expect("text");
+        assert_eq!(
+            serde_json::from_str::<Value>(content).expect("JSON content"),
+            json!({"echo": "hi [image]"})
+        );
     }
 
     #[test]
     fn answers_a_forced_tool_with_a_tool_call() {
-        let v = json(&chat(json!({"tool_choice":"required",
+        let v = json(
+            &chat(
+                json!({"tool_choice":"required",
             "tools":[{"type":"function","function":{"name":"lookup","parameters":{}}}],
-            "messages":[{"role":"user","content":"find x"}]}), false).body);
+            "messages":[{"role":"user","content":"find x"}]}),
+                false,
+            )
+            .body,
+        );
         let call = &v["choices"][0]["message"]["tool_calls"][0];
         assert_eq!(call["function"]["name"], "lookup");
         assert_eq!(v["choices"][0]["finish_reason"], "tool_calls");
@@ -246,8 +284,11 @@ mod tests {
 
     #[test]
     fn streams_words_then_finish_then_usage_then_done() {
-        let r = chat(json!({"stream":true,"stream_options":{"include_usage":true},
-            "messages":[{"role":"user","content":"one two"}]}), true);
+        let r = chat(
+            json!({"stream":true,"stream_options":{"include_usage":true},
+            "messages":[{"role":"user","content":"one two"}]}),
+            true,
+        );
         assert_eq!(r.headers[0].1, "text/event-stream");
         let text = String::from_utf8(r.body).expect("utf-8");
         let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
@@ -261,7 +302,10 @@ mod tests {
             .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
             .collect();
         assert_eq!(content, "one two");
-        assert_eq!(chunks[chunks.len() - 2]["choices"][0]["finish_reason"], "stop");
+        assert_eq!(
+            chunks[chunks.len() - 2]["choices"][0]["finish_reason"],
+            "stop"
+        );
         assert_eq!(chunks[chunks.len() - 1]["usage"]["completion_tokens"], 2);
     }
 

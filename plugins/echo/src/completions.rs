@@ -7,8 +7,10 @@ use sluice_plugin_sdk::{ErrorBody, HttpResponse, RequestCtx};
 
 /// The prompts of a request: a string, a list of strings, or token arrays (echoed as numbers).
 fn prompts(req: &Value) -> Result<Vec<String>, ErrorBody> {
-    let bad = || ErrorBody::bad_request("`prompt` must be a string, a list of strings or token arrays")
-        .with_param("prompt");
+    let bad = || {
+        ErrorBody::bad_request("`prompt` must be a string, a list of strings or token arrays")
+            .with_param("prompt")
+    };
     match req.get("prompt") {
         None => Ok(vec![String::new()]),
         Some(Value::String(s)) => Ok(vec![s.clone()]),
@@ -42,7 +44,11 @@ pub(crate) fn answer(
     created: u64,
 ) -> Result<HttpResponse, ErrorBody> {
     let prompts = prompts(req)?;
-    let n = req.get("n").and_then(Value::as_u64).unwrap_or(1).clamp(1, 128);
+    let n = req
+        .get("n")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .clamp(1, 128);
     let suffix = req.get("suffix").and_then(Value::as_str).unwrap_or("");
     let max = req.get("max_tokens").and_then(Value::as_u64);
     let texts: Vec<(String, &str)> = prompts
@@ -114,11 +120,20 @@ mod tests {
 
     #[test]
     fn echoes_each_prompt_n_times_with_the_suffix() {
-        let r = answer(&ctx("completions", false), "m",
-            &json!({"prompt":["a b","c"],"n":2,"suffix":" z"}), 1).expect("answers");
+        let r = answer(
+            &ctx("completions", false),
+            "m",
+            &json!({"prompt":["a b","c"],"n":2,"suffix":" z"}),
+            1,
+        )
+        .expect("answers");
         let v = json(&r.body);
-        let texts: Vec<&str> = v["choices"].as_array().expect("choices").iter()
-            .filter_map(|c| c["text"].as_str()).collect();
+        let texts: Vec<&str> = v["choices"]
+            .as_array()
+            .expect("choices")
+            .iter()
+            .filter_map(|c| c["text"].as_str())
+            .collect();
         assert_eq!(texts, vec!["a b z", "a b z", "c z", "c z"]);
         assert_eq!(v["usage"]["prompt_tokens"], 3);
         assert_eq!(v["usage"]["completion_tokens"], 10);
@@ -126,11 +141,21 @@ mod tests {
 
     #[test]
     fn accepts_token_arrays_and_rejects_other_prompts() {
-        let r = answer(&ctx("completions", false), "m", &json!({"prompt":[1,2,3]}), 1)
-            .expect("answers");
+        let r = answer(
+            &ctx("completions", false),
+            "m",
+            &json!({"prompt":[1,2,3]}),
+            1,
+        )
+        .expect("answers");
         assert_eq!(json(&r.body)["choices"][0]["text"], "1 2 3");
-        let e = answer(&ctx("completions", false), "m", &json!({"prompt":{"x":1}}), 1)
-            .expect_err("400");
+        let e = answer(
+            &ctx("completions", false),
+            "m",
+            &json!({"prompt":{"x":1}}),
+            1,
+        )
+        .expect_err("400");
         assert_eq!(e.status, 400);
     }
 }

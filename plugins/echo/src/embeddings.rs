@@ -24,14 +24,22 @@ fn inputs(req: &Value) -> Result<Vec<String>, ErrorBody> {
     match req.get("input") {
         Some(Value::String(s)) => Ok(vec![s.clone()]),
         Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {
-            Ok(items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            Ok(items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect())
         }
         Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_number) => {
             Ok(vec![join(items)])
         }
-        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_array) => Ok(
-            items.iter().filter_map(Value::as_array).map(|t| join(t)).collect(),
-        ),
+        Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_array) => {
+            Ok(items
+                .iter()
+                .filter_map(Value::as_array)
+                .map(|t| join(t))
+                .collect())
+        }
         _ => Err(bad()),
     }
 }
@@ -117,23 +125,46 @@ mod tests {
     #[test]
     fn base64_decodes_to_the_float_vector() {
         let floats = json(&answer("m", &json!({"input":["x","y"]})).expect("ok").body);
-        let b64 = json(&answer("m", &json!({"input":["x","y"],"encoding_format":"base64"}))
-            .expect("ok").body);
+        let b64 = json(
+            &answer("m", &json!({"input":["x","y"],"encoding_format":"base64"}))
+                .expect("ok")
+                .body,
+        );
         assert_eq!(floats["data"].as_array().map(Vec::len), Some(2));
         let raw = base64::engine::general_purpose::STANDARD
             .decode(b64["data"][1]["embedding"].as_str().expect("string"))
             .expect("base64");
-        let decoded: Vec<f32> = raw.chunks(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        let expected: Vec<f32> = floats["data"][1]["embedding"].as_array().expect("list")
-            .iter().filter_map(Value::as_f64).map(|x| x as f32).collect();
+        let decoded: Vec<f32> = raw
+            .chunks(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let expected: Vec<f32> = floats["data"][1]["embedding"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(Value::as_f64)
+            .map(|x| x as f32)
+            .collect();
         assert_eq!(decoded, expected);
     }
 
     #[test]
     fn rejects_bad_input() {
-        assert_eq!(answer("m", &json!({"input":[]})).expect_err("400").status, 400);
-        assert_eq!(answer("m", &json!({"input":"x","encoding_format":"hex"})).expect_err("400").status, 400);
-        assert_eq!(answer("m", &json!({"input":"x","dimensions":0})).expect_err("400").status, 400);
+        assert_eq!(
+            answer("m", &json!({"input":[]})).expect_err("400").status,
+            400
+        );
+        assert_eq!(
+            answer("m", &json!({"input":"x","encoding_format":"hex"}))
+                .expect_err("400")
+                .status,
+            400
+        );
+        assert_eq!(
+            answer("m", &json!({"input":"x","dimensions":0}))
+                .expect_err("400")
+                .status,
+            400
+        );
     }
 }

@@ -65,7 +65,7 @@ impl Plugin for Echo {
     fn init(_config_json: &str) -> Result<PluginInfo, String> {
         Ok(PluginInfo {
             wants_body: true,
-            passthrough_stream: true,
+            passthrough: true,
         })
     }
 }

@@ -53,8 +53,7 @@ struct Key {
 }
 
 fn parse_config(json: &str) -> Result<Vec<Key>, String> {
-    let config: Config =
-        serde_json::from_str(json).map_err(|e| format!("key-auth config: {e}"))?;
+    let config: Config = serde_json::from_str(json).map_err(|e| format!("key-auth config: {e}"))?;
     config
         .keys
         .into_iter()

@@ -56,7 +56,7 @@ impl Plugin for OpenAi {
         parse_config(config_json)?;
         Ok(PluginInfo {
             wants_body: false,
-            passthrough_stream: true,
+            passthrough: true,
         })
     }
 }
@@ -69,7 +69,9 @@ impl Adapter for OpenAi {
     ) -> Result<UpstreamCall, ErrorBody> {
         let config = parse_config(&sluice_plugin_sdk::config_json())
             .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e))?;
-        Ok(UpstreamCall::Send(upstream_request(&ctx, &provider, &config)))
+        Ok(UpstreamCall::Send(upstream_request(
+            &ctx, &provider, &config,
+        )))
     }
 }
 
@@ -121,8 +123,8 @@ mod tests {
 
     #[test]
     fn sends_no_auth_header_without_a_key_and_adds_configured_headers() {
-        let config = parse_config(r#"{"headers":{"OpenAI-Organization":"org-1"}}"#)
-            .expect("config parses");
+        let config =
+            parse_config(r#"{"headers":{"OpenAI-Organization":"org-1"}}"#).expect("config parses");
         let r = upstream_request(&ctx("/embeddings", false), &provider(None), &config);
         assert_eq!(
             r.headers,

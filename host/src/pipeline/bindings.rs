@@ -1,0 +1,53 @@
+//! The one place `bindgen!` runs: typed bindings for each stage world of `sluice:plugin@0.1.0`.
+//!
+//! The `policy` module generates the shared interfaces (`types`, `host`, `kv`); the other worlds
+//! reuse them through `with`, so the host implements its imports once and one linker serves every
+//! world.
+#![allow(missing_docs, clippy::all)]
+
+pub mod policy {
+    wasmtime::component::bindgen!({
+        world: "policy",
+        path: "../wit",
+    });
+}
+
+pub mod auth {
+    wasmtime::component::bindgen!({
+        world: "auth",
+        path: "../wit",
+        with: {
+            "sluice:plugin/types": super::policy::sluice::plugin::types,
+            "sluice:plugin/host": super::policy::sluice::plugin::host,
+            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
+        },
+    });
+}
+
+pub mod adapter {
+    wasmtime::component::bindgen!({
+        world: "provider-adapter",
+        path: "../wit",
+        with: {
+            "sluice:plugin/types": super::policy::sluice::plugin::types,
+            "sluice:plugin/host": super::policy::sluice::plugin::host,
+            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
+        },
+    });
+}
+
+pub mod enrich {
+    wasmtime::component::bindgen!({
+        world: "enrich",
+        path: "../wit",
+        with: {
+            "sluice:plugin/types": super::policy::sluice::plugin::types,
+            "sluice:plugin/host": super::policy::sluice::plugin::host,
+            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
+        },
+    });
+}
+
+pub use policy::sluice::plugin::host as host_if;
+pub use policy::sluice::plugin::kv as kv_if;
+pub use policy::sluice::plugin::types;

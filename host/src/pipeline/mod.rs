@@ -1,0 +1,296 @@
+//! The plugin pipeline: the Wasm runtime, the loaded plugins of each stage, and the routes from
+//! model names to providers. A [`Pipeline`] is immutable; a reload builds a new one and swaps it in.
+
+pub mod bindings;
+mod builtin;
+pub mod engine;
+pub mod plugin;
+pub mod state;
+
+use crate::config::{Config, ConfigError, InstancesConfig, OnErrorConfig, PluginConfig, StageKind};
+use crate::host_api::KvStore;
+use engine::Runtime;
+use plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
+use state::PluginEnv;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub use bindings::adapter::ProviderAdapter as AdapterWorld;
+pub use bindings::auth::Auth as AuthWorld;
+pub use bindings::enrich::Enrich as EnrichWorld;
+pub use bindings::policy::Policy as PolicyWorld;
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The config is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A plugin could not be loaded.
+    #[error("plugin `{name}` ({source_ref}): {reason}")]
+    Plugin {
+        /// The plugin's name.
+        name: String,
+        /// Its source.
+        source_ref: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// A provider: where requests go and the adapter that translates them.
+pub struct Provider {
+    /// Name from the config.
+    pub name: String,
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    /// API key read from the environment at load.
+    pub api_key: Option<String>,
+    /// The variable the key should come from, if the config names one.
+    pub api_key_env: Option<String>,
+    /// Deadline of one upstream call.
+    pub timeout: Duration,
+    /// The adapter plugin.
+    pub adapter: Arc<Plugin<AdapterWorld>>,
+}
+
+/// A model clients may ask for.
+pub struct Route {
+    /// The canonical name.
+    pub name: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// The name the provider knows.
+    pub upstream_model: String,
+    /// The provider.
+    pub provider: Arc<Provider>,
+}
+
+/// One generation of the gateway's request pipeline.
+pub struct Pipeline {
+    /// Increases by one with every successful (re)load.
+    pub generation: u64,
+    /// When it was built.
+    pub loaded_at: SystemTime,
+    /// The config it was built from.
+    pub config: Arc<Config>,
+    /// The auth plugin; without one the gateway is open.
+    pub auth: Option<Arc<Plugin<AuthWorld>>>,
+    /// Policy plugins in config order.
+    pub policies: Vec<Arc<Plugin<PolicyWorld>>>,
+    /// Enrich plugins in config order.
+    pub enrichers: Vec<Arc<Plugin<EnrichWorld>>>,
+    /// Providers by name.
+    pub providers: HashMap<String, Arc<Provider>>,
+    /// Models in config order.
+    pub models: Vec<Arc<Route>>,
+    routes: HashMap<String, Arc<Route>>,
+}
+
+/// A loaded plugin of any stage, for status pages.
+pub struct PluginSummary {
+    /// Name.
+    pub name: String,
+    /// Stage.
+    pub stage: StageKind,
+    /// Source.
+    pub source: String,
+    /// Content hash (hex sha256).
+    pub hash: String,
+}
+
+impl Pipeline {
+    /// The route for `model` (a name or an alias).
+    pub fn route(&self, model: &str) -> Option<&Arc<Route>> {
+        self.routes.get(model)
+    }
+
+    /// Builds a pipeline from `config`: compiles (through the cache) and initialises every
+    /// plugin. Blocking and CPU-heavy: run it off the request path.
+    pub fn build(
+        config: Config,
+        runtime: &Runtime,
+        kv: &Arc<dyn KvStore>,
+        generation: u64,
+    ) -> Result<Pipeline, LoadError> {
+        let mut auth = None;
+        let mut policies = Vec::new();
+        let mut enrichers = Vec::new();
+        let mut adapters: HashMap<String, Arc<Plugin<AdapterWorld>>> = HashMap::new();
+        for pc in &config.plugins {
+            let loader = Loader {
+                runtime,
+                kv,
+                config: &config,
+                pc,
+            };
+            match pc.stage {
+                StageKind::Auth => auth = Some(loader.load()?),
+                StageKind::Policy => policies.push(loader.load()?),
+                StageKind::Enrich => enrichers.push(loader.load()?),
+                StageKind::Adapter => {
+                    adapters.insert(pc.name.clone(), loader.load()?);
+                }
+            }
+        }
+        let mut providers = HashMap::new();
+        for p in &config.providers {
+            let adapter = match adapters.get(&p.adapter) {
+                Some(a) => Arc::clone(a),
+                None => {
+                    // A built-in adapter named directly by a provider, with default settings.
+                    let pc = PluginConfig {
+                        name: p.adapter.clone(),
+                        stage: StageKind::Adapter,
+                        source: format!("builtin:{}", p.adapter),
+                        timeout_ms: 50,
+                        memory_mb: 64,
+                        on_error: OnErrorConfig::FailClosed,
+                        instances: InstancesConfig::Fresh,
+                        config: None,
+                    };
+                    let a: Arc<Plugin<AdapterWorld>> = Loader {
+                        runtime,
+                        kv,
+                        config: &config,
+                        pc: &pc,
+                    }
+                    .load()?;
+                    adapters.insert(p.adapter.clone(), Arc::clone(&a));
+                    a
+                }
+            };
+            let api_key = p
+                .api_key_env
+                .as_ref()
+                .and_then(|var| std::env::var(var).ok())
+                .filter(|k| !k.is_empty());
+            if let (Some(var), None) = (&p.api_key_env, &api_key) {
+                tracing::warn!(provider = %p.name, "{var} is not set: calls to this provider will fail until it is");
+            }
+            providers.insert(
+                p.name.clone(),
+                Arc::new(Provider {
+                    name: p.name.clone(),
+                    base_url: p.base_url.trim_end_matches('/').to_string(),
+                    api_key,
+                    api_key_env: p.api_key_env.clone(),
+                    timeout: Duration::from_millis(p.timeout_ms),
+                    adapter,
+                }),
+            );
+        }
+        let mut routes = HashMap::new();
+        let mut models = Vec::new();
+        for m in &config.models {
+            let Some(provider) = providers.get(&m.provider) else {
+                continue; // validated: cannot happen
+            };
+            let route = Arc::new(Route {
+                name: m.name.clone(),
+                aliases: m.aliases.clone(),
+                upstream_model: m.upstream_model.clone().unwrap_or_else(|| m.name.clone()),
+                provider: Arc::clone(provider),
+            });
+            for n in std::iter::once(&m.name).chain(&m.aliases) {
+                routes.insert(n.clone(), Arc::clone(&route));
+            }
+            models.push(route);
+        }
+        Ok(Pipeline {
+            generation,
+            loaded_at: SystemTime::now(),
+            config: Arc::new(config),
+            auth,
+            policies,
+            enrichers,
+            providers,
+            models,
+            routes,
+        })
+    }
+
+    /// Every plugin of this pipeline, in stage order.
+    pub fn plugins(&self) -> Vec<PluginSummary> {
+        fn s<W: World>(p: &Plugin<W>, stage: StageKind) -> PluginSummary {
+            PluginSummary {
+                name: p.name.to_string(),
+                stage,
+                source: p.source.clone(),
+                hash: p.hash.clone(),
+            }
+        }
+        let mut out = Vec::new();
+        out.extend(self.auth.iter().map(|p| s(p, StageKind::Auth)));
+        out.extend(self.policies.iter().map(|p| s(p, StageKind::Policy)));
+        let mut adapters: Vec<_> = self.providers.values().map(|p| &p.adapter).collect();
+        adapters.sort_by(|a, b| a.name.cmp(&b.name));
+        adapters.dedup_by(|a, b| Arc::ptr_eq(a, b));
+        out.extend(adapters.into_iter().map(|p| s(p, StageKind::Adapter)));
+        out.extend(self.enrichers.iter().map(|p| s(p, StageKind::Enrich)));
+        out
+    }
+}
+
+struct Loader<'a> {
+    runtime: &'a Runtime,
+    kv: &'a Arc<dyn KvStore>,
+    config: &'a Config,
+    pc: &'a PluginConfig,
+}
+
+impl Loader<'_> {
+    fn load<W: World>(&self) -> Result<Arc<Plugin<W>>, LoadError> {
+        let pc = self.pc;
+        let fail = |reason: String| LoadError::Plugin {
+            name: pc.name.clone(),
+            source_ref: pc.source.clone(),
+            reason,
+        };
+        let owned;
+        let bytes: &[u8] = match pc.source.strip_prefix("builtin:") {
+            Some(b) => builtin::bytes(b).ok_or_else(|| fail("no such built-in plugin".into()))?,
+            None => {
+                let path = pc.path(&self.config.file).unwrap_or_default();
+                owned = std::fs::read(&path)
+                    .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+                &owned
+            }
+        };
+        let (component, hash) = self
+            .runtime
+            .compile(bytes)
+            .map_err(|e| fail(format!("not a valid component: {e:#}")))?;
+        let env = Arc::new(PluginEnv {
+            name: Arc::from(pc.name.as_str()),
+            config_json: Arc::from(pc.config_json().as_str()),
+            kv: Arc::clone(self.kv),
+            kv_prefix: format!("{}\u{1f}", pc.name),
+        });
+        let settings = PluginSettings {
+            timeout_ms: pc.timeout_ms,
+            memory_bytes: pc.memory_mb << 20,
+            mode: match pc.instances {
+                InstancesConfig::Fresh => InstanceMode::Fresh,
+                InstancesConfig::Warm => InstanceMode::Warm,
+            },
+            on_error: match pc.on_error {
+                OnErrorConfig::FailClosed => OnError::FailClosed,
+                OnErrorConfig::FailOpen => OnError::FailOpen,
+            },
+            max_uses: 10_000,
+            max_idle: 64,
+        };
+        Plugin::load(
+            self.runtime,
+            &component,
+            hash,
+            pc.source.clone(),
+            env,
+            settings,
+        )
+        .map(Arc::new)
+        .map_err(fail)
+    }
+}

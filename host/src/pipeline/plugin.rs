@@ -1,0 +1,345 @@
+//! A loaded plugin: its pre-instantiated component, its limits, and how calls into it are made.
+//!
+//! Every call runs under a deadline (epoch interruption) and every instance under a memory cap. A
+//! trap, a timeout or memory exhaustion poisons the instance (it is dropped, never reused) and
+//! fails only the request that made the call, with a [`PluginError`] that names the plugin.
+
+use super::bindings::{adapter, auth, enrich, policy};
+use super::engine::{EPOCH_TICK, Runtime};
+use super::state::{PluginEnv, PluginState};
+use std::sync::{Arc, Mutex};
+use wasmtime::Store;
+use wasmtime::component::{Component, InstancePre};
+
+/// How a plugin's instances are managed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceMode {
+    /// A new instance for every request: nothing leaks between requests.
+    Fresh,
+    /// Instances are reused from a pool (retired after a trap or `max_uses` calls).
+    Warm,
+}
+
+/// What happens to a request when a non-auth plugin fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// The request fails with the plugin's error.
+    FailClosed,
+    /// The plugin is skipped and the request goes on.
+    FailOpen,
+}
+
+/// Per-plugin limits and behaviour.
+#[derive(Debug, Clone)]
+pub struct PluginSettings {
+    /// Deadline of one call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Memory cap of one instance, in bytes.
+    pub memory_bytes: usize,
+    /// Fresh or warm instances.
+    pub mode: InstanceMode,
+    /// Behaviour on failure (policy and enrich stages).
+    pub on_error: OnError,
+    /// Calls after which a warm instance is retired.
+    pub max_uses: u32,
+    /// Warm instances kept idle at most.
+    pub max_idle: usize,
+}
+
+/// Why a plugin call failed. Each variant names the plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// The plugin trapped (a panic, an `unreachable`, an invalid memory access...).
+    #[error("plugin `{plugin}` failed: {message}")]
+    Trap {
+        /// The plugin.
+        plugin: Arc<str>,
+        /// The trap, for the log.
+        message: String,
+    },
+    /// The call ran past its deadline.
+    #[error("plugin `{plugin}` did not answer within {ms} ms")]
+    Timeout {
+        /// The plugin.
+        plugin: Arc<str>,
+        /// Its deadline.
+        ms: u64,
+    },
+    /// The instance tried to grow past its memory cap.
+    #[error("plugin `{plugin}` exceeded its memory limit of {mib} MiB")]
+    OutOfMemory {
+        /// The plugin.
+        plugin: Arc<str>,
+        /// Its cap.
+        mib: usize,
+    },
+    /// No instance could be created (the instance pool is exhausted, or instantiation failed).
+    #[error("plugin `{plugin}` could not be instantiated: {message}")]
+    Unavailable {
+        /// The plugin.
+        plugin: Arc<str>,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A world's typed bindings, instantiated from its pre-instantiated form.
+pub trait World: Sized + Send + 'static {
+    /// The pre-instantiated form, shared across threads.
+    type Pre: Clone + Send + Sync + 'static;
+    /// Type-checks `pre` against the world.
+    fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre>;
+    /// Instantiates into `store`.
+    fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self>;
+    /// Calls `init`, the lifecycle export common to every world.
+    fn init(
+        &self,
+        store: &mut Store<PluginState>,
+        config_json: &str,
+    ) -> wasmtime::Result<Result<PluginInfo, String>>;
+}
+
+/// What a plugin says about itself at init.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PluginInfo {
+    /// It needs request bodies.
+    pub wants_body: bool,
+    /// Its upstream streams may be forwarded without a call per event.
+    pub passthrough: bool,
+}
+
+macro_rules! world {
+    ($module:ident, $world:ident, $pre:ident, $init:ident) => {
+        impl World for $module::$world {
+            type Pre = $module::$pre<PluginState>;
+            fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+                $module::$pre::new(pre)
+            }
+            fn instantiate(
+                pre: &Self::Pre,
+                store: &mut Store<PluginState>,
+            ) -> wasmtime::Result<Self> {
+                pre.instantiate(store)
+            }
+            fn init(
+                &self,
+                store: &mut Store<PluginState>,
+                config_json: &str,
+            ) -> wasmtime::Result<Result<PluginInfo, String>> {
+                let r = self.$init().call_init(store, config_json)?;
+                Ok(r.map(|i| PluginInfo {
+                    wants_body: i.wants_body,
+                    passthrough: i.passthrough,
+                }))
+            }
+        }
+    };
+}
+
+world!(auth, Auth, AuthPre, sluice_plugin_lifecycle);
+world!(policy, Policy, PolicyPre, sluice_plugin_lifecycle);
+world!(
+    adapter,
+    ProviderAdapter,
+    ProviderAdapterPre,
+    sluice_plugin_lifecycle
+);
+world!(enrich, Enrich, EnrichPre, sluice_plugin_lifecycle);
+
+/// One live instance.
+pub struct Instance<W> {
+    store: Store<PluginState>,
+    bindings: W,
+    uses: u32,
+}
+
+/// A plugin ready to serve: a type-checked, pre-instantiated component of world `W`.
+pub struct Plugin<W: World> {
+    /// The plugin's name from the config.
+    pub name: Arc<str>,
+    /// Where it came from (`builtin:NAME` or a path).
+    pub source: String,
+    /// sha256 of the component's bytes, hex.
+    pub hash: String,
+    /// What the plugin declared at init.
+    pub info: PluginInfo,
+    /// Limits and behaviour.
+    pub settings: PluginSettings,
+    env: Arc<PluginEnv>,
+    pre: W::Pre,
+    engine: wasmtime::Engine,
+    idle: Mutex<Vec<Instance<W>>>,
+}
+
+impl<W: World> Plugin<W> {
+    /// Links and type-checks `component` against `W`, then runs the plugin's `init` with its
+    /// config. Errors are messages for the operator (the caller adds the plugin's name).
+    pub fn load(
+        runtime: &Runtime,
+        component: &Component,
+        hash: [u8; 32],
+        source: String,
+        env: Arc<PluginEnv>,
+        settings: PluginSettings,
+    ) -> Result<Plugin<W>, String> {
+        let pre = runtime
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| format!("cannot link: {e:#}"))?;
+        let pre = W::pre(pre).map_err(|e| {
+            format!(
+                "does not implement the expected world (built against another WIT version?): {e:#}"
+            )
+        })?;
+        let mut plugin: Plugin<W> = Plugin {
+            name: Arc::clone(&env.name),
+            source,
+            hash: hex::encode(hash),
+            info: PluginInfo::default(),
+            settings,
+            env: Arc::clone(&env),
+            pre,
+            engine: runtime.engine.clone(),
+            idle: Mutex::new(Vec::new()),
+        };
+        let mut inst = plugin.new_instance().map_err(|e| e.to_string())?;
+        let info = match inst.bindings.init(&mut inst.store, &env.config_json) {
+            Ok(r) => r.map_err(|e| format!("rejected its config: {e}"))?,
+            Err(e) => return Err(plugin.classify(e, &inst.store).to_string()),
+        };
+        plugin.info = info;
+        Ok(plugin)
+    }
+
+    fn new_instance(&self) -> Result<Instance<W>, PluginError> {
+        let mut store = Store::new(
+            &self.engine,
+            PluginState::new(Arc::clone(&self.env), self.settings.memory_bytes),
+        );
+        store.limiter(|s| &mut s.cap);
+        store.set_epoch_deadline(self.deadline_ticks());
+        let bindings =
+            W::instantiate(&self.pre, &mut store).map_err(|e| self.classify(e, &store))?;
+        Ok(Instance {
+            store,
+            bindings,
+            uses: 0,
+        })
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        let tick = EPOCH_TICK.as_millis().max(1) as u64;
+        self.settings.timeout_ms.div_ceil(tick).max(1)
+    }
+
+    fn classify(&self, e: wasmtime::Error, store: &Store<PluginState>) -> PluginError {
+        let plugin = Arc::clone(&self.name);
+        if store.data().cap.exceeded {
+            return PluginError::OutOfMemory {
+                plugin,
+                mib: self.settings.memory_bytes >> 20,
+            };
+        }
+        match e.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::Interrupt) => PluginError::Timeout {
+                plugin,
+                ms: self.settings.timeout_ms,
+            },
+            Some(trap) => PluginError::Trap {
+                plugin,
+                message: trap.to_string(),
+            },
+            None if e.is::<wasmtime::PoolConcurrencyLimitError>() => PluginError::Unavailable {
+                plugin,
+                message: "the plugin instance pool is exhausted".into(),
+            },
+            None => PluginError::Trap {
+                plugin,
+                message: format!("{e}"),
+            },
+        }
+    }
+
+    /// An instance for one request: a warm one from the pool, or a fresh one.
+    pub fn lease(self: &Arc<Self>) -> Result<Lease<W>, PluginError>
+    where
+        Self: Sized,
+    {
+        Plugin::lease_inner(self).map(|inst| Lease {
+            plugin: Arc::clone(self),
+            inst: Some(inst),
+        })
+    }
+
+    fn lease_inner(&self) -> Result<Instance<W>, PluginError> {
+        if self.settings.mode == InstanceMode::Warm {
+            let idle = self
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop();
+            if let Some(inst) = idle {
+                return Ok(inst);
+            }
+        }
+        self.new_instance()
+    }
+
+    fn give_back(&self, inst: Instance<W>) {
+        if self.settings.mode != InstanceMode::Warm || inst.uses >= self.settings.max_uses {
+            return;
+        }
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < self.settings.max_idle {
+            idle.push(inst);
+        }
+    }
+}
+
+/// An instance leased for one request. Dropping it returns a healthy warm instance to its pool.
+pub struct Lease<W: World> {
+    plugin: Arc<Plugin<W>>,
+    inst: Option<Instance<W>>,
+}
+
+impl<W: World> Lease<W> {
+    /// The plugin this lease belongs to.
+    pub fn plugin(&self) -> &Arc<Plugin<W>> {
+        &self.plugin
+    }
+
+    /// Calls into the instance under its deadline. After an error the instance is dropped and
+    /// later calls on this lease fail at once.
+    pub fn call<R>(
+        &mut self,
+        f: impl FnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginError> {
+        let Some(inst) = self.inst.as_mut() else {
+            return Err(PluginError::Trap {
+                plugin: Arc::clone(&self.plugin.name),
+                message: "its instance failed earlier in this request".into(),
+            });
+        };
+        inst.store.set_epoch_deadline(self.plugin.deadline_ticks());
+        inst.uses += 1;
+        match f(&inst.bindings, &mut inst.store) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let err = self.plugin.classify(e, &inst.store);
+                self.inst = None;
+                Err(err)
+            }
+        }
+    }
+}
+
+impl<W: World> Drop for Lease<W> {
+    fn drop(&mut self) {
+        if let Some(inst) = self.inst.take() {
+            self.plugin.give_back(inst);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The one error type of the HTTP surface: every failure becomes OpenAI's error body
+//! `{"error": {"message", "type", "param", "code"}}` with a status. 5xx bodies never carry
+//! internals (those go to the log).
+
+use crate::pipeline::bindings::types::ErrorBody;
+use crate::pipeline::plugin::PluginError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error as the client sees it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{status} {kind}: {message}")]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// OpenAI error `type`.
+    pub kind: String,
+    /// OpenAI error `code`.
+    pub code: Option<String>,
+    /// The parameter at fault.
+    pub param: Option<String>,
+    /// Message for the client.
+    pub message: String,
+    /// Seconds until a retry may succeed (sent as `retry_after` and `Retry-After`).
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    /// An error with no code or param.
+    pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            kind: kind.into(),
+            code: None,
+            param: None,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Sets the code.
+    pub fn code(mut self, code: &str) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Sets the param.
+    pub fn param(mut self, param: &str) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// 400 `invalid_request_error`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+    }
+
+    /// 404 for a model that does not exist or that the key may not use.
+    pub fn model_not_found(model: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            format!("The model `{model}` does not exist or you do not have access to it."),
+        )
+        .code("model_not_found")
+        .param("model")
+    }
+
+    /// 404 for an unknown path.
+    pub fn unknown_route(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            format!("Unrecognized request URL ({method} {path})."),
+        )
+        .code("unknown_url")
+    }
+
+    /// 413 for a body over the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            format!("The request body is larger than the gateway's limit of {limit} bytes."),
+        )
+        .code("request_too_large")
+    }
+
+    /// 502 for an upstream that failed or answered something unusable.
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, "upstream_error", message).code("bad_upstream_response")
+    }
+
+    /// 504 for an upstream that did not answer in time.
+    pub fn gateway_timeout(provider: &str, ms: u128) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "timeout_error",
+            format!("The provider `{provider}` did not answer within {ms} ms."),
+        )
+        .code("upstream_timeout")
+    }
+
+    /// 500 with a message safe to show.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> serde_json::Value {
+        let mut error = json!({
+            "message": self.message,
+            "type": self.kind,
+            "param": self.param,
+            "code": self.code,
+        });
+        if let Some(s) = self.retry_after {
+            error["retry_after"] = json!(s);
+        }
+        json!({ "error": error })
+    }
+}
+
+impl From<ErrorBody> for ApiError {
+    fn from(e: ErrorBody) -> Self {
+        let status = StatusCode::from_u16(e.status)
+            .ok()
+            .filter(|s| s.is_client_error() || s.is_server_error())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError {
+            status,
+            kind: e.type_,
+            code: e.code,
+            param: e.param,
+            message: e.message,
+            retry_after: e.retry_after,
+        }
+    }
+}
+
+impl From<PluginError> for ApiError {
+    fn from(e: PluginError) -> Self {
+        tracing::warn!(error = %e, "plugin failure");
+        let (status, code) = match &e {
+            PluginError::Trap { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "plugin_failed"),
+            PluginError::OutOfMemory { .. } => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "plugin_out_of_memory")
+            }
+            PluginError::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "plugin_timeout"),
+            PluginError::Unavailable { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "plugin_unavailable")
+            }
+        };
+        // The message names the plugin and the kind of failure; trap details stay in the log.
+        let message = match &e {
+            PluginError::Trap { plugin, .. } => {
+                format!("The plugin `{plugin}` failed on this request.")
+            }
+            other => other.to_string(),
+        };
+        ApiError::new(status, "server_error", message).code(code)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, axum::Json(self.body())).into_response();
+        if let Some(s) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn body_has_openai_shape_and_retry_after() {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            "slow down",
+        )
+        .code("rate_limit_exceeded");
+        e.retry_after = Some(7);
+        let b = e.body();
+        assert_eq!(b["error"]["message"], "slow down");
+        assert_eq!(b["error"]["type"], "rate_limit_exceeded");
+        assert_eq!(b["error"]["param"], serde_json::Value::Null);
+        assert_eq!(b["error"]["retry_after"], 7);
+        let resp = e.into_response();
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[test]
+    fn plugin_errors_name_the_plugin_without_internals() {
+        let e: ApiError = PluginError::Trap {
+            plugin: Arc::from("p1"),
+            message: "wasm backtrace: secret internals".into(),
+        }
+        .into();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(e.message.contains("p1"));
+        assert!(!e.message.contains("secret"));
+        let t: ApiError = PluginError::Timeout {
+            plugin: Arc::from("p2"),
+            ms: 50,
+        }
+        .into();
+        assert_eq!(t.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(t.message.contains("p2"));
+    }
+
+    #[test]
+    fn plugin_error_bodies_keep_their_status_unless_invalid() {
+        let e: ApiError = ErrorBody {
+            status: 200,
+            type_: "x".into(),
+            code: None,
+            param: None,
+            message: "m".into(),
+            retry_after: None,
+        }
+        .into();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -1,0 +1,123 @@
+//! The OpenAI-compatible HTTP surface: the router, the shared gateway state, and one module per
+//! endpoint family. Every path is served both under `/v1` and bare.
+
+pub mod error;
+mod models;
+mod proxy;
+mod request;
+pub mod sse;
+mod stages;
+mod stream;
+
+use crate::config::Config;
+use crate::host_api::{KvStore, MemoryKv};
+use crate::pipeline::Pipeline;
+use crate::pipeline::engine::{Runtime, RuntimeLimits};
+use crate::upstream::UpstreamClient;
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use error::ApiError;
+pub use request::Endpoint;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Everything a request needs, shared by all requests.
+pub struct Gateway {
+    /// The pipeline now serving; a reload swaps it.
+    pub pipeline: ArcSwap<Pipeline>,
+    /// The Wasm runtime (engine, linker, compiled-component cache).
+    pub runtime: Arc<Runtime>,
+    /// The key-value store behind the plugins' `kv` import (outlives reloads).
+    pub kv: Arc<dyn KvStore>,
+    /// Outbound HTTP.
+    pub upstream: UpstreamClient,
+    generation: AtomicU64,
+}
+
+/// The state handlers receive.
+pub type AppState = Arc<Gateway>;
+
+impl Gateway {
+    /// Builds the runtime and the first pipeline from `config`.
+    pub fn start(config: Config) -> anyhow::Result<AppState> {
+        let runtime = Runtime::new(RuntimeLimits {
+            max_instances: config.runtime.max_instances,
+            max_memory_bytes: config.runtime.max_plugin_memory_mb << 20,
+        })?;
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+        let pipeline = Pipeline::build(config, &runtime, &kv, 1)?;
+        Ok(Arc::new(Gateway {
+            pipeline: ArcSwap::from_pointee(pipeline),
+            runtime,
+            kv,
+            upstream: UpstreamClient::new()?,
+            generation: AtomicU64::new(1),
+        }))
+    }
+
+    /// The generation number a new pipeline gets.
+    pub fn next_generation(&self) -> u64 {
+        self.generation.fetch_add(1, Ordering::SeqCst) + 1
+    }
+}
+
+/// The router: every endpoint under `/v1` and bare.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/chat/completions", post(chat_completions))
+        .route("/completions", post(completions))
+        .route("/embeddings", post(embeddings))
+        .route("/models", get(models::list))
+        .route("/models/{*model}", get(models::retrieve));
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .nest("/v1", api.clone())
+        .merge(api)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn chat_completions(State(s): State<AppState>, headers: HeaderMap, req: Request) -> Response {
+    proxy::handle(s, Endpoint::ChatCompletions, headers, req.into_body()).await
+}
+
+async fn completions(State(s): State<AppState>, headers: HeaderMap, req: Request) -> Response {
+    proxy::handle(s, Endpoint::Completions, headers, req.into_body()).await
+}
+
+async fn embeddings(State(s): State<AppState>, headers: HeaderMap, req: Request) -> Response {
+    proxy::handle(s, Endpoint::Embeddings, headers, req.into_body()).await
+}
+
+async fn unknown_route(req: Request) -> Response {
+    ApiError::unknown_route(req.method().as_str(), req.uri().path()).into_response()
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let mut e = ApiError::unknown_route(req.method().as_str(), req.uri().path());
+    e.status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    e.code = Some("method_not_allowed".into());
+    e.into_response()
+}
+
+/// A fresh request id: `req_` and 24 hex digits.
+pub fn new_request_id() -> String {
+    format!("req_{:024x}", rand::random::<u128>() >> 32)
+}
+
+/// Adds `(name, value)` pairs to `headers`, skipping any that are not valid HTTP.
+pub fn add_headers(headers: &mut HeaderMap, pairs: &[(String, String)]) {
+    for (k, v) in pairs {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            headers.insert(k, v);
+        }
+    }
+}

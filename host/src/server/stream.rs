@@ -1,0 +1,347 @@
+//! Streams: frames upstream bytes into whole events, maps them through the adapter (unless it is
+//! pass-through), reads usage from the final usage chunk (which the host always asks for) and
+//! removes it when the client did not ask, adds the metadata object in the last chunk, and ends
+//! with `data: [DONE]`.
+//!
+//! A client that goes away stops the task, which drops the upstream response and so cancels the
+//! upstream request. An upstream that fails or stalls mid-stream ends the stream with an error
+//! event, never a hang.
+
+use super::error::ApiError;
+use super::proxy::{Exchange, UsageJson, splice_field};
+use super::sse::{self, Event, Framer};
+use super::stages;
+use crate::pipeline::AdapterWorld;
+use crate::pipeline::bindings::types::{SseEvent, Usage};
+use crate::pipeline::plugin::Lease;
+use crate::upstream::map_error;
+use axum::body::Body;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Where a stream's bytes come from.
+pub enum Source {
+    /// A whole `text/event-stream` body (an adapter that answered by itself).
+    Whole(Bytes),
+    /// An upstream response body.
+    Upstream(Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>),
+}
+
+/// A stream to serve.
+pub(super) struct StreamJob {
+    pub x: Exchange,
+    pub source: Source,
+    /// The adapter instance that answered `to-upstream`, unless the adapter is pass-through.
+    pub lease: Option<Lease<AdapterWorld>>,
+    pub client_wants_usage: bool,
+    pub idle_timeout: Duration,
+}
+
+/// Starts the stream task and returns the client's response body.
+pub(super) fn spawn(job: StreamJob) -> Body {
+    let (tx, rx) = mpsc::channel::<Bytes>(32);
+    tokio::spawn(run(job, tx));
+    Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
+    }))
+}
+
+/// The client went away.
+struct Gone;
+
+/// What the first chunk says, to build the chunk that carries metadata.
+#[derive(Deserialize, Clone)]
+struct Template {
+    #[serde(default)]
+    id: serde_json::Value,
+    #[serde(default)]
+    object: serde_json::Value,
+    #[serde(default)]
+    created: serde_json::Value,
+    #[serde(default)]
+    model: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct UsageProbe {
+    #[serde(default)]
+    choices: Option<Vec<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    usage: Option<UsageJson>,
+}
+
+struct Pump {
+    tx: mpsc::Sender<Bytes>,
+    client_wants_usage: bool,
+    usage: Option<Usage>,
+    /// The usage-only chunk, held back to carry the metadata (or dropped).
+    held: Option<String>,
+    template: Option<Template>,
+    done: bool,
+}
+
+impl Pump {
+    async fn send(&self, bytes: Bytes) -> Result<(), Gone> {
+        self.tx.send(bytes).await.map_err(|_| Gone)
+    }
+
+    /// Handles one OpenAI-shaped event.
+    async fn forward(&mut self, event: Option<&str>, data: &str) -> Result<(), Gone> {
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(());
+        }
+        if self.template.is_none() {
+            self.template = serde_json::from_str(data).ok();
+        }
+        if has_usage_object(data)
+            && let Ok(probe) = serde_json::from_str::<UsageProbe>(data)
+            && let Some(u) = probe.usage
+        {
+            self.usage = Some(u.into());
+            if probe.choices.as_ref().is_none_or(Vec::is_empty) {
+                self.held = Some(data.to_string());
+                return Ok(());
+            }
+        }
+        self.send(sse::encode(event, data)).await
+    }
+}
+
+/// Whether `data` has `"usage":` followed by an object (not `null`).
+fn has_usage_object(data: &str) -> bool {
+    let mut rest = data;
+    while let Some(i) = rest.find("\"usage\"") {
+        let after = rest[i + 7..].trim_start();
+        if let Some(v) = after.strip_prefix(':')
+            && v.trim_start().starts_with('{')
+        {
+            return true;
+        }
+        rest = &rest[i + 7..];
+    }
+    false
+}
+
+async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
+    let StreamJob {
+        mut x,
+        source,
+        mut lease,
+        client_wants_usage,
+        idle_timeout,
+    } = job;
+    let mut pump = Pump {
+        tx,
+        client_wants_usage,
+        usage: None,
+        held: None,
+        template: None,
+        done: false,
+    };
+    let result = pump_all(&mut x, &mut pump, source, &mut lease, idle_timeout).await;
+    match result {
+        Ok(()) => {
+            if finish(&mut x, &mut pump, &mut lease).await.is_err() {
+                x.complete(499, pump.usage.take());
+            }
+        }
+        Err(Failure::Gone) => x.complete(499, pump.usage.take()),
+        Err(Failure::Error(e)) => {
+            let status = e.status.as_u16();
+            // The error event ends the stream; the client's SDK raises it as an API error.
+            let _ = pump.send(sse::encode(None, &e.body().to_string())).await;
+            x.complete(status, pump.usage.take());
+        }
+    }
+}
+
+enum Failure {
+    Gone,
+    Error(ApiError),
+}
+
+impl From<Gone> for Failure {
+    fn from(_: Gone) -> Self {
+        Failure::Gone
+    }
+}
+
+async fn pump_all(
+    x: &mut Exchange,
+    pump: &mut Pump,
+    source: Source,
+    lease: &mut Option<Lease<AdapterWorld>>,
+    idle_timeout: Duration,
+) -> Result<(), Failure> {
+    let mut framer = Framer::default();
+    let oversize = |_| {
+        Failure::Error(ApiError::bad_gateway(
+            "The provider sent an oversized stream event.",
+        ))
+    };
+    match source {
+        Source::Whole(bytes) => {
+            let mut events = framer.push(&bytes).map_err(oversize)?;
+            events.extend(framer.finish());
+            for e in events {
+                handle_event(x, pump, lease, e).await?;
+            }
+        }
+        Source::Upstream(mut body) => loop {
+            if pump.done {
+                break;
+            }
+            let next = tokio::select! {
+                // A client that disconnects stops the stream even while the upstream is silent.
+                _ = pump.tx.closed() => return Err(Failure::Gone),
+                n = tokio::time::timeout(idle_timeout, body.next()) => n,
+            };
+            match next {
+                Err(_) => {
+                    return Err(Failure::Error(ApiError::gateway_timeout(
+                        &x.provider,
+                        idle_timeout.as_millis(),
+                    )));
+                }
+                Ok(None) => {
+                    if let Some(e) = framer.finish() {
+                        handle_event(x, pump, lease, e).await?;
+                    }
+                    break;
+                }
+                Ok(Some(Err(e))) => {
+                    let mut err = map_error(&x.provider, &e, idle_timeout);
+                    err.message =
+                        format!("The stream from the provider `{}` broke off.", x.provider);
+                    return Err(Failure::Error(err));
+                }
+                Ok(Some(Ok(chunk))) => {
+                    for e in framer.push(&chunk).map_err(oversize)? {
+                        handle_event(x, pump, lease, e).await?;
+                    }
+                }
+            }
+        },
+    }
+    Ok(())
+}
+
+async fn handle_event(
+    x: &Exchange,
+    pump: &mut Pump,
+    lease: &mut Option<Lease<AdapterWorld>>,
+    e: Event,
+) -> Result<(), Failure> {
+    if pump.done {
+        return Ok(());
+    }
+    let Some(lease) = lease.as_mut() else {
+        return Ok(pump.forward(e.event.as_deref(), &e.data).await?);
+    };
+    let ev = SseEvent {
+        event: e.event,
+        data: e.data,
+    };
+    let out = lease
+        .call(|w, s| w.sluice_plugin_adapter().call_from_upstream_event(s, &ev))
+        .map_err(|err| Failure::Error(err.into()))?
+        .map_err(|err| Failure::Error(err.into()))?;
+    let _ = x;
+    for o in out {
+        pump.forward(o.event.as_deref(), &o.data).await?;
+    }
+    Ok(())
+}
+
+/// The normal end: the adapter's last events, enrich, the metadata chunk, `[DONE]`.
+async fn finish(
+    x: &mut Exchange,
+    pump: &mut Pump,
+    lease: &mut Option<Lease<AdapterWorld>>,
+) -> Result<(), Gone> {
+    if let Some(l) = lease.as_mut() {
+        match l.call(|w, s| w.sluice_plugin_adapter().call_finish_stream(s)) {
+            Ok(Ok((events, usage))) => {
+                pump.done = false;
+                for e in events {
+                    pump.forward(e.event.as_deref(), &e.data).await?;
+                }
+                if usage.is_some() {
+                    pump.usage = usage;
+                }
+            }
+            Ok(Err(e)) => return fail_late(x, pump, e.into()).await,
+            Err(e) => return fail_late(x, pump, e.into()).await,
+        }
+    }
+    *lease = None;
+    let usage = pump.usage;
+    let outcome = x.outcome(200, usage);
+    if let Err(e) = stages::run_enrich(
+        &x.pipeline,
+        &x.ctx,
+        x.principal.as_ref(),
+        &outcome,
+        &mut x.additions,
+    ) {
+        return fail_late(x, pump, e).await;
+    }
+    let field = x.pipeline.config.server.metadata_field.clone();
+    let meta = x.metadata_json(&outcome);
+    let held = pump.held.take();
+    let last = match (held, meta) {
+        (Some(chunk), Some(meta)) if pump.client_wants_usage => Some(
+            splice_field(chunk.as_bytes(), &field, &meta).unwrap_or_else(|| chunk.into_bytes()),
+        ),
+        (Some(chunk), None) if pump.client_wants_usage => Some(chunk.into_bytes()),
+        (_, Some(meta)) => {
+            let t = pump.template.clone().unwrap_or(Template {
+                id: x.ctx.request_id.clone().into(),
+                object: "chat.completion.chunk".into(),
+                created: 0.into(),
+                model: x.served_model.clone().into(),
+            });
+            let chunk = serde_json::json!({
+                "id": t.id, "object": t.object, "created": t.created, "model": t.model, "choices": [],
+            });
+            splice_field(chunk.to_string().as_bytes(), &field, &meta)
+        }
+        (_, None) => None,
+    };
+    if let Some(last) = last {
+        let text = String::from_utf8_lossy(&last).into_owned();
+        pump.send(sse::encode(None, &text)).await?;
+    }
+    pump.send(Bytes::from_static(sse::DONE)).await?;
+    x.complete(200, usage);
+    Ok(())
+}
+
+async fn fail_late(x: &mut Exchange, pump: &mut Pump, e: ApiError) -> Result<(), Gone> {
+    pump.send(sse::encode(None, &e.body().to_string())).await?;
+    x.complete(e.status.as_u16(), pump.usage);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_objects_are_told_from_nulls() {
+        assert!(has_usage_object(
+            r#"{"choices":[],"usage":{"prompt_tokens":1}}"#
+        ));
+        assert!(has_usage_object(r#"{"usage" : {"prompt_tokens":1}}"#));
+        assert!(!has_usage_object(
+            r#"{"choices":[{"delta":{"content":"usage"}}],"usage":null}"#
+        ));
+        assert!(!has_usage_object(r#"{"text":"\"usage\" is a word"}"#));
+    }
+}

@@ -1,0 +1,111 @@
+//! Outbound HTTP to providers. Plugins have no network: the host makes every upstream call.
+
+use crate::server::error::ApiError;
+use bytes::Bytes;
+use std::time::Duration;
+
+/// The shared HTTP client (connection pools per upstream host, HTTP/1.1 and HTTP/2, rustls).
+#[derive(Clone)]
+pub struct UpstreamClient {
+    http: reqwest::Client,
+}
+
+/// A request ready to send.
+pub struct Outbound<'a> {
+    /// Provider name (for errors).
+    pub provider: &'a str,
+    /// Method.
+    pub method: &'a str,
+    /// Full URL.
+    pub url: String,
+    /// Headers.
+    pub headers: &'a [(String, String)],
+    /// Body.
+    pub body: Bytes,
+    /// Deadline until response headers arrive.
+    pub timeout: Duration,
+}
+
+impl UpstreamClient {
+    /// Builds the client. TLS uses the ring provider and the system's trust store.
+    pub fn new() -> Result<UpstreamClient, reqwest::Error> {
+        // Installing fails only if a provider is already installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(UpstreamClient { http })
+    }
+
+    /// Sends `req` and waits for the response headers.
+    pub async fn send(&self, req: Outbound<'_>) -> Result<reqwest::Response, ApiError> {
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| ApiError::internal("The provider adapter produced an invalid method."))?;
+        let mut builder = self.http.request(method, &req.url);
+        for (k, v) in req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if !req.body.is_empty() {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(req.body);
+        }
+        match tokio::time::timeout(req.timeout, builder.send()).await {
+            Err(_) => Err(ApiError::gateway_timeout(
+                req.provider,
+                req.timeout.as_millis(),
+            )),
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) => Err(map_error(req.provider, &e, req.timeout)),
+        }
+    }
+}
+
+/// Maps a transport error to the client-facing error (no internals in the message).
+pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> ApiError {
+    tracing::warn!(provider, error = %e, "upstream call failed");
+    if e.is_timeout() {
+        ApiError::gateway_timeout(provider, timeout.as_millis())
+    } else if e.is_connect() {
+        ApiError::bad_gateway(format!("Could not connect to the provider `{provider}`."))
+            .code("upstream_unreachable")
+    } else if e.is_builder() {
+        ApiError::internal(format!(
+            "The request to the provider `{provider}` could not be built."
+        ))
+    } else {
+        ApiError::bad_gateway(format!(
+            "The connection to the provider `{provider}` failed."
+        ))
+    }
+}
+
+/// Reads a whole body, at most `limit` bytes, within `timeout`.
+pub async fn read_body(
+    provider: &str,
+    resp: reqwest::Response,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
+    use futures::StreamExt;
+    let read = async {
+        let mut out = bytes::BytesMut::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| map_error(provider, &e, timeout))?;
+            if out.len() + chunk.len() > limit {
+                return Err(ApiError::bad_gateway(format!(
+                    "The provider `{provider}` answered with more than {limit} bytes."
+                )));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out.freeze())
+    };
+    tokio::time::timeout(timeout, read)
+        .await
+        .unwrap_or_else(|_| Err(ApiError::gateway_timeout(provider, timeout.as_millis())))
+}
