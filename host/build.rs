@@ -20,12 +20,24 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ("sluice-plugin-echo", "sluice_plugin_echo", "echo"),
 ];
 
+/// Plugins built alongside but not embedded: the test suite's and the examples'. Their folder is
+/// given to the package's tests as `SLUICE_PLUGIN_DIR`.
+const EXTRA_PLUGINS: &[&str] = &["sluice-test-chaos"];
+
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let manifest = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().expect("host/ has a parent").to_path_buf();
-    for watched in ["wit", "plugin-sdk", "plugins", "Cargo.toml", "Cargo.lock"] {
+    for watched in [
+        "wit",
+        "plugin-sdk",
+        "plugins",
+        "tests/plugins",
+        "examples",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=SLUICE_PLUGIN_PROFILE");
@@ -49,7 +61,11 @@ fn main() {
             "--target-dir",
         ])
         .arg(&target_dir);
-    for (krate, _, _) in PLUGINS {
+    for krate in PLUGINS
+        .iter()
+        .map(|p| p.0)
+        .chain(EXTRA_PLUGINS.iter().copied())
+    {
         cmd.args(["-p", krate]);
     }
     scrub_env(&mut cmd);
@@ -63,6 +79,7 @@ fn main() {
 
     let out = PathBuf::from(env("OUT_DIR"));
     let dir = target_dir.join(TARGET).join(&profile);
+    println!("cargo:rustc-env=SLUICE_PLUGIN_DIR={}", dir.display());
     for (_, stem, name) in PLUGINS {
         let from = dir.join(format!("{stem}.wasm"));
         let to = out.join(format!("{name}.wasm"));

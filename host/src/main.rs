@@ -95,7 +95,7 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let started = std::time::Instant::now();
-        let gw = tokio::task::spawn_blocking(move || Gateway::start(config)).await??;
+        let gw = Gateway::start(config).await?;
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -2,13 +2,15 @@
 //!
 //! The `policy` module generates the shared interfaces (`types`, `host`, `kv`); the other worlds
 //! reuse them through `with`, so the host implements its imports once and one linker serves every
-//! world.
+//! world. Exports are async: plugin calls run on fibers, so WASI's async host functions (a
+//! guest's panic message written to stderr, say) work inside the tokio runtime.
 #![allow(missing_docs, clippy::all)]
 
 pub mod policy {
     wasmtime::component::bindgen!({
         world: "policy",
         path: "../wit",
+        exports: { default: async },
     });
 }
 
@@ -16,6 +18,7 @@ pub mod auth {
     wasmtime::component::bindgen!({
         world: "auth",
         path: "../wit",
+        exports: { default: async },
         with: {
             "sluice:plugin/types": super::policy::sluice::plugin::types,
             "sluice:plugin/host": super::policy::sluice::plugin::host,
@@ -28,6 +31,7 @@ pub mod adapter {
     wasmtime::component::bindgen!({
         world: "provider-adapter",
         path: "../wit",
+        exports: { default: async },
         with: {
             "sluice:plugin/types": super::policy::sluice::plugin::types,
             "sluice:plugin/host": super::policy::sluice::plugin::host,
@@ -40,6 +44,7 @@ pub mod enrich {
     wasmtime::component::bindgen!({
         world: "enrich",
         path: "../wit",
+        exports: { default: async },
         with: {
             "sluice:plugin/types": super::policy::sluice::plugin::types,
             "sluice:plugin/host": super::policy::sluice::plugin::host,

@@ -58,6 +58,8 @@ impl Runtime {
             .total_core_instances(n.saturating_mul(4))
             .total_memories(n.saturating_mul(2))
             .total_tables(n.saturating_mul(4))
+            // Async calls run on fiber stacks, one per instance in a call.
+            .total_stacks(n)
             .max_memory_size(limits.max_memory_bytes)
             .max_memories_per_component(4)
             .max_tables_per_component(8);
@@ -68,7 +70,7 @@ impl Runtime {
         let engine = Engine::new(&cfg).map_err(|e| anyhow::anyhow!("wasmtime engine: {e}"))?;
 
         let mut linker: Linker<PluginState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
         host_if::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("linking sluice:plugin/host: {e}"))?;

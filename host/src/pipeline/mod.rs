@@ -106,11 +106,11 @@ impl Pipeline {
         self.routes.get(model)
     }
 
-    /// Builds a pipeline from `config`: compiles (through the cache) and initialises every
-    /// plugin. Blocking and CPU-heavy: run it off the request path.
-    pub fn build(
+    /// Builds a pipeline from `config`: compiles (through the cache, on blocking threads) and
+    /// initialises every plugin.
+    pub async fn build(
         config: Config,
-        runtime: &Runtime,
+        runtime: &Arc<Runtime>,
         kv: &Arc<dyn KvStore>,
         generation: u64,
     ) -> Result<Pipeline, LoadError> {
@@ -126,11 +126,11 @@ impl Pipeline {
                 pc,
             };
             match pc.stage {
-                StageKind::Auth => auth = Some(loader.load()?),
-                StageKind::Policy => policies.push(loader.load()?),
-                StageKind::Enrich => enrichers.push(loader.load()?),
+                StageKind::Auth => auth = Some(loader.load().await?),
+                StageKind::Policy => policies.push(loader.load().await?),
+                StageKind::Enrich => enrichers.push(loader.load().await?),
                 StageKind::Adapter => {
-                    adapters.insert(pc.name.clone(), loader.load()?);
+                    adapters.insert(pc.name.clone(), loader.load().await?);
                 }
             }
         }
@@ -156,7 +156,8 @@ impl Pipeline {
                         config: &config,
                         pc: &pc,
                     }
-                    .load()?;
+                    .load()
+                    .await?;
                     adapters.insert(p.adapter.clone(), Arc::clone(&a));
                     a
                 }
@@ -234,33 +235,36 @@ impl Pipeline {
 }
 
 struct Loader<'a> {
-    runtime: &'a Runtime,
+    runtime: &'a Arc<Runtime>,
     kv: &'a Arc<dyn KvStore>,
     config: &'a Config,
     pc: &'a PluginConfig,
 }
 
 impl Loader<'_> {
-    fn load<W: World>(&self) -> Result<Arc<Plugin<W>>, LoadError> {
+    async fn load<W: World>(&self) -> Result<Arc<Plugin<W>>, LoadError> {
         let pc = self.pc;
         let fail = |reason: String| LoadError::Plugin {
             name: pc.name.clone(),
             source_ref: pc.source.clone(),
             reason,
         };
-        let owned;
-        let bytes: &[u8] = match pc.source.strip_prefix("builtin:") {
-            Some(b) => builtin::bytes(b).ok_or_else(|| fail("no such built-in plugin".into()))?,
+        let bytes: Vec<u8> = match pc.source.strip_prefix("builtin:") {
+            Some(b) => builtin::bytes(b)
+                .ok_or_else(|| fail("no such built-in plugin".into()))?
+                .to_vec(),
             None => {
                 let path = pc.path(&self.config.file).unwrap_or_default();
-                owned = std::fs::read(&path)
-                    .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
-                &owned
+                tokio::fs::read(&path)
+                    .await
+                    .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?
             }
         };
-        let (component, hash) = self
-            .runtime
-            .compile(bytes)
+        // Compiling takes ~100 ms of CPU: keep it off the async workers.
+        let runtime = Arc::clone(self.runtime);
+        let (component, hash) = tokio::task::spawn_blocking(move || runtime.compile(&bytes))
+            .await
+            .map_err(|e| fail(format!("compiler task failed: {e}")))?
             .map_err(|e| fail(format!("not a valid component: {e:#}")))?;
         let env = Arc::new(PluginEnv {
             name: Arc::from(pc.name.as_str()),
@@ -290,6 +294,7 @@ impl Loader<'_> {
             env,
             settings,
         )
+        .await
         .map(Arc::new)
         .map_err(fail)
     }

@@ -84,19 +84,22 @@ pub enum PluginError {
 }
 
 /// A world's typed bindings, instantiated from its pre-instantiated form.
-pub trait World: Sized + Send + 'static {
+pub trait World: Sized + Send + Sync + 'static {
     /// The pre-instantiated form, shared across threads.
     type Pre: Clone + Send + Sync + 'static;
     /// Type-checks `pre` against the world.
     fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre>;
     /// Instantiates into `store`.
-    fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self>;
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<PluginState>,
+    ) -> impl Future<Output = wasmtime::Result<Self>> + Send;
     /// Calls `init`, the lifecycle export common to every world.
     fn init(
         &self,
         store: &mut Store<PluginState>,
         config_json: &str,
-    ) -> wasmtime::Result<Result<PluginInfo, String>>;
+    ) -> impl Future<Output = wasmtime::Result<Result<PluginInfo, String>>> + Send;
 }
 
 /// What a plugin says about itself at init.
@@ -115,18 +118,18 @@ macro_rules! world {
             fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
                 $module::$pre::new(pre)
             }
-            fn instantiate(
+            async fn instantiate(
                 pre: &Self::Pre,
                 store: &mut Store<PluginState>,
             ) -> wasmtime::Result<Self> {
-                pre.instantiate(store)
+                pre.instantiate_async(store).await
             }
-            fn init(
+            async fn init(
                 &self,
                 store: &mut Store<PluginState>,
                 config_json: &str,
             ) -> wasmtime::Result<Result<PluginInfo, String>> {
-                let r = self.$init().call_init(store, config_json)?;
+                let r = self.$init().call_init(store, config_json).await?;
                 Ok(r.map(|i| PluginInfo {
                     wants_body: i.wants_body,
                     passthrough: i.passthrough,
@@ -174,7 +177,7 @@ pub struct Plugin<W: World> {
 impl<W: World> Plugin<W> {
     /// Links and type-checks `component` against `W`, then runs the plugin's `init` with its
     /// config. Errors are messages for the operator (the caller adds the plugin's name).
-    pub fn load(
+    pub async fn load(
         runtime: &Runtime,
         component: &Component,
         hash: [u8; 32],
@@ -202,8 +205,8 @@ impl<W: World> Plugin<W> {
             engine: runtime.engine.clone(),
             idle: Mutex::new(Vec::new()),
         };
-        let mut inst = plugin.new_instance().map_err(|e| e.to_string())?;
-        let info = match inst.bindings.init(&mut inst.store, &env.config_json) {
+        let mut inst = plugin.new_instance().await.map_err(|e| e.to_string())?;
+        let info = match inst.bindings.init(&mut inst.store, &env.config_json).await {
             Ok(r) => r.map_err(|e| format!("rejected its config: {e}"))?,
             Err(e) => return Err(plugin.classify(e, &inst.store).to_string()),
         };
@@ -211,15 +214,17 @@ impl<W: World> Plugin<W> {
         Ok(plugin)
     }
 
-    fn new_instance(&self) -> Result<Instance<W>, PluginError> {
+    async fn new_instance(&self) -> Result<Instance<W>, PluginError> {
         let mut store = Store::new(
             &self.engine,
             PluginState::new(Arc::clone(&self.env), self.settings.memory_bytes),
         );
         store.limiter(|s| &mut s.cap);
         store.set_epoch_deadline(self.deadline_ticks());
-        let bindings =
-            W::instantiate(&self.pre, &mut store).map_err(|e| self.classify(e, &store))?;
+        let bindings = match W::instantiate(&self.pre, &mut store).await {
+            Ok(b) => b,
+            Err(e) => return Err(self.classify(e, &store)),
+        };
         Ok(Instance {
             store,
             bindings,
@@ -261,17 +266,15 @@ impl<W: World> Plugin<W> {
     }
 
     /// An instance for one request: a warm one from the pool, or a fresh one.
-    pub fn lease(self: &Arc<Self>) -> Result<Lease<W>, PluginError>
-    where
-        Self: Sized,
-    {
-        Plugin::lease_inner(self).map(|inst| Lease {
+    pub async fn lease(self: &Arc<Self>) -> Result<Lease<W>, PluginError> {
+        let inst = self.lease_inner().await?;
+        Ok(Lease {
             plugin: Arc::clone(self),
             inst: Some(inst),
         })
     }
 
-    fn lease_inner(&self) -> Result<Instance<W>, PluginError> {
+    async fn lease_inner(&self) -> Result<Instance<W>, PluginError> {
         if self.settings.mode == InstanceMode::Warm {
             let idle = self
                 .idle
@@ -282,7 +285,7 @@ impl<W: World> Plugin<W> {
                 return Ok(inst);
             }
         }
-        self.new_instance()
+        self.new_instance().await
     }
 
     fn give_back(&self, inst: Instance<W>) {
@@ -313,9 +316,9 @@ impl<W: World> Lease<W> {
 
     /// Calls into the instance under its deadline. After an error the instance is dropped and
     /// later calls on this lease fail at once.
-    pub fn call<R>(
+    pub async fn call<R>(
         &mut self,
-        f: impl FnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let Some(inst) = self.inst.as_mut() else {
             return Err(PluginError::Trap {
@@ -325,7 +328,7 @@ impl<W: World> Lease<W> {
         };
         inst.store.set_epoch_deadline(self.plugin.deadline_ticks());
         inst.uses += 1;
-        match f(&inst.bindings, &mut inst.store) {
+        match f(&inst.bindings, &mut inst.store).await {
             Ok(r) => Ok(r),
             Err(e) => {
                 let err = self.plugin.classify(e, &inst.store);

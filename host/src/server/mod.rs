@@ -43,13 +43,13 @@ pub type AppState = Arc<Gateway>;
 
 impl Gateway {
     /// Builds the runtime and the first pipeline from `config`.
-    pub fn start(config: Config) -> anyhow::Result<AppState> {
+    pub async fn start(config: Config) -> anyhow::Result<AppState> {
         let runtime = Runtime::new(RuntimeLimits {
             max_instances: config.runtime.max_instances,
             max_memory_bytes: config.runtime.max_plugin_memory_mb << 20,
         })?;
         let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
-        let pipeline = Pipeline::build(config, &runtime, &kv, 1)?;
+        let pipeline = Pipeline::build(config, &runtime, &kv, 1).await?;
         Ok(Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
             runtime,

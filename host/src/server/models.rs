@@ -3,13 +3,15 @@
 use super::error::ApiError;
 use super::stages;
 use super::{AppState, new_request_id};
-use crate::pipeline::Route;
 use crate::pipeline::bindings::types::RequestCtx;
+use crate::pipeline::{Pipeline, Route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use std::time::Instant;
 
 fn model_json(r: &Route) -> Value {
     json!({ "id": r.name, "object": "model", "created": 0, "owned_by": r.provider.name })
@@ -29,15 +31,38 @@ fn ctx(path: String, model: String, headers: &HeaderMap) -> RequestCtx {
     }
 }
 
+/// Adds `x-request-id` and `x-sluice-overhead-us` (all of the time is the gateway's here).
+fn decorate(mut resp: Response, ctx: &RequestCtx, started: Instant) -> Response {
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        h.insert("x-request-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&started.elapsed().as_micros().to_string()) {
+        h.insert("x-sluice-overhead-us", v);
+    }
+    resp
+}
+
 /// `GET /models`.
 pub async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
+    let started = Instant::now();
     let pipeline = gw.pipeline.load_full();
     let ctx = ctx("/models".into(), String::new(), &headers);
-    let principal =
-        match stages::authenticate(&pipeline, &ctx, stages::credential(&headers).as_deref()) {
-            Ok(p) => p,
-            Err(e) => return e.into_response(),
-        };
+    let resp = list_inner(&pipeline, &ctx, &headers).await;
+    decorate(resp, &ctx, started)
+}
+
+async fn list_inner(pipeline: &Pipeline, ctx: &RequestCtx, headers: &HeaderMap) -> Response {
+    let principal = match stages::authenticate(
+        &pipeline,
+        &ctx,
+        stages::credential(&headers).as_deref(),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     let data: Vec<Value> = pipeline
         .models
         .iter()
@@ -53,13 +78,29 @@ pub async fn retrieve(
     Path(model): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let started = Instant::now();
     let pipeline = gw.pipeline.load_full();
     let ctx = ctx(format!("/models/{model}"), model.clone(), &headers);
-    let principal =
-        match stages::authenticate(&pipeline, &ctx, stages::credential(&headers).as_deref()) {
-            Ok(p) => p,
-            Err(e) => return e.into_response(),
-        };
+    let resp = retrieve_inner(&pipeline, &ctx, &headers, &model).await;
+    decorate(resp, &ctx, started)
+}
+
+async fn retrieve_inner(
+    pipeline: &Pipeline,
+    ctx: &RequestCtx,
+    headers: &HeaderMap,
+    model: &str,
+) -> Response {
+    let principal = match stages::authenticate(
+        &pipeline,
+        &ctx,
+        stages::credential(&headers).as_deref(),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     match pipeline.route(&model) {
         Some(r) if stages::model_allowed(&principal, &r.name, &model) => {
             Json(model_json(r)).into_response()

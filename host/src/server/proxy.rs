@@ -74,7 +74,7 @@ pub async fn handle(gw: AppState, endpoint: Endpoint, headers: HeaderMap, body: 
         Ok(resp) => resp,
         Err(e) => {
             let status = e.status.as_u16();
-            x.complete(status, None);
+            x.complete(status, None).await;
             x.respond_error(e)
         }
     }
@@ -134,7 +134,8 @@ impl Exchange {
             &self.pipeline,
             &self.ctx,
             stages::credential(headers).as_deref(),
-        )?;
+        )
+        .await?;
         self.ctx.key_id = Some(principal.key_id.clone());
         let principal = self.principal.insert(principal).clone();
 
@@ -147,9 +148,10 @@ impl Exchange {
             &bytes,
             &mut self.additions,
             &mut self.ran,
-        )?;
+        )
+        .await?;
         match outcome {
-            PolicyOutcome::Respond(resp) => return Ok(self.finish_plugin_response(resp)),
+            PolicyOutcome::Respond(resp) => return Ok(self.finish_plugin_response(resp).await),
             PolicyOutcome::Continue {
                 body: Some(new_body),
             } => {
@@ -212,12 +214,15 @@ impl Exchange {
             api_key: provider.api_key.clone(),
             upstream_model: route.upstream_model.clone(),
         };
-        let mut lease = adapter.lease()?;
+        let mut lease = adapter.lease().await?;
+        let ctx = &self.ctx;
         let call = lease
-            .call(|w, s| {
+            .call(async |w, s| {
                 w.sluice_plugin_adapter()
-                    .call_to_upstream(s, &self.ctx, &rec, &req)
-            })?
+                    .call_to_upstream(s, ctx, &rec, &req)
+                    .await
+            })
+            .await?
             .map_err(ApiError::from)?;
         // Pass-through adapters have nothing more to do: free their instance now.
         let mut lease = if adapter.info.passthrough {
@@ -235,7 +240,7 @@ impl Exchange {
                         provider.timeout,
                     )
                 } else {
-                    self.finish_json(resp.status, resp.body.into())
+                    self.finish_json(resp.status, resp.body.into()).await
                 };
             }
             UpstreamCall::Send(up) => up,
@@ -274,13 +279,16 @@ impl Exchange {
         let body = read_body(&provider.name, resp, MAX_UPSTREAM_BODY, provider.timeout).await?;
         self.upstream_us = upstream_started.elapsed().as_micros() as u64;
         let mapped = match lease.as_mut() {
-            Some(lease) => from_upstream(
-                lease,
-                &self.ctx,
-                status.as_u16(),
-                resp_headers.clone(),
-                &body,
-            )?,
+            Some(lease) => {
+                from_upstream(
+                    lease,
+                    &self.ctx,
+                    status.as_u16(),
+                    resp_headers.clone(),
+                    &body,
+                )
+                .await?
+            }
             None => None,
         };
         let (status, body, resp_headers) = match mapped {
@@ -294,11 +302,11 @@ impl Exchange {
         if !status.is_success() {
             return Err(upstream_error(&provider.name, status, &body, &resp_headers));
         }
-        self.finish_json(status.as_u16(), body)
+        self.finish_json(status.as_u16(), body).await
     }
 
     /// Finishes a whole JSON answer: usage, enrich, metadata, headers.
-    fn finish_json(&mut self, status: u16, body: Bytes) -> Result<Response, ApiError> {
+    async fn finish_json(&mut self, status: u16, body: Bytes) -> Result<Response, ApiError> {
         let answer: AnswerJson = serde_json::from_slice(&body).map_err(|_| {
             ApiError::bad_gateway(format!(
                 "The provider `{}` answered with invalid JSON.",
@@ -313,7 +321,8 @@ impl Exchange {
             self.principal.as_ref(),
             &outcome,
             &mut self.additions,
-        )?;
+        )
+        .await?;
         let body = self.with_metadata(body, &outcome);
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -322,18 +331,18 @@ impl Exchange {
             HeaderValue::from_static("application/json"),
         );
         self.decorate(resp.headers_mut());
-        self.complete(status, outcome.usage);
+        self.complete(status, outcome.usage).await;
         Ok(resp)
     }
 
     /// A whole response a policy plugin answered with.
-    fn finish_plugin_response(&mut self, r: HttpResponse) -> Response {
+    async fn finish_plugin_response(&mut self, r: HttpResponse) -> Response {
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
         let mut resp = Response::new(Body::from(r.body));
         *resp.status_mut() = status;
         add_headers(resp.headers_mut(), &r.headers);
         self.decorate(resp.headers_mut());
-        self.complete(status.as_u16(), None);
+        self.complete(status.as_u16(), None).await;
         resp
     }
 
@@ -443,7 +452,7 @@ impl Exchange {
     }
 
     /// Runs the `on-complete` hooks once the response is decided.
-    pub fn complete(&mut self, status: u16, usage: Option<Usage>) {
+    pub async fn complete(&mut self, status: u16, usage: Option<Usage>) {
         if self.ran.is_empty() {
             return;
         }
@@ -452,12 +461,12 @@ impl Exchange {
         };
         let outcome = self.outcome(status, usage);
         let ran = std::mem::take(&mut self.ran);
-        stages::run_on_complete(&ran, &self.ctx, principal, meta, &outcome);
+        stages::run_on_complete(&ran, &self.ctx, principal, meta, &outcome).await;
     }
 }
 
 /// Calls the adapter's `from-upstream`.
-fn from_upstream(
+async fn from_upstream(
     lease: &mut Lease<AdapterWorld>,
     ctx: &RequestCtx,
     status: u16,
@@ -470,7 +479,12 @@ fn from_upstream(
         body: body.to_vec(),
     };
     lease
-        .call(|w, s| w.sluice_plugin_adapter().call_from_upstream(s, ctx, &resp))?
+        .call(async |w, s| {
+            w.sluice_plugin_adapter()
+                .call_from_upstream(s, ctx, &resp)
+                .await
+        })
+        .await?
         .map_err(ApiError::from)
 }
 

@@ -123,9 +123,15 @@ pub fn prepare(endpoint: Endpoint, bytes: &[u8]) -> Result<Prepared, ApiError> {
         est_prompt_tokens: estimate_prompt_tokens(&body),
         n,
     };
-    if endpoint == Endpoint::ChatCompletions && !body.get("messages").is_some_and(Value::is_array) {
+    if endpoint == Endpoint::ChatCompletions
+        && !body
+            .get("messages")
+            .and_then(Value::as_array)
+            .is_some_and(|m| !m.is_empty())
+    {
         return Err(
-            ApiError::bad_request("`messages` must be a list of messages.").param("messages"),
+            ApiError::bad_request("`messages` must be a non-empty list of messages.")
+                .param("messages"),
         );
     }
     Ok(Prepared {
@@ -206,7 +212,7 @@ mod tests {
     fn upstream_body_sets_model_and_usage_and_keeps_the_rest() {
         let mut p = prepare(
             Endpoint::ChatCompletions,
-            br#"{"model":"alias","stream":true,"messages":[],"response_format":{"type":"json_schema","json_schema":{"name":"x"}},"tools":[{"type":"function"}]}"#,
+            br#"{"model":"alias","stream":true,"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"x"}},"tools":[{"type":"function"}]}"#,
         )
         .expect("valid");
         let v: Value = serde_json::from_slice(&p.upstream_body("real")).expect("json");
@@ -232,6 +238,7 @@ mod tests {
                 Some("user_id"),
             ),
             (br#"{"model":"m"}"#, Some("messages")),
+            (br#"{"model":"m","messages":[]}"#, Some("messages")),
         ] {
             let e = prepare(Endpoint::ChatCompletions, body).expect_err("invalid");
             assert_eq!(e.status, 400, "{}", String::from_utf8_lossy(body));

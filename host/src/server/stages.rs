@@ -48,7 +48,7 @@ pub fn plugin_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// Runs the auth stage. Without an auth plugin every request is anonymous and allowed.
-pub fn authenticate(
+pub async fn authenticate(
     pipeline: &Pipeline,
     ctx: &RequestCtx,
     credential: Option<&str>,
@@ -62,11 +62,14 @@ pub fn authenticate(
             attributes: Vec::new(),
         });
     };
-    let mut lease = auth.lease()?;
-    let result = lease.call(|w, s| {
-        w.sluice_plugin_auth_stage()
-            .call_authenticate(s, ctx, credential)
-    })?;
+    let mut lease = auth.lease().await?;
+    let result = lease
+        .call(async |w, s| {
+            w.sluice_plugin_auth_stage()
+                .call_authenticate(s, ctx, credential)
+                .await
+        })
+        .await?;
     result.map_err(ApiError::from)
 }
 
@@ -97,7 +100,7 @@ pub struct Additions {
 
 /// Runs the policy plugins in order. `ran` receives each plugin that let the request through, for
 /// its `on-complete` hook.
-pub fn run_policies(
+pub async fn run_policies(
     pipeline: &Pipeline,
     ctx: &RequestCtx,
     principal: &Principal,
@@ -118,12 +121,18 @@ pub fn run_policies(
                 Vec::new()
             },
         };
-        let decision = p.lease().and_then(|mut lease| {
-            lease.call(|w, s| {
-                w.sluice_plugin_policy_stage()
-                    .call_on_request(s, ctx, principal, meta, &req)
-            })
-        });
+        let decision = match p.lease().await {
+            Ok(mut lease) => {
+                lease
+                    .call(async |w, s| {
+                        w.sluice_plugin_policy_stage()
+                            .call_on_request(s, ctx, principal, meta, &req)
+                            .await
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let decision = match decision {
             Ok(d) => d,
             Err(e) => match fail_open(p, e) {
@@ -158,7 +167,7 @@ fn fail_open<W: crate::pipeline::plugin::World>(p: &Plugin<W>, e: PluginError) -
 }
 
 /// Runs the enrich plugins on a finished response.
-pub fn run_enrich(
+pub async fn run_enrich(
     pipeline: &Pipeline,
     ctx: &RequestCtx,
     principal: Option<&Principal>,
@@ -166,12 +175,18 @@ pub fn run_enrich(
     additions: &mut Additions,
 ) -> Result<(), ApiError> {
     for p in &pipeline.enrichers {
-        let r = p.lease().and_then(|mut lease| {
-            lease.call(|w, s| {
-                w.sluice_plugin_enrich_stage()
-                    .call_on_response(s, ctx, principal, outcome)
-            })
-        });
+        let r = match p.lease().await {
+            Ok(mut lease) => {
+                lease
+                    .call(async |w, s| {
+                        w.sluice_plugin_enrich_stage()
+                            .call_on_response(s, ctx, principal, outcome)
+                            .await
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         match r {
             Ok(e) => {
                 additions.headers.extend(e.headers);
@@ -189,7 +204,7 @@ pub fn run_enrich(
 
 /// Calls `on-complete` of the policy plugins that let the request through. Failures are logged:
 /// the response is already decided.
-pub fn run_on_complete(
+pub async fn run_on_complete(
     ran: &[Arc<Plugin<PolicyWorld>>],
     ctx: &RequestCtx,
     principal: &Principal,
@@ -197,12 +212,18 @@ pub fn run_on_complete(
     outcome: &Outcome,
 ) {
     for p in ran {
-        let r = p.lease().and_then(|mut lease| {
-            lease.call(|w, s| {
-                w.sluice_plugin_policy_stage()
-                    .call_on_complete(s, ctx, principal, meta, outcome)
-            })
-        });
+        let r = match p.lease().await {
+            Ok(mut lease) => {
+                lease
+                    .call(async |w, s| {
+                        w.sluice_plugin_policy_stage()
+                            .call_on_complete(s, ctx, principal, meta, outcome)
+                            .await
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         if let Err(e) = r {
             tracing::warn!(error = %e, "on-complete hook failed");
         }

@@ -148,15 +148,15 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
     match result {
         Ok(()) => {
             if finish(&mut x, &mut pump, &mut lease).await.is_err() {
-                x.complete(499, pump.usage.take());
+                x.complete(499, pump.usage.take()).await;
             }
         }
-        Err(Failure::Gone) => x.complete(499, pump.usage.take()),
+        Err(Failure::Gone) => x.complete(499, pump.usage.take()).await,
         Err(Failure::Error(e)) => {
             let status = e.status.as_u16();
             // The error event ends the stream; the client's SDK raises it as an API error.
             let _ = pump.send(sse::encode(None, &e.body().to_string())).await;
-            x.complete(status, pump.usage.take());
+            x.complete(status, pump.usage.take()).await;
         }
     }
 }
@@ -190,7 +190,7 @@ async fn pump_all(
             let mut events = framer.push(&bytes).map_err(oversize)?;
             events.extend(framer.finish());
             for e in events {
-                handle_event(x, pump, lease, e).await?;
+                handle_event(pump, lease, e).await?;
             }
         }
         Source::Upstream(mut body) => loop {
@@ -211,7 +211,7 @@ async fn pump_all(
                 }
                 Ok(None) => {
                     if let Some(e) = framer.finish() {
-                        handle_event(x, pump, lease, e).await?;
+                        handle_event(pump, lease, e).await?;
                     }
                     break;
                 }
@@ -223,7 +223,7 @@ async fn pump_all(
                 }
                 Ok(Some(Ok(chunk))) => {
                     for e in framer.push(&chunk).map_err(oversize)? {
-                        handle_event(x, pump, lease, e).await?;
+                        handle_event(pump, lease, e).await?;
                     }
                 }
             }
@@ -233,7 +233,6 @@ async fn pump_all(
 }
 
 async fn handle_event(
-    x: &Exchange,
     pump: &mut Pump,
     lease: &mut Option<Lease<AdapterWorld>>,
     e: Event,
@@ -249,10 +248,14 @@ async fn handle_event(
         data: e.data,
     };
     let out = lease
-        .call(|w, s| w.sluice_plugin_adapter().call_from_upstream_event(s, &ev))
+        .call(async |w, s| {
+            w.sluice_plugin_adapter()
+                .call_from_upstream_event(s, &ev)
+                .await
+        })
+        .await
         .map_err(|err| Failure::Error(err.into()))?
         .map_err(|err| Failure::Error(err.into()))?;
-    let _ = x;
     for o in out {
         pump.forward(o.event.as_deref(), &o.data).await?;
     }
@@ -266,7 +269,10 @@ async fn finish(
     lease: &mut Option<Lease<AdapterWorld>>,
 ) -> Result<(), Gone> {
     if let Some(l) = lease.as_mut() {
-        match l.call(|w, s| w.sluice_plugin_adapter().call_finish_stream(s)) {
+        match l
+            .call(async |w, s| w.sluice_plugin_adapter().call_finish_stream(s).await)
+            .await
+        {
             Ok(Ok((events, usage))) => {
                 pump.done = false;
                 for e in events {
@@ -289,7 +295,9 @@ async fn finish(
         x.principal.as_ref(),
         &outcome,
         &mut x.additions,
-    ) {
+    )
+    .await
+    {
         return fail_late(x, pump, e).await;
     }
     let field = x.pipeline.config.server.metadata_field.clone();
@@ -319,13 +327,13 @@ async fn finish(
         pump.send(sse::encode(None, &text)).await?;
     }
     pump.send(Bytes::from_static(sse::DONE)).await?;
-    x.complete(200, usage);
+    x.complete(200, usage).await;
     Ok(())
 }
 
 async fn fail_late(x: &mut Exchange, pump: &mut Pump, e: ApiError) -> Result<(), Gone> {
     pump.send(sse::encode(None, &e.body().to_string())).await?;
-    x.complete(e.status.as_u16(), pump.usage);
+    x.complete(e.status.as_u16(), pump.usage).await;
     Ok(())
 }
 

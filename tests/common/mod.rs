@@ -1,0 +1,176 @@
+//! Shared by the integration tests: the real `sluice` binary spawned on 127.0.0.1:0 with a config
+//! of the test's own, and a mock OpenAI upstream the project owns.
+#![allow(dead_code, missing_docs)]
+
+pub mod mock;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The demo key of the test configs.
+pub const KEY: &str = "sk-test-key";
+
+/// sha256 of [`KEY`].
+pub fn key_hash(secret: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// The folder with the built test plugins (`sluice_test_chaos.wasm`, ...).
+pub fn plugin_dir() -> PathBuf {
+    PathBuf::from(env!("SLUICE_PLUGIN_DIR"))
+}
+
+/// A running gateway. Killed on drop.
+pub struct Gateway {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The folder holding its config (and anything the test puts beside it).
+    pub dir: tempfile::TempDir,
+}
+
+impl Gateway {
+    /// Writes `config` to a fresh folder and starts the gateway on it.
+    pub fn start(config: &str) -> Gateway {
+        Gateway::start_with(config, &[])
+    }
+
+    /// Like [`Gateway::start`], with extra environment variables.
+    pub fn start_with(config: &str, env: &[(&str, &str)]) -> Gateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("gateway.toml"), config).expect("write config");
+        Gateway::start_in(dir, env)
+    }
+
+    /// Starts the gateway on `dir/gateway.toml`.
+    pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Gateway {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(dir.path().join("gateway.toml"))
+            .env("SLUICE_LISTEN", "127.0.0.1:0")
+            .env("SLUICE_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn sluice");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(url) = line.strip_prefix("sluice listening on ") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                panic!("the gateway did not start (exit: {status:?})");
+            }
+        };
+        Gateway { child, url, dir }
+    }
+
+    /// Tries to start a gateway that should refuse its config; returns its exit status and stderr.
+    pub fn refuse(config: &str) -> (bool, String) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("gateway.toml"), config).expect("write config");
+        let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .arg("serve")
+            .arg("--config")
+            .arg(dir.path().join("gateway.toml"))
+            .env("SLUICE_LISTEN", "127.0.0.1:0")
+            .output()
+            .expect("run sluice");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The config folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `url` + `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP client for tests.
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// The auth plugin section accepting [`KEY`] for every model and `sk-limited` for `limited_to`.
+pub fn auth_section(limited_to: &[&str]) -> String {
+    let models: Vec<String> = limited_to.iter().map(|m| format!("\"{m}\"")).collect();
+    format!(
+        r#"
+[[plugins]]
+name = "auth"
+stage = "auth"
+source = "builtin:key-auth"
+[[plugins.config.keys]]
+id = "test"
+sha256 = "{}"
+[[plugins.config.keys]]
+id = "limited"
+sha256 = "{}"
+models = [{}]
+"#,
+        key_hash(KEY),
+        key_hash("sk-limited"),
+        models.join(", ")
+    )
+}
+
+/// Parses an SSE body into its `data:` payloads.
+pub fn sse_data(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|e| {
+            let data: Vec<&str> = e.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+            (!data.is_empty()).then(|| data.join("\n"))
+        })
+        .collect()
+}
+
+/// The JSON chunks of an SSE body (all but `[DONE]`).
+pub fn sse_chunks(body: &str) -> Vec<serde_json::Value> {
+    sse_data(body)
+        .into_iter()
+        .filter(|d| d != "[DONE]")
+        .map(|d| serde_json::from_str(&d).expect("chunk is JSON"))
+        .collect()
+}
+
+/// The content of the deltas of choice 0.
+pub fn joined_content(chunks: &[serde_json::Value]) -> String {
+    chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect()
+}
