@@ -194,9 +194,10 @@ pub struct PluginConfig {
     /// What a failure does (policy and enrich plugins only).
     #[serde(default)]
     pub on_error: OnErrorConfig,
-    /// Fresh or warm instances.
+    /// Fresh or warm instances. Default: warm for built-in plugins (stateless by construction),
+    /// fresh for plugins loaded from files.
     #[serde(default)]
-    pub instances: InstancesConfig,
+    pub instances: Option<InstancesConfig>,
     /// The table handed to the plugin as JSON.
     #[serde(default)]
     pub config: Option<toml::Table>,
@@ -210,6 +211,16 @@ fn default_plugin_memory() -> usize {
 }
 
 impl PluginConfig {
+    /// The instance mode in effect: as configured, else warm for built-ins and fresh otherwise.
+    pub fn instance_mode(&self) -> InstancesConfig {
+        self.instances
+            .unwrap_or(if self.source.starts_with("builtin:") {
+                InstancesConfig::Warm
+            } else {
+                InstancesConfig::Fresh
+            })
+    }
+
     /// The plugin's config table as JSON text (`{}` when absent).
     pub fn config_json(&self) -> String {
         match &self.config {

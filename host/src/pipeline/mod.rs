@@ -2,7 +2,7 @@
 //! model names to providers. A [`Pipeline`] is immutable; a reload builds a new one and swaps it in.
 
 pub mod bindings;
-mod builtin;
+pub mod builtin;
 pub mod engine;
 pub mod plugin;
 pub mod state;
@@ -147,7 +147,7 @@ impl Pipeline {
                         timeout_ms: 50,
                         memory_mb: 64,
                         on_error: OnErrorConfig::FailClosed,
-                        instances: InstancesConfig::Fresh,
+                        instances: None,
                         config: None,
                     };
                     let a: Arc<Plugin<AdapterWorld>> = Loader {
@@ -275,7 +275,7 @@ impl Loader<'_> {
         let settings = PluginSettings {
             timeout_ms: pc.timeout_ms,
             memory_bytes: pc.memory_mb << 20,
-            mode: match pc.instances {
+            mode: match pc.instance_mode() {
                 InstancesConfig::Fresh => InstanceMode::Fresh,
                 InstancesConfig::Warm => InstanceMode::Warm,
             },

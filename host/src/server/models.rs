@@ -53,16 +53,11 @@ pub async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 async fn list_inner(pipeline: &Pipeline, ctx: &RequestCtx, headers: &HeaderMap) -> Response {
-    let principal = match stages::authenticate(
-        &pipeline,
-        &ctx,
-        stages::credential(&headers).as_deref(),
-    )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
+    let principal =
+        match stages::authenticate(pipeline, ctx, stages::credential(headers).as_deref()).await {
+            Ok(p) => p,
+            Err(e) => return e.into_response(),
+        };
     let data: Vec<Value> = pipeline
         .models
         .iter()
@@ -91,20 +86,15 @@ async fn retrieve_inner(
     headers: &HeaderMap,
     model: &str,
 ) -> Response {
-    let principal = match stages::authenticate(
-        &pipeline,
-        &ctx,
-        stages::credential(&headers).as_deref(),
-    )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    match pipeline.route(&model) {
-        Some(r) if stages::model_allowed(&principal, &r.name, &model) => {
+    let principal =
+        match stages::authenticate(pipeline, ctx, stages::credential(headers).as_deref()).await {
+            Ok(p) => p,
+            Err(e) => return e.into_response(),
+        };
+    match pipeline.route(model) {
+        Some(r) if stages::model_allowed(&principal, &r.name, model) => {
             Json(model_json(r)).into_response()
         }
-        _ => ApiError::model_not_found(&model).into_response(),
+        _ => ApiError::model_not_found(model).into_response(),
     }
 }

@@ -124,10 +124,10 @@ pub fn prepare(endpoint: Endpoint, bytes: &[u8]) -> Result<Prepared, ApiError> {
         n,
     };
     if endpoint == Endpoint::ChatCompletions
-        && !body
+        && body
             .get("messages")
             .and_then(Value::as_array)
-            .is_some_and(|m| !m.is_empty())
+            .is_none_or(|m| m.is_empty())
     {
         return Err(
             ApiError::bad_request("`messages` must be a non-empty list of messages.")

@@ -1,0 +1,180 @@
+//! Cost of one plugin call through the runtime, with a fresh instance per call and with a warm
+//! (reused) instance: `cargo bench -p sluice --bench plugin_call`.
+//!
+//! Each sample is what a request pays for one stage: lease an instance (instantiate, or take one
+//! from the pool), call it, and give it back (drop the store, or return it to the pool).
+
+use sluice::host_api::{KvStore, MemoryKv};
+use sluice::pipeline::bindings::adapter::exports::sluice::plugin::adapter::Provider;
+use sluice::pipeline::bindings::types::{HttpRequest, RequestCtx};
+use sluice::pipeline::engine::{Runtime, RuntimeLimits};
+use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings};
+use sluice::pipeline::state::PluginEnv;
+use sluice::pipeline::{AdapterWorld, AuthWorld, builtin};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SAMPLES: usize = 20_000;
+
+fn settings(mode: InstanceMode) -> PluginSettings {
+    PluginSettings {
+        timeout_ms: 50,
+        memory_bytes: 64 << 20,
+        mode,
+        on_error: OnError::FailClosed,
+        max_uses: u32::MAX,
+        max_idle: 64,
+    }
+}
+
+fn env(name: &str, config: &str) -> Arc<PluginEnv> {
+    let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+    Arc::new(PluginEnv {
+        name: Arc::from(name),
+        config_json: Arc::from(config),
+        kv,
+        kv_prefix: format!("{name}:"),
+    })
+}
+
+fn ctx() -> RequestCtx {
+    RequestCtx {
+        request_id: "req_0123456789abcdef01234567".into(),
+        endpoint: "chat.completions".into(),
+        method: "POST".into(),
+        path: "/chat/completions".into(),
+        model: "gpt-4o-mini".into(),
+        stream: false,
+        user_id: Some("user-1".into()),
+        key_id: Some("demo".into()),
+        headers: (0..10)
+            .map(|i| (format!("x-header-{i}"), "value".repeat(4)))
+            .collect(),
+    }
+}
+
+fn report(what: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let p = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    println!(
+        "| {what:<34} | {:>7.1} | {:>7.1} | {:>7.1} |",
+        p(0.5).as_nanos() as f64 / 1000.0,
+        p(0.9).as_nanos() as f64 / 1000.0,
+        p(0.99).as_nanos() as f64 / 1000.0
+    );
+}
+
+async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
+    let bytes = builtin::bytes("openai").expect("built-in openai");
+    let (component, hash) = runtime.compile(bytes).expect("compile");
+    let plugin: Arc<Plugin<AdapterWorld>> = Arc::new(
+        Plugin::load(
+            runtime,
+            &component,
+            hash,
+            "builtin:openai".into(),
+            env("openai", "{}"),
+            settings(mode),
+        )
+        .await
+        .expect("load"),
+    );
+    let ctx = ctx();
+    let provider = Provider {
+        name: "openai".into(),
+        base_url: "http://127.0.0.1:1/v1".into(),
+        api_key: Some("sk-upstream".into()),
+        upstream_model: "gpt-4o-mini".into(),
+    };
+    let req = HttpRequest {
+        method: "POST".into(),
+        path: "/chat/completions".into(),
+        headers: ctx.headers.clone(),
+        body: Vec::new(),
+    };
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + 1000 {
+        let t = Instant::now();
+        let mut lease = plugin.lease().await.expect("lease");
+        lease
+            .call(async |w, s| {
+                w.sluice_plugin_adapter()
+                    .call_to_upstream(s, &ctx, &provider, &req)
+                    .await
+            })
+            .await
+            .expect("call")
+            .expect("ok");
+        drop(lease);
+        if i >= 1000 {
+            samples.push(t.elapsed());
+        }
+    }
+    samples
+}
+
+async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
+    let bytes = builtin::bytes("key-auth").expect("built-in key-auth");
+    let (component, hash) = runtime.compile(bytes).expect("compile");
+    let config = r#"{"keys":[{"id":"demo","sha256":"1c590839af894cf25f9a5fe06929af05b377f60efbe55508ef93d251887b9213"}]}"#;
+    let plugin: Arc<Plugin<AuthWorld>> = Arc::new(
+        Plugin::load(
+            runtime,
+            &component,
+            hash,
+            "builtin:key-auth".into(),
+            env("auth", config),
+            settings(mode),
+        )
+        .await
+        .expect("load"),
+    );
+    let ctx = ctx();
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + 1000 {
+        let t = Instant::now();
+        let mut lease = plugin.lease().await.expect("lease");
+        lease
+            .call(async |w, s| {
+                w.sluice_plugin_auth_stage()
+                    .call_authenticate(s, &ctx, Some("sk-sluice-demo"))
+                    .await
+            })
+            .await
+            .expect("call")
+            .expect("authenticated");
+        drop(lease);
+        if i >= 1000 {
+            samples.push(t.elapsed());
+        }
+    }
+    samples
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let runtime = Runtime::new(RuntimeLimits::default()).expect("runtime");
+        println!("| plugin call ({SAMPLES} samples)          | p50 µs  | p90 µs  | p99 µs  |");
+        println!("|------------------------------------|---------|---------|---------|");
+        report(
+            "openai adapter, fresh instance",
+            bench_adapter(&runtime, InstanceMode::Fresh).await,
+        );
+        report(
+            "openai adapter, warm instance",
+            bench_adapter(&runtime, InstanceMode::Warm).await,
+        );
+        report(
+            "key-auth (sha256), fresh instance",
+            bench_auth(&runtime, InstanceMode::Fresh).await,
+        );
+        report(
+            "key-auth (sha256), warm instance",
+            bench_auth(&runtime, InstanceMode::Warm).await,
+        );
+    });
+}
