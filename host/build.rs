@@ -22,7 +22,11 @@ const PLUGINS: &[(&str, &str, &str)] = &[
 
 /// Plugins built alongside but not embedded: the test suite's and the examples'. Their folder is
 /// given to the package's tests as `SLUICE_PLUGIN_DIR`.
-const EXTRA_PLUGINS: &[&str] = &["sluice-test-chaos", "sluice-example-max-tokens"];
+const EXTRA_PLUGINS: &[&str] = &[
+    "sluice-test-chaos",
+    "sluice-test-old-wit",
+    "sluice-example-max-tokens",
+];
 
 const TARGET: &str = "wasm32-wasip2";
 

@@ -96,6 +96,9 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let started = std::time::Instant::now();
         let gw = Gateway::start(config).await?;
+        if let Err(e) = sluice::server::reload::spawn_triggers(std::sync::Arc::clone(&gw)) {
+            tracing::warn!(error = %e, "cannot watch files: reload with SIGHUP or POST /admin/reload");
+        }
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

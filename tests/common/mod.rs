@@ -98,6 +98,11 @@ impl Gateway {
         )
     }
 
+    /// The gateway's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The config folder.
     pub fn path(&self) -> &Path {
         self.dir.path()

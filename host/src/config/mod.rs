@@ -2,6 +2,10 @@
 //!
 //! Unknown keys are errors. Every error names the file, the key and the reason.
 
+mod watch;
+
+pub use watch::FileWatch;
+
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -230,6 +234,7 @@ impl PluginConfig {
     }
 
     /// The `.wasm` path of a file source, resolved against the config file's folder.
+    /// None for built-ins.
     pub fn path(&self, config_file: &Path) -> Option<PathBuf> {
         if self.source.starts_with("builtin:") {
             return None;
@@ -452,3 +457,28 @@ pub fn builtin_stage(name: &str) -> Option<StageKind> {
 
 #[cfg(test)]
 mod tests;
+
+impl Config {
+    /// Every file this config depends on: itself and its plugins' `.wasm` files.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        std::iter::once(self.file.clone())
+            .chain(self.plugins.iter().filter_map(|p| p.path(&self.file)))
+            .collect()
+    }
+
+    /// Settings that only take effect on restart and differ between `self` and `new`, as
+    /// `key: old -> new` lines.
+    pub fn restart_changes(&self, new: &Config) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.server.listen != new.server.listen {
+            out.push(format!(
+                "server.listen: {} -> {}",
+                self.server.listen, new.server.listen
+            ));
+        }
+        if self.runtime != new.runtime {
+            out.push(format!("runtime: {:?} -> {:?}", self.runtime, new.runtime));
+        }
+        out
+    }
+}

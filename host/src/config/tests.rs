@@ -1,1 +1,109 @@
+use super::*;
 
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("/etc/sluice/gateway.toml"), text)
+}
+
+const GOOD: &str = r#"
+[server]
+listen = "127.0.0.1:9000"
+
+[[plugins]]
+name = "auth"
+stage = "auth"
+source = "builtin:key-auth"
+
+[[plugins]]
+name = "rules"
+stage = "policy"
+source = "rules.wasm"
+[plugins.config]
+limit = 3
+
+[[providers]]
+name = "p"
+adapter = "openai"
+base_url = "http://127.0.0.1:1/v1/"
+
+[[models]]
+name = "m"
+provider = "p"
+aliases = ["m2"]
+"#;
+
+#[test]
+fn a_good_config_validates_with_defaults() {
+    let c = parse(GOOD).expect("valid");
+    assert_eq!(c.server.listen, "127.0.0.1:9000");
+    assert_eq!(c.plugins[0].timeout_ms, 50);
+    assert_eq!(c.plugins[0].memory_mb, 64);
+    assert_eq!(c.plugins[0].instance_mode(), InstancesConfig::Warm);
+    assert_eq!(c.plugins[1].instance_mode(), InstancesConfig::Fresh);
+    assert_eq!(c.plugins[1].config_json(), r#"{"limit":3}"#);
+    assert_eq!(
+        c.plugins[1].path(&c.file),
+        Some(PathBuf::from("/etc/sluice/rules.wasm"))
+    );
+    assert_eq!(
+        c.watched_files(),
+        vec![
+            PathBuf::from("/etc/sluice/gateway.toml"),
+            PathBuf::from("/etc/sluice/rules.wasm")
+        ]
+    );
+}
+
+fn error_of(text: &str) -> String {
+    parse(text).expect_err("invalid").to_string()
+}
+
+#[test]
+fn errors_name_the_file_the_key_and_the_reason() {
+    let e = error_of("[server]\nlisten = \"x\"\n");
+    assert!(
+        e.starts_with("/etc/sluice/gateway.toml: key `server.listen`"),
+        "{e}"
+    );
+    let e = error_of(&GOOD.replace("provider = \"p\"", "provider = \"q\""));
+    assert!(
+        e.contains("key `models[0].provider`") && e.contains("no provider named `q`"),
+        "{e}"
+    );
+    let e = error_of(&format!(
+        "{GOOD}\n[[models]]\nname = \"m2\"\nprovider = \"p\"\n"
+    ));
+    assert!(
+        e.contains("models[1].name") && e.contains("already a name of models[0]"),
+        "{e}"
+    );
+    let e = error_of(&GOOD.replace("adapter = \"openai\"", "adapter = \"rules\""));
+    assert!(
+        e.contains("providers[0].adapter") && e.contains("not an adapter"),
+        "{e}"
+    );
+    let e = error_of(&GOOD.replace("builtin:key-auth", "builtin:nope"));
+    assert!(e.contains("plugins[0].source"), "{e}");
+    let e = error_of(&format!(
+        "{GOOD}\n[[plugins]]\nname = \"auth\"\nstage = \"policy\"\nsource = \"x.wasm\"\n"
+    ));
+    assert!(e.contains("plugins[2].name"), "{e}");
+}
+
+#[test]
+fn unknown_keys_and_syntax_errors_are_refused_with_their_line() {
+    let e = error_of(&GOOD.replace("aliases", "alias"));
+    assert!(e.contains("alias"), "{e}");
+    let e = error_of("[server\nlisten = 1");
+    assert!(e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn restart_changes_are_reported() {
+    let a = parse(GOOD).expect("valid");
+    let b = parse(&GOOD.replace("9000", "9001")).expect("valid");
+    assert_eq!(
+        a.restart_changes(&b),
+        vec!["server.listen: 127.0.0.1:9000 -> 127.0.0.1:9001".to_string()]
+    );
+    assert!(a.restart_changes(&a).is_empty());
+}

@@ -111,6 +111,14 @@ impl Runtime {
         Ok((component, hash))
     }
 
+    /// Drops compiled components whose hash is not in `live` (after a reload swapped them out).
+    pub fn retain_compiled(&self, live: &[[u8; 32]]) {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|h, _| live.contains(h));
+    }
+
     fn cached(&self, hash: &[u8; 32]) -> Option<Component> {
         self.cache
             .lock()

@@ -212,6 +212,17 @@ impl Pipeline {
         })
     }
 
+    /// Content hashes of every plugin of this pipeline.
+    pub fn plugin_hashes(&self) -> Vec<[u8; 32]> {
+        self.plugins()
+            .iter()
+            .filter_map(|p| {
+                let mut h = [0u8; 32];
+                hex::decode_to_slice(&p.hash, &mut h).ok().map(|()| h)
+            })
+            .collect()
+    }
+
     /// Every plugin of this pipeline, in stage order.
     pub fn plugins(&self) -> Vec<PluginSummary> {
         fn s<W: World>(p: &Plugin<W>, stage: StageKind) -> PluginSummary {

@@ -1,9 +1,11 @@
 //! The OpenAI-compatible HTTP surface: the router, the shared gateway state, and one module per
 //! endpoint family. Every path is served both under `/v1` and bare.
 
+mod admin;
 pub mod error;
 mod models;
 mod proxy;
+pub mod reload;
 mod request;
 pub mod sse;
 mod stages;
@@ -23,7 +25,6 @@ use axum::routing::{get, post};
 use error::ApiError;
 pub use request::Endpoint;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Everything a request needs, shared by all requests.
 pub struct Gateway {
@@ -35,7 +36,12 @@ pub struct Gateway {
     pub kv: Arc<dyn KvStore>,
     /// Outbound HTTP.
     pub upstream: UpstreamClient,
-    generation: AtomicU64,
+    /// The config the process started with (restart-only settings are compared to it).
+    first_config: Config,
+    /// The admin API key (`SLUICE_ADMIN_KEY`); without one the admin API is off.
+    admin_key: Option<String>,
+    reload: std::sync::Mutex<reload::ReloadState>,
+    reload_lock: tokio::sync::Mutex<()>,
 }
 
 /// The state handlers receive.
@@ -49,19 +55,20 @@ impl Gateway {
             max_memory_bytes: config.runtime.max_plugin_memory_mb << 20,
         })?;
         let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+        let first_config = config.clone();
         let pipeline = Pipeline::build(config, &runtime, &kv, 1).await?;
         Ok(Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
             runtime,
             kv,
             upstream: UpstreamClient::new()?,
-            generation: AtomicU64::new(1),
+            first_config,
+            admin_key: std::env::var("SLUICE_ADMIN_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            reload: Default::default(),
+            reload_lock: tokio::sync::Mutex::new(()),
         }))
-    }
-
-    /// The generation number a new pipeline gets.
-    pub fn next_generation(&self) -> u64 {
-        self.generation.fetch_add(1, Ordering::SeqCst) + 1
     }
 }
 
@@ -75,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .route("/models/{*model}", get(models::retrieve));
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/admin/status", get(admin::status))
+        .route("/admin/reload", post(admin::reload))
         .nest("/v1", api.clone())
         .merge(api)
         .fallback(unknown_route)
