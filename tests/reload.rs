@@ -224,7 +224,7 @@ async fn reloads_under_load_lose_no_request() {
     for w in workers {
         w.await.expect("worker");
     }
-    let failures = failures.lock().expect("lock");
+    let failures = failures.lock().expect("lock").clone();
     assert!(
         failures.is_empty(),
         "{} of {TOTAL} requests failed, first: {:?}",
