@@ -192,15 +192,15 @@ macro_rules! __export_stages {
         #[doc(hidden)]
         pub fn __sluice_entry_points() -> [usize; 9] {
             [
-                <$init as $crate::Plugin>::init as usize,
-                <$auth as $crate::Auth>::authenticate as usize,
-                <$policy as $crate::Policy>::on_request as usize,
-                <$policy as $crate::Policy>::on_complete as usize,
-                <$adapter as $crate::Adapter>::to_upstream as usize,
-                <$adapter as $crate::Adapter>::from_upstream as usize,
-                <$adapter as $crate::Adapter>::from_upstream_event as usize,
-                <$adapter as $crate::Adapter>::finish_stream as usize,
-                <$enrich as $crate::Enrich>::on_response as usize,
+                <$init as $crate::Plugin>::init as *const () as usize,
+                <$auth as $crate::Auth>::authenticate as *const () as usize,
+                <$policy as $crate::Policy>::on_request as *const () as usize,
+                <$policy as $crate::Policy>::on_complete as *const () as usize,
+                <$adapter as $crate::Adapter>::to_upstream as *const () as usize,
+                <$adapter as $crate::Adapter>::from_upstream as *const () as usize,
+                <$adapter as $crate::Adapter>::from_upstream_event as *const () as usize,
+                <$adapter as $crate::Adapter>::finish_stream as *const () as usize,
+                <$enrich as $crate::Enrich>::on_response as *const () as usize,
             ]
         }
 
