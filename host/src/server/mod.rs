@@ -78,6 +78,8 @@ pub fn router(state: AppState) -> Router {
         .route("/chat/completions", post(chat_completions))
         .route("/completions", post(completions))
         .route("/embeddings", post(embeddings))
+        .route("/audio/speech", post(audio_speech))
+        .route("/images/generations", post(images_generations))
         .route("/models", get(models::list))
         .route("/models/{*model}", get(models::retrieve));
     Router::new()
@@ -101,6 +103,18 @@ async fn completions(State(s): State<AppState>, headers: HeaderMap, req: Request
 
 async fn embeddings(State(s): State<AppState>, headers: HeaderMap, req: Request) -> Response {
     proxy::handle(s, Endpoint::Embeddings, headers, req.into_body()).await
+}
+
+async fn audio_speech(State(s): State<AppState>, headers: HeaderMap, req: Request) -> Response {
+    proxy::handle(s, Endpoint::AudioSpeech, headers, req.into_body()).await
+}
+
+async fn images_generations(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    req: Request,
+) -> Response {
+    proxy::handle(s, Endpoint::ImagesGenerations, headers, req.into_body()).await
 }
 
 async fn unknown_route(req: Request) -> Response {

@@ -239,8 +239,19 @@ impl Exchange {
                         prepared.client_wants_usage,
                         provider.timeout,
                     )
-                } else {
+                } else if !self.endpoint.answers_json() && (200..300).contains(&resp.status) {
+                    let content_type = header_value(&resp.headers, "content-type");
+                    self.finish_binary(content_type, Body::from(resp.body))
+                        .await
+                } else if (200..300).contains(&resp.status) {
                     self.finish_json(resp.status, resp.body.into()).await
+                } else {
+                    Err(upstream_error(
+                        &provider.name,
+                        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::BAD_GATEWAY),
+                        &resp.body,
+                        &resp.headers,
+                    ))
                 };
             }
             UpstreamCall::Send(up) => up,
@@ -274,6 +285,18 @@ impl Exchange {
                 prepared.client_wants_usage,
                 provider.timeout,
             );
+        }
+        if !self.endpoint.answers_json() && status.is_success() {
+            // Audio and other binary answers flow through as they arrive.
+            self.upstream_us = upstream_started.elapsed().as_micros() as u64;
+            let content_type = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            return self
+                .finish_binary(content_type, Body::from_stream(resp.bytes_stream()))
+                .await;
         }
         let resp_headers = header_pairs(resp.headers());
         let body = read_body(&provider.name, resp, MAX_UPSTREAM_BODY, provider.timeout).await?;
@@ -332,6 +355,32 @@ impl Exchange {
         );
         self.decorate(resp.headers_mut());
         self.complete(status, outcome.usage).await;
+        Ok(resp)
+    }
+
+    /// Finishes a binary answer (audio): enrich, headers, then the bytes as they come.
+    async fn finish_binary(
+        &mut self,
+        content_type: Option<String>,
+        body: Body,
+    ) -> Result<Response, ApiError> {
+        let outcome = self.outcome(200, None);
+        stages::run_enrich(
+            &self.pipeline,
+            &self.ctx,
+            self.principal.as_ref(),
+            &outcome,
+            &mut self.additions,
+        )
+        .await?;
+        let mut resp = Response::new(body);
+        let content_type = content_type
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+            .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+        self.decorate(resp.headers_mut());
+        self.complete(200, None).await;
         Ok(resp)
     }
 
@@ -533,6 +582,10 @@ fn upstream_error(
         };
     }
     tracing::warn!(provider, %status, "provider answered with a non-OpenAI error body");
+    // Some OpenAI-compatible servers (Ollama) answer `{"error": "text"}`.
+    let text_error = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string));
     if status == StatusCode::TOO_MANY_REQUESTS {
         let mut e = ApiError::new(
             status,
@@ -543,6 +596,22 @@ fn upstream_error(
         e.retry_after = Some(retry_after.unwrap_or(1));
         return e;
     }
+    if status.is_client_error() {
+        // The request was refused for a reason of its own: keep the status so clients see a
+        // 4xx they can fix (422 from validating servers, 404 for a model the provider lacks).
+        let message = text_error.unwrap_or_else(|| {
+            format!(
+                "The provider `{provider}` refused the request with status {}.",
+                status.as_u16()
+            )
+        });
+        let code = match status.as_u16() {
+            404 => "upstream_not_found",
+            422 => "unprocessable_entity",
+            _ => "upstream_rejected",
+        };
+        return ApiError::new(status, "invalid_request_error", message).code(code);
+    }
     ApiError::bad_gateway(format!(
         "The provider `{provider}` answered with status {}.",
         status.as_u16()
@@ -550,9 +619,14 @@ fn upstream_error(
 }
 
 fn is_event_stream(headers: &[(String, String)]) -> bool {
+    header_value(headers, "content-type").is_some_and(|v| v.contains("event-stream"))
+}
+
+fn header_value(headers: &[(String, String)], name: &str) -> Option<String> {
     headers
         .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.contains("event-stream"))
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
 }
 
 fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -623,5 +697,21 @@ mod tests {
         );
         assert_eq!(e.status, StatusCode::BAD_GATEWAY);
         assert!(!e.message.contains("oops"));
+        let e = upstream_error(
+            "p",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"detail":[{"loc":["body","messages"]}]}"#,
+            &[],
+        );
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.code.as_deref(), Some("unprocessable_entity"));
+        let e = upstream_error(
+            "p",
+            StatusCode::NOT_FOUND,
+            br#"{"error":"model 'x' not found"}"#,
+            &[],
+        );
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        assert_eq!(e.message, "model 'x' not found");
     }
 }

@@ -14,6 +14,10 @@ pub enum Endpoint {
     Completions,
     /// `POST /embeddings`.
     Embeddings,
+    /// `POST /audio/speech`: the answer is audio, streamed through as it arrives.
+    AudioSpeech,
+    /// `POST /images/generations`.
+    ImagesGenerations,
 }
 
 impl Endpoint {
@@ -23,6 +27,8 @@ impl Endpoint {
             Endpoint::ChatCompletions => "chat.completions",
             Endpoint::Completions => "completions",
             Endpoint::Embeddings => "embeddings",
+            Endpoint::AudioSpeech => "audio.speech",
+            Endpoint::ImagesGenerations => "images.generations",
         }
     }
 
@@ -32,12 +38,19 @@ impl Endpoint {
             Endpoint::ChatCompletions => "/chat/completions",
             Endpoint::Completions => "/completions",
             Endpoint::Embeddings => "/embeddings",
+            Endpoint::AudioSpeech => "/audio/speech",
+            Endpoint::ImagesGenerations => "/images/generations",
         }
     }
 
     /// Whether `stream: true` is allowed.
     pub fn streams(self) -> bool {
-        !matches!(self, Endpoint::Embeddings)
+        matches!(self, Endpoint::ChatCompletions | Endpoint::Completions)
+    }
+
+    /// Whether a successful answer is JSON (else it is passed through as bytes, like audio).
+    pub fn answers_json(self) -> bool {
+        !matches!(self, Endpoint::AudioSpeech)
     }
 }
 
@@ -134,6 +147,9 @@ pub fn prepare(endpoint: Endpoint, bytes: &[u8]) -> Result<Prepared, ApiError> {
                 .param("messages"),
         );
     }
+    if endpoint == Endpoint::ChatCompletions {
+        check_files(&body)?;
+    }
     Ok(Prepared {
         body,
         model,
@@ -162,6 +178,56 @@ impl Prepared {
         }
         serde_json::to_vec(&self.body).unwrap_or_default()
     }
+}
+
+/// Largest file in a `file` content part (decoded).
+pub const MAX_FILE_BYTES: usize = 10 << 20;
+/// Largest total of `file` content parts in one request (decoded).
+pub const MAX_FILES_BYTES: usize = 32 << 20;
+
+/// Checks the `file` content parts of chat messages against the size limits.
+fn check_files(body: &Map<String, Value>) -> Result<(), ApiError> {
+    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let mut total = 0usize;
+    let parts = messages
+        .iter()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten();
+    for part in parts {
+        let Some(data) = part
+            .get("file")
+            .and_then(|f| f.get("file_data"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        // `data:<mime>;base64,<data>` or bare base64; the decoded size is 3/4 of the base64.
+        let b64 = data.split_once(";base64,").map(|(_, d)| d).unwrap_or(data);
+        let size = b64.trim_end_matches('=').len() / 4 * 3;
+        let name = part
+            .pointer("/file/filename")
+            .and_then(Value::as_str)
+            .unwrap_or("a file part");
+        if size > MAX_FILE_BYTES {
+            return Err(ApiError::bad_request(format!(
+                "`{name}` is about {} MB; a file may be at most 10 MB.",
+                size.div_ceil(1 << 20)
+            ))
+            .code("file_too_large")
+            .param("messages"));
+        }
+        total += size;
+        if total > MAX_FILES_BYTES {
+            return Err(ApiError::bad_request(
+                "The files of this request add up to more than 32 MB, the limit per request.",
+            )
+            .code("files_too_large")
+            .param("messages"));
+        }
+    }
+    Ok(())
 }
 
 /// About four bytes of text a token, over `messages`, `prompt` and `input`.
@@ -220,6 +286,43 @@ mod tests {
         assert_eq!(v["stream_options"]["include_usage"], true);
         assert_eq!(v["response_format"]["json_schema"]["name"], "x");
         assert_eq!(v["tools"][0]["type"], "function");
+    }
+
+    #[test]
+    fn file_parts_are_held_to_10_mb_each_and_32_mb_in_all() {
+        let file = |mb: usize| {
+            serde_json::json!({ "type": "file", "file": {
+                "filename": "a.pdf",
+                "file_data": format!("data:application/pdf;base64,{}", "A".repeat(mb * (1 << 20) / 3 * 4 + 4)),
+            }})
+        };
+        let body = |parts: Vec<Value>| {
+            serde_json::to_vec(&serde_json::json!({
+                "model": "m", "messages": [{ "role": "user", "content": parts }],
+            }))
+            .expect("json")
+        };
+        assert!(
+            prepare(
+                Endpoint::ChatCompletions,
+                &body(vec![file(9), file(9), file(9)])
+            )
+            .is_ok()
+        );
+        let e = prepare(Endpoint::ChatCompletions, &body(vec![file(11)])).expect_err("too big");
+        assert_eq!(e.code.as_deref(), Some("file_too_large"));
+        assert!(
+            e.message.contains("10 MB") && e.message.contains("a.pdf"),
+            "{}",
+            e.message
+        );
+        let e = prepare(
+            Endpoint::ChatCompletions,
+            &body(vec![file(9), file(9), file(9), file(9)]),
+        )
+        .expect_err("too big in all");
+        assert_eq!(e.code.as_deref(), Some("files_too_large"));
+        assert!(e.message.contains("32 MB"), "{}", e.message);
     }
 
     #[test]

@@ -2,15 +2,18 @@
 //!
 //! It makes the default config work on a machine with no provider key, and gives tests and demos
 //! a deterministic model: chat completions repeat the last user message, text completions repeat
-//! the prompt, and embeddings are derived from a hash of the input. It honours `n`, `stop`,
+//! the prompt, embeddings are derived from a hash of the input, speech is silence as long as the
+//! input (WAV or PCM), and images are 1x1 PNGs. It honours `n`, `stop`,
 //! `max_tokens`, `response_format` (JSON modes answer `{"echo": "..."}`), `tool_choice` naming a
 //! function or `"required"` (answers with a tool call), and `stream` with usage.
 //!
 //! Tokens are counted as whitespace-separated words, so usage is predictable.
 
+mod audio;
 mod chat;
 mod completions;
 mod embeddings;
+mod images;
 mod sse;
 
 use sluice_plugin_sdk::{
@@ -50,6 +53,8 @@ pub(crate) fn answer(
         "chat.completions" => chat::answer(ctx, model, &req, created),
         "completions" => completions::answer(ctx, model, &req, created),
         "embeddings" => embeddings::answer(model, &req),
+        "audio.speech" => audio::answer(&req),
+        "images.generations" => images::answer(&req, created),
         other => Err(ErrorBody::new(
             404,
             "invalid_request_error",
