@@ -5,6 +5,7 @@
 //! - `loop`: spins forever (stopped by the deadline)
 //! - `oom`: allocates without bound (stopped by the memory cap)
 //! - `deny`: refuses with 403
+//! - `ratelimit`: refuses with 429 and `retry_after` 3
 //! - anything else, or no header: lets the request through, adding an `x-chaos-seen` header and a
 //!   `chaos` metadata field, so tests can tell the plugin ran.
 //!
@@ -61,6 +62,7 @@ impl Policy for Chaos {
                 }
             }
             "deny" => Decision::Deny(ErrorBody::forbidden("chaos: asked to deny")),
+            "ratelimit" => Decision::Deny(ErrorBody::rate_limited("chaos: asked to rate limit", 3)),
             _ => Decision::Continue(Allow {
                 headers: vec![
                     ("x-chaos-seen".into(), "1".into()),
