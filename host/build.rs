@@ -18,6 +18,12 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ),
     ("sluice-plugin-openai", "sluice_plugin_openai", "openai"),
     ("sluice-plugin-echo", "sluice_plugin_echo", "echo"),
+    (
+        "sluice-plugin-rate-limit",
+        "sluice_plugin_rate_limit",
+        "rate-limit",
+    ),
+    ("sluice-plugin-cost", "sluice_plugin_cost", "cost"),
 ];
 
 /// Plugins built alongside but not embedded: the test suite's and the examples'. Their folder is

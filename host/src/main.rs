@@ -3,7 +3,9 @@
 use clap::{Parser, Subcommand};
 use sha2::{Digest, Sha256};
 use sluice::config::Config;
+use sluice::server::admin::parse_duration;
 use sluice::server::{Gateway, router};
+use sluice::store::{Db, KeyStore, NewKey, UsageQuery, query_usage};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,16 +30,73 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Show usage totals grouped by key, user or model.
+    Usage {
+        /// key, user or model.
+        #[arg(long, default_value = "key")]
+        group_by: String,
+        /// How far back, such as 24h or 7d.
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// The config file.
+        #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Print a fresh key and the config lines that accept it.
+    /// Print a fresh key and the config lines that accept it (keys kept in gateway.toml).
     New {
         /// The key's id in the config.
         #[arg(long, default_value = "my-key")]
         id: String,
     },
+    /// Create a managed key in the gateway's database; prints its secret once.
+    Create {
+        /// Who owns the key.
+        #[arg(long)]
+        owner: String,
+        /// The key's id (generated when absent).
+        #[arg(long)]
+        id: Option<String>,
+        /// The owner's team.
+        #[arg(long)]
+        team: Option<String>,
+        /// A model the key may use (repeat; none means every model).
+        #[arg(long = "model")]
+        models: Vec<String>,
+        /// Lifetime, such as 30d, 12h, 90m.
+        #[arg(long)]
+        expires_in: Option<String>,
+        /// An attribute, such as rpm=60 or tpm_in=100000 (repeat).
+        #[arg(long = "attr", value_parser = parse_attr)]
+        attributes: Vec<(String, String)>,
+        /// The config file (its [storage] names the database).
+        #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+    /// List managed keys.
+    List {
+        /// The config file.
+        #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Revoke a managed key: it gets 401 from the next request on.
+    Revoke {
+        /// The key's id.
+        id: String,
+        /// The config file.
+        #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+fn parse_attr(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
 }
 
 fn main() -> ExitCode {
@@ -60,6 +119,12 @@ fn main() -> ExitCode {
             new_key(&id);
             Ok(())
         }
+        Some(Command::Keys { command }) => keys_command(command),
+        Some(Command::Usage {
+            group_by,
+            since,
+            config,
+        }) => usage_command(&config, group_by, &since),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -87,6 +152,133 @@ fn new_key(id: &str) {
     println!("sha256 = \"{hash}\"");
 }
 
+fn open_db(config: &std::path::Path) -> anyhow::Result<Db> {
+    let config = Config::load(config)?;
+    Ok(Db::open(&config.data_dir())?)
+}
+
+fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::New { .. } => Ok(()),
+        KeysCommand::Create {
+            owner,
+            id,
+            team,
+            models,
+            expires_in,
+            attributes,
+            config,
+        } => {
+            let expires_in_s = match expires_in {
+                Some(d) => Some(
+                    parse_duration(&d)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("--expires-in: `{d}` is not a duration like 30d")
+                        })?
+                        .as_secs(),
+                ),
+                None => None,
+            };
+            let keys = KeyStore::new(open_db(&config)?);
+            let (record, secret) = keys.create(NewKey {
+                id,
+                owner,
+                team,
+                models,
+                attributes: attributes.into_iter().collect(),
+                expires_in_s,
+            })?;
+            println!("key:    {secret}");
+            println!("id:     {}", record.id);
+            println!("Keep the key now: only its hash is stored.");
+            Ok(())
+        }
+        KeysCommand::List { config } => {
+            let keys = KeyStore::new(open_db(&config)?);
+            println!(
+                "{:<24} {:<20} {:<12} {:<10} {:<24} attributes",
+                "id", "owner", "team", "state", "models"
+            );
+            let now = sluice::host_api::now_ms();
+            for k in keys.list()? {
+                let state = if k.revoked_ms.is_some() {
+                    "revoked"
+                } else if k.expires_ms.is_some_and(|t| t <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let models = if k.models.is_empty() {
+                    "*".to_string()
+                } else {
+                    k.models.join(",")
+                };
+                let attrs: Vec<String> = k
+                    .attributes
+                    .iter()
+                    .map(|(a, v)| format!("{a}={v}"))
+                    .collect();
+                println!(
+                    "{:<24} {:<20} {:<12} {:<10} {:<24} {}",
+                    k.id,
+                    k.owner,
+                    k.team.as_deref().unwrap_or("-"),
+                    state,
+                    models,
+                    attrs.join(" ")
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke { id, config } => {
+            let keys = KeyStore::new(open_db(&config)?);
+            if keys.revoke(&id)? {
+                println!("revoked {id}");
+                Ok(())
+            } else {
+                anyhow::bail!("no key `{id}`")
+            }
+        }
+    }
+}
+
+fn usage_command(config: &std::path::Path, group_by: String, since: &str) -> anyhow::Result<()> {
+    let since = parse_duration(since)
+        .ok_or_else(|| anyhow::anyhow!("--since: `{since}` is not a duration like 24h"))?;
+    let db = open_db(config)?;
+    let now = sluice::host_api::now_ms();
+    let rows = query_usage(
+        &db,
+        &UsageQuery {
+            group_by: group_by.clone(),
+            since_ms: now.saturating_sub(since.as_millis() as u64),
+            until_ms: u64::MAX,
+        },
+    )?;
+    println!(
+        "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>12}",
+        group_by, "requests", "errors", "prompt", "completion", "cached", "cost_usd"
+    );
+    for r in rows {
+        let group = if r.group.is_empty() {
+            "-"
+        } else {
+            r.group.as_str()
+        };
+        println!(
+            "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>12.6}",
+            group,
+            r.requests,
+            r.errors,
+            r.prompt_tokens,
+            r.completion_tokens,
+            r.cached_tokens,
+            r.cost_usd
+        );
+    }
+    Ok(())
+}
+
 fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&config_path)?;
     let listen = std::env::var("SLUICE_LISTEN").unwrap_or_else(|_| config.server.listen.clone());
@@ -106,9 +298,11 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         // Tests and scripts read this line to find the port when listening on :0.
         println!("sluice listening on http://{addr}");
         tracing::info!(%addr, ms = started.elapsed().as_millis() as u64, "ready");
-        axum::serve(listener, router(gw))
+        axum::serve(listener, router(std::sync::Arc::clone(&gw)))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        // Requests have drained; write every usage row still queued before exiting.
+        gw.usage.flush().await;
         tracing::info!("stopped");
         Ok(())
     })

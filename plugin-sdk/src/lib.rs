@@ -37,11 +37,13 @@
 //! ```
 //!
 //! A plugin has no network, filesystem or environment. It reaches the gateway through [`log`],
-//! [`now_ms`], [`config`] and the key-value store in [`kv`].
+//! [`now_ms`], [`config`], the key-value store in [`kv`] and, for auth plugins, the managed keys in
+//! [`keys`].
 
 extern crate self as sluice_plugin_sdk;
 
 mod errors;
+pub mod keys;
 pub mod kv;
 mod stages;
 

@@ -14,6 +14,7 @@ import struct
 
 import openai
 import pytest
+from sdk_helpers import WEATHER_TOOLS, assemble_tool_calls, sluice_meta, user
 
 MODEL = "echo"
 
@@ -24,27 +25,6 @@ MESSAGES = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": P
 PROMPT_TOKENS = 7
 ANSWER_TOKENS = 4
 
-WEATHER_TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "The weather in a city.",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    },
-    {
-        "type": "function",
-        "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
-    },
-]
-
-
-def sluice_meta(obj) -> dict:
-    """The gateway's `sluice` metadata object, which the SDK keeps as an extra field."""
-    assert obj.model_extra is not None and "sluice" in obj.model_extra, obj
-    return obj.model_extra["sluice"]
-
 
 def assert_echo_meta(obj) -> str:
     """Asserts that `obj` was served by the echo provider; returns its request id."""
@@ -53,10 +33,6 @@ def assert_echo_meta(obj) -> str:
     assert meta["model"] == "echo"
     assert isinstance(meta["request_id"], str) and meta["request_id"]
     return meta["request_id"]
-
-
-def user(text: str) -> list[dict]:
-    return [{"role": "user", "content": text}]
 
 
 # --- Chat completions -----------------------------------------------------------------------------
@@ -249,25 +225,14 @@ def test_chat_forced_tool_call_streamed(client):
         )
     )
 
-    # Assemble the tool calls the way OpenAI's clients do: by index, concatenating fragments.
-    calls: dict[int, dict] = {}
-    finish_reasons = []
-    for chunk in chunks:
-        for choice in chunk.choices:
-            finish_reasons.append(choice.finish_reason)
-            for delta in choice.delta.tool_calls or []:
-                call = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
-                call["id"] += delta.id or ""
-                if delta.function is not None:
-                    call["name"] += delta.function.name or ""
-                    call["arguments"] += delta.function.arguments or ""
+    calls, finish_reasons = assemble_tool_calls(chunks)
 
     assert list(calls) == [0]
     assert calls[0]["id"]
     assert calls[0]["name"] == "get_weather"
     assert json.loads(calls[0]["arguments"]) == {"echo": "weather in Paris"}
     assert calls[0]["arguments"] == plain.choices[0].message.tool_calls[0].function.arguments
-    assert [r for r in finish_reasons if r is not None] == ["tool_calls"]
+    assert finish_reasons == ["tool_calls"]
     assert chunks[-1].choices == []
 
 
@@ -421,6 +386,59 @@ def test_embeddings_list_input_and_dimensions(client):
         assert math.isclose(math.fsum(x * x for x in d.embedding), 1.0, abs_tol=1e-6)
 
 
+# --- Audio speech ---------------------------------------------------------------------------------
+
+# The echo speaks 60 ms of 16-bit 24 kHz silence per character of input.
+SPEECH_INPUT = "hello"
+SPEECH_PCM_BYTES = len(SPEECH_INPUT) * 60 * 24 * 2
+
+
+@pytest.mark.parametrize(
+    ("response_format", "content_type", "header"),
+    [("wav", "audio/wav", 44), ("pcm", "audio/pcm", 0)],
+)
+def test_speech(client, response_format, content_type, header):
+    raw = client.audio.speech.with_raw_response.create(
+        model=MODEL, voice="alloy", input=SPEECH_INPUT, response_format=response_format
+    )
+    audio = raw.parse().content
+
+    assert raw.status_code == 200
+    assert raw.headers["content-type"] == content_type
+    assert raw.headers.get("x-request-id")
+    assert len(audio) == header + SPEECH_PCM_BYTES
+    if response_format == "wav":
+        assert audio[:4] == b"RIFF" and audio[8:16] == b"WAVEfmt "
+    assert audio[header:] == bytes(SPEECH_PCM_BYTES)
+
+
+# --- Images ---------------------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DATA_URL_PREFIX = "data:image/png;base64,"
+
+
+def test_images_b64_json(client):
+    resp = client.images.generate(model=MODEL, prompt="a cat", n=2, response_format="b64_json")
+
+    assert len(resp.data) == 2
+    for image in resp.data:
+        assert base64.b64decode(image.b64_json).startswith(PNG_SIGNATURE)
+        assert image.url is None
+        assert image.revised_prompt == "a cat"
+    assert_echo_meta(resp)
+
+
+def test_images_url_is_a_data_url(client):
+    resp = client.images.generate(model=MODEL, prompt="a dog", n=2, response_format="url")
+
+    assert len(resp.data) == 2
+    for image in resp.data:
+        assert image.url.startswith(DATA_URL_PREFIX)
+        assert base64.b64decode(image.url[len(DATA_URL_PREFIX) :]).startswith(PNG_SIGNATURE)
+        assert image.b64_json is None
+
+
 # --- Models ---------------------------------------------------------------------------------------
 
 
@@ -513,3 +531,20 @@ def test_unconfigured_provider_is_503(client):
 
     assert exc.value.status_code == 503
     assert exc.value.code == "provider_not_configured"
+
+
+def test_file_part_over_10_mb_is_bad_request(client):
+    data = base64.b64encode(bytes(11 << 20)).decode()
+    file_part = {
+        "type": "file",
+        "file": {"filename": "big.pdf", "file_data": f"data:application/pdf;base64,{data}"},
+    }
+    with pytest.raises(openai.BadRequestError) as exc:
+        client.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": [{"type": "text", "text": "read"}, file_part]}],
+        )
+
+    assert exc.value.code == "file_too_large"
+    assert exc.value.body["param"] == "messages"
+    assert "10 MB" in exc.value.body["message"] and "big.pdf" in exc.value.body["message"]

@@ -31,6 +31,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// `[runtime]`: sizes fixed for the life of the process.
     pub runtime: RuntimeConfig,
+    /// `[storage]`: where keys and usage live (fixed for the life of the process).
+    pub storage: StorageConfig,
     /// `[[providers]]`.
     pub providers: Vec<ProviderConfig>,
     /// `[[models]]`.
@@ -101,6 +103,41 @@ fn default_max_instances() -> u32 {
 }
 fn default_max_plugin_memory() -> usize {
     256
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The data folder (relative to the config file): `sluice.db` holds keys and usage.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+impl Config {
+    /// The data folder, resolved against the config file's folder.
+    pub fn data_dir(&self) -> PathBuf {
+        if self.storage.data_dir.is_absolute() {
+            self.storage.data_dir.clone()
+        } else {
+            self.file
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join(&self.storage.data_dir)
+        }
+    }
 }
 
 /// `[[providers]]`: an upstream and the adapter that speaks to it.
@@ -259,6 +296,8 @@ struct RawConfig {
     #[serde(default)]
     runtime: RuntimeConfig,
     #[serde(default)]
+    storage: StorageConfig,
+    #[serde(default)]
     providers: Vec<ProviderConfig>,
     #[serde(default)]
     models: Vec<ModelConfig>,
@@ -295,6 +334,7 @@ impl Config {
             file: file.to_path_buf(),
             server: raw.server,
             runtime: raw.runtime,
+            storage: raw.storage,
             providers: raw.providers,
             models: raw.models,
             plugins: raw.plugins,
@@ -334,7 +374,7 @@ impl Config {
                     (
                         key("source"),
                         format!(
-                            "unknown built-in plugin `{b}` (built-ins: key-auth, openai, echo)"
+                            "unknown built-in plugin `{b}` (built-ins: key-auth, rate-limit, cost, openai, echo)"
                         ),
                     )
                 })?;
@@ -450,6 +490,8 @@ impl Config {
 pub fn builtin_stage(name: &str) -> Option<StageKind> {
     match name {
         "key-auth" => Some(StageKind::Auth),
+        "rate-limit" => Some(StageKind::Policy),
+        "cost" => Some(StageKind::Enrich),
         "openai" | "echo" => Some(StageKind::Adapter),
         _ => None,
     }
@@ -478,6 +520,13 @@ impl Config {
         }
         if self.runtime != new.runtime {
             out.push(format!("runtime: {:?} -> {:?}", self.runtime, new.runtime));
+        }
+        if self.data_dir() != new.data_dir() {
+            out.push(format!(
+                "storage.data_dir: {} -> {}",
+                self.data_dir().display(),
+                new.data_dir().display()
+            ));
         }
         out
     }

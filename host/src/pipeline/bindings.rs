@@ -53,6 +53,7 @@ pub mod enrich {
     });
 }
 
+pub use auth::sluice::plugin::keys as keys_if;
 pub use policy::sluice::plugin::host as host_if;
 pub use policy::sluice::plugin::kv as kv_if;
 pub use policy::sluice::plugin::types;

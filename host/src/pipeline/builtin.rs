@@ -1,11 +1,13 @@
 //! The first-party plugins compiled into the binary (built to `.wasm` by `build.rs`).
 
-/// The component bytes of built-in plugin `name` (`key-auth`, `openai`, `echo`).
+/// The component bytes of built-in plugin `name` (`key-auth`, `rate-limit`, `cost`, `openai`, `echo`).
 pub fn bytes(name: &str) -> Option<&'static [u8]> {
     match name {
         "key-auth" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/key-auth.wasm"))),
         "openai" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/openai.wasm"))),
         "echo" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/echo.wasm"))),
+        "rate-limit" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/rate-limit.wasm"))),
+        "cost" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/cost.wasm"))),
         _ => None,
     }
 }

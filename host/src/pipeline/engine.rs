@@ -1,7 +1,7 @@
 //! The wasmtime engine, the linker every plugin is instantiated through, and the compiled-component
 //! cache.
 
-use super::bindings::{host_if, kv_if};
+use super::bindings::{host_if, keys_if, kv_if};
 use super::state::PluginState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -76,6 +76,8 @@ impl Runtime {
             .map_err(|e| anyhow::anyhow!("linking sluice:plugin/host: {e}"))?;
         kv_if::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("linking sluice:plugin/kv: {e}"))?;
+        keys_if::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+            .map_err(|e| anyhow::anyhow!("linking sluice:plugin/keys: {e}"))?;
 
         let ticker = engine.weak();
         std::thread::Builder::new()

@@ -9,6 +9,7 @@ pub mod state;
 
 use crate::config::{Config, ConfigError, InstancesConfig, OnErrorConfig, PluginConfig, StageKind};
 use crate::host_api::KvStore;
+use crate::store::KeyStore;
 use engine::Runtime;
 use plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
 use state::PluginEnv;
@@ -112,6 +113,7 @@ impl Pipeline {
         config: Config,
         runtime: &Arc<Runtime>,
         kv: &Arc<dyn KvStore>,
+        keys: Option<&KeyStore>,
         generation: u64,
     ) -> Result<Pipeline, LoadError> {
         let mut auth = None;
@@ -122,6 +124,7 @@ impl Pipeline {
             let loader = Loader {
                 runtime,
                 kv,
+                keys,
                 config: &config,
                 pc,
             };
@@ -153,6 +156,7 @@ impl Pipeline {
                     let a: Arc<Plugin<AdapterWorld>> = Loader {
                         runtime,
                         kv,
+                        keys,
                         config: &config,
                         pc: &pc,
                     }
@@ -248,6 +252,7 @@ impl Pipeline {
 struct Loader<'a> {
     runtime: &'a Arc<Runtime>,
     kv: &'a Arc<dyn KvStore>,
+    keys: Option<&'a KeyStore>,
     config: &'a Config,
     pc: &'a PluginConfig,
 }
@@ -282,6 +287,7 @@ impl Loader<'_> {
             config_json: Arc::from(pc.config_json().as_str()),
             kv: Arc::clone(self.kv),
             kv_prefix: format!("{}\u{1f}", pc.name),
+            keys: self.keys.cloned(),
         });
         let settings = PluginSettings {
             timeout_ms: pc.timeout_ms,

@@ -1,7 +1,8 @@
 //! The data each plugin store carries, and the host side of the `host` and `kv` imports.
 
-use super::bindings::{host_if, kv_if};
+use super::bindings::{host_if, keys_if, kv_if};
 use crate::host_api::{KvStore, now_ms};
+use crate::store::KeyStore;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -16,6 +17,8 @@ pub struct PluginEnv {
     pub kv: Arc<dyn KvStore>,
     /// The prefix that namespaces this plugin's keys.
     pub kv_prefix: String,
+    /// Managed API keys, for the `keys` import.
+    pub keys: Option<KeyStore>,
 }
 
 /// Memory cap of one instance. Unlike `StoreLimits`, it remembers that the cap was hit, so a
@@ -132,5 +135,28 @@ impl kv_if::Host for PluginState {
             value: r.value,
             ms_to_reset: r.ms_to_reset,
         }
+    }
+}
+
+impl keys_if::Host for PluginState {
+    fn lookup(&mut self, sha256_hex: String) -> Option<keys_if::KeyRecord> {
+        let store = self.env.keys.as_ref()?;
+        let record = match store.lookup(&sha256_hex.to_ascii_lowercase()) {
+            Ok(r) => r?,
+            Err(e) => {
+                // Fail closed: an unreadable key store authenticates nobody.
+                tracing::error!(error = %e, "key lookup failed");
+                return None;
+            }
+        };
+        Some(keys_if::KeyRecord {
+            id: record.id,
+            owner: record.owner,
+            team: record.team,
+            models: record.models,
+            attributes: record.attributes.into_iter().collect(),
+            expires_at_ms: record.expires_ms,
+            revoked: record.revoked_ms.is_some(),
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! The OpenAI-compatible HTTP surface: the router, the shared gateway state, and one module per
 //! endpoint family. Every path is served both under `/v1` and bare.
 
-mod admin;
+pub mod admin;
 pub mod error;
 mod models;
 mod proxy;
@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::host_api::{KvStore, MemoryKv};
 use crate::pipeline::Pipeline;
 use crate::pipeline::engine::{Runtime, RuntimeLimits};
+use crate::store::{Db, KeyStore, UsageWriter};
 use crate::upstream::UpstreamClient;
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -36,6 +37,12 @@ pub struct Gateway {
     pub kv: Arc<dyn KvStore>,
     /// Outbound HTTP.
     pub upstream: UpstreamClient,
+    /// The database (keys, usage).
+    pub db: Db,
+    /// Managed keys.
+    pub keys: KeyStore,
+    /// Where usage rows go.
+    pub usage: UsageWriter,
     /// The config the process started with (restart-only settings are compared to it).
     first_config: Config,
     /// The admin API key (`SLUICE_ADMIN_KEY`); without one the admin API is off.
@@ -56,13 +63,18 @@ impl Gateway {
         })?;
         let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
         let first_config = config.clone();
-        let pipeline = Pipeline::build(config, &runtime, &kv, 1).await?;
+        let db = Db::open(&config.data_dir())?;
+        let keys = KeyStore::new(db.clone());
+        let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
         Ok(Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
             runtime,
             kv,
             upstream: UpstreamClient::new()?,
             first_config,
+            usage: UsageWriter::start(db.clone()),
+            db,
+            keys,
             admin_key: std::env::var("SLUICE_ADMIN_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
@@ -86,6 +98,9 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/admin/status", get(admin::status))
         .route("/admin/reload", post(admin::reload))
+        .route("/admin/keys", get(admin::list_keys).post(admin::create_key))
+        .route("/admin/keys/{id}", axum::routing::delete(admin::revoke_key))
+        .route("/admin/usage", get(admin::usage))
         .nest("/v1", api.clone())
         .merge(api)
         .fallback(unknown_route)

@@ -6,6 +6,7 @@ use super::request::{Endpoint, Prepared, prepare};
 use super::stages::{self, Additions, PolicyOutcome};
 use super::stream::{self, StreamJob};
 use super::{AppState, add_headers, new_request_id};
+use crate::host_api::now_ms;
 use crate::pipeline::bindings::adapter::exports::sluice::plugin::adapter::{
     Provider as ProviderRec, UpstreamCall,
 };
@@ -14,6 +15,7 @@ use crate::pipeline::bindings::types::{
 };
 use crate::pipeline::plugin::{Lease, Plugin};
 use crate::pipeline::{AdapterWorld, Pipeline, PolicyWorld, Route};
+use crate::store::UsageRow;
 use crate::upstream::{Outbound, read_body};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -41,6 +43,10 @@ pub(super) struct Exchange {
     pub provider: String,
     pub served_model: String,
     pub upstream_us: u64,
+    /// The gateway's own time until the response headers (set by `decorate`).
+    pub overhead_us: u64,
+    /// Whether `complete` ran (it runs once).
+    pub completed: bool,
 }
 
 /// Serves one request of `endpoint`.
@@ -69,6 +75,8 @@ pub async fn handle(gw: AppState, endpoint: Endpoint, headers: HeaderMap, body: 
         provider: String::new(),
         served_model: String::new(),
         upstream_us: 0,
+        overhead_us: 0,
+        completed: false,
     };
     match x.run(&headers, body).await {
         Ok(resp) => resp,
@@ -437,6 +445,8 @@ impl Exchange {
             provider: self.provider.clone(),
             served_model: self.served_model.clone(),
             upstream_us: self.upstream_us,
+            overhead_us: self.overhead_us,
+            completed: std::mem::replace(&mut self.completed, true),
         }
     }
 
@@ -482,33 +492,72 @@ impl Exchange {
     }
 
     /// Adds the request id, the gateway's overhead and the stages' headers.
-    pub fn decorate(&self, headers: &mut HeaderMap) {
+    pub fn decorate(&mut self, headers: &mut HeaderMap) {
         add_headers(headers, &self.additions.headers);
         if let Ok(v) = HeaderValue::from_str(&self.ctx.request_id) {
             headers.insert("x-request-id", v);
         }
         let total = self.started.elapsed().as_micros() as u64;
         let overhead = total.saturating_sub(self.upstream_us);
+        self.overhead_us = overhead;
         if let Ok(v) = HeaderValue::from_str(&overhead.to_string()) {
             headers.insert("x-sluice-overhead-us", v);
         }
     }
 
-    fn respond_error(&self, e: ApiError) -> Response {
+    fn respond_error(&mut self, e: ApiError) -> Response {
         let mut resp = e.into_response();
         self.decorate(resp.headers_mut());
         resp
     }
 
-    /// Runs the `on-complete` hooks once the response is decided.
+    /// Records the request's usage row and runs the `on-complete` hooks, once, when the
+    /// response is decided (for streams: when the stream ends).
     pub async fn complete(&mut self, status: u16, usage: Option<Usage>) {
+        if std::mem::replace(&mut self.completed, true) {
+            return;
+        }
+        let outcome = self.outcome(status, usage);
+        let cost_usd = self
+            .additions
+            .metadata
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "cost_usd")
+            .and_then(|(_, v)| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        let u = usage.unwrap_or(Usage {
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cached_tokens: 0,
+        });
+        self.gw.usage.record(UsageRow {
+            at_ms: now_ms(),
+            request_id: self.ctx.request_id.clone(),
+            key_id: self.ctx.key_id.clone(),
+            user_id: self.ctx.user_id.clone(),
+            endpoint: self.ctx.endpoint.clone(),
+            model: self.ctx.model.clone(),
+            served_model: self.served_model.clone(),
+            provider: self.provider.clone(),
+            status,
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u.cached_tokens,
+            cost_usd,
+            latency_ms: outcome.latency_ms,
+            overhead_us: if self.overhead_us > 0 {
+                self.overhead_us
+            } else {
+                (self.started.elapsed().as_micros() as u64).saturating_sub(self.upstream_us)
+            },
+        });
         if self.ran.is_empty() {
             return;
         }
         let (Some(principal), Some(meta)) = (&self.principal, &self.meta) else {
             return;
         };
-        let outcome = self.outcome(status, usage);
         let ran = std::mem::take(&mut self.ran);
         stages::run_on_complete(&ran, &self.ctx, principal, meta, &outcome).await;
     }

@@ -92,9 +92,15 @@ impl Gateway {
     async fn build_next(&self, current: &Pipeline) -> Result<(Pipeline, Vec<String>), String> {
         let config = Config::load(&current.config.file).map_err(|e| e.to_string())?;
         let restart = self.first_config.restart_changes(&config);
-        let pipeline = Pipeline::build(config, &self.runtime, &self.kv, current.generation + 1)
-            .await
-            .map_err(|e| e.to_string())?;
+        let pipeline = Pipeline::build(
+            config,
+            &self.runtime,
+            &self.kv,
+            Some(&self.keys),
+            current.generation + 1,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         Ok((pipeline, restart))
     }
 

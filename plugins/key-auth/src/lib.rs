@@ -14,9 +14,13 @@
 //!
 //! Secrets never appear in the config: only their hashes. The presented key is hashed and compared
 //! with every configured hash in constant time, so timing tells nothing about which bytes matched.
+//!
+//! Keys the gateway manages (`sluice keys create`, `/admin/keys`) are looked up by hash through the
+//! host's `keys` capability when no configured key matches. A revoked or expired key gets 401.
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use sluice_plugin_sdk::keys::KeyRecord;
 use sluice_plugin_sdk::{Auth, ErrorBody, Plugin, PluginInfo, Principal, RequestCtx};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -103,6 +107,23 @@ fn principal(key: &Key) -> Principal {
     }
 }
 
+/// The principal of a managed key, unless it is revoked or expired.
+fn managed_principal(key: KeyRecord, now_ms: u64) -> Result<Principal, ErrorBody> {
+    if key.revoked {
+        return Err(ErrorBody::invalid_api_key("This API key has been revoked."));
+    }
+    if key.expires_at_ms.is_some_and(|t| t <= now_ms) {
+        return Err(ErrorBody::invalid_api_key("This API key has expired."));
+    }
+    Ok(Principal {
+        key_id: key.id,
+        owner: key.owner,
+        team: key.team,
+        models: key.models,
+        attributes: key.attributes,
+    })
+}
+
 struct KeyAuth;
 
 impl Plugin for KeyAuth {
@@ -125,8 +146,12 @@ impl Auth for KeyAuth {
             .get_or_init(|| parse_config(&sluice_plugin_sdk::config_json()))
             .as_ref()
             .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e.clone()))?;
-        match find(keys, &secret) {
-            Some(key) => Ok(principal(key)),
+        if let Some(key) = find(keys, &secret) {
+            return Ok(principal(key));
+        }
+        let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+        match sluice_plugin_sdk::keys::lookup(&hash) {
+            Some(key) => managed_principal(key, sluice_plugin_sdk::now_ms()),
             None => Err(ErrorBody::invalid_api_key("Incorrect API key provided.")),
         }
     }
@@ -167,6 +192,27 @@ mod tests {
         let keys = parse_config(&keys_json(&hash_of("sk-right"))).expect("config parses");
         assert!(find(&keys, "sk-wrong").is_none());
         assert!(find(&keys, "").is_none());
+    }
+
+    #[test]
+    fn managed_keys_are_refused_once_revoked_or_expired() {
+        let key = |revoked, expires_at_ms| KeyRecord {
+            id: "k".into(),
+            owner: "o".into(),
+            team: None,
+            models: vec![],
+            attributes: vec![("rpm".into(), "5".into())],
+            expires_at_ms,
+            revoked,
+        };
+        let p = managed_principal(key(false, Some(2000)), 1000).expect("valid");
+        assert_eq!(p.key_id, "k");
+        assert_eq!(p.attributes, vec![("rpm".to_string(), "5".to_string())]);
+        let e = managed_principal(key(true, None), 1000).expect_err("revoked");
+        assert!(e.message.contains("revoked"));
+        let e = managed_principal(key(false, Some(1000)), 1000).expect_err("expired");
+        assert_eq!(e.status, 401);
+        assert!(e.message.contains("expired"));
     }
 
     #[test]

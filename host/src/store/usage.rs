@@ -1,0 +1,316 @@
+//! Usage records: one row per request, written off the response path in batches, and flushed
+//! whole on shutdown.
+
+use super::{Db, StoreError};
+use rusqlite::params;
+use serde::Serialize;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// One request's usage.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct UsageRow {
+    /// When the request finished (ms since the Unix epoch).
+    pub at_ms: u64,
+    /// Its id.
+    pub request_id: String,
+    /// The key that made it.
+    pub key_id: Option<String>,
+    /// The end user it was made for (`user_id`).
+    pub user_id: Option<String>,
+    /// Endpoint family (`chat.completions`, ...).
+    pub endpoint: String,
+    /// The model asked for.
+    pub model: String,
+    /// The model the provider served.
+    pub served_model: String,
+    /// The provider.
+    pub provider: String,
+    /// The status sent to the client (499: the client went away).
+    pub status: u16,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Completion tokens.
+    pub completion_tokens: u32,
+    /// Cached prompt tokens.
+    pub cached_tokens: u32,
+    /// Cost in USD, as priced by the cost plugin.
+    pub cost_usd: f64,
+    /// Total latency.
+    pub latency_ms: u32,
+    /// Time spent in the gateway (total minus upstream).
+    pub overhead_us: u64,
+}
+
+enum Msg {
+    Row(UsageRow),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Hands rows to the writer task. Cloning is cheap; recording never blocks.
+#[derive(Clone)]
+pub struct UsageWriter {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+/// Rows written in one transaction at most.
+const BATCH: usize = 512;
+/// How long a row may wait for its batch.
+const LINGER: Duration = Duration::from_millis(200);
+
+impl UsageWriter {
+    /// Starts the writer task on `db`.
+    pub fn start(db: Db) -> UsageWriter {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(db, rx));
+        UsageWriter { tx }
+    }
+
+    /// Queues a row.
+    pub fn record(&self, row: UsageRow) {
+        if self.tx.send(Msg::Row(row)).is_err() {
+            tracing::error!("the usage writer has stopped; a usage row was not recorded");
+        }
+    }
+
+    /// Waits until every row queued before this call is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn write_loop(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>) {
+    let mut batch: Vec<UsageRow> = Vec::new();
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    loop {
+        // Wait for a message; with rows pending, wait at most LINGER before writing them.
+        let (next, lingered) = if batch.is_empty() {
+            (rx.recv().await, false)
+        } else {
+            match tokio::time::timeout(LINGER, rx.recv()).await {
+                Ok(m) => (m, false),
+                Err(_) => (None, true),
+            }
+        };
+        let closed = next.is_none() && !lingered;
+        match next {
+            Some(Msg::Row(r)) => batch.push(r),
+            Some(Msg::Flush(done)) => waiting.push(done),
+            None => {}
+        }
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Row(r)) => batch.push(r),
+                Ok(Msg::Flush(done)) => waiting.push(done),
+                Err(_) => break,
+            }
+        }
+        if closed || lingered || !waiting.is_empty() || batch.len() >= BATCH {
+            if !batch.is_empty() {
+                write_batch(&db, std::mem::take(&mut batch)).await;
+            }
+            for done in waiting.drain(..) {
+                let _ = done.send(());
+            }
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
+/// Writes `rows` in one transaction, retrying until it succeeds: rows are never dropped.
+async fn write_batch(db: &Db, rows: Vec<UsageRow>) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let db2 = db.clone();
+        let rows2 = rows.clone();
+        let result = tokio::task::spawn_blocking(move || insert(&db2, &rows2)).await;
+        match result {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, rows = rows.len(), "writing usage rows failed; retrying")
+            }
+            Err(e) => tracing::error!(error = %e, "usage writer task failed; retrying"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
+    db.with(|c| {
+        let tx = c.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO usage (at_ms, request_id, key_id, user_id, endpoint, model, served_model,
+                   provider, status, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
+                   latency_ms, overhead_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            for r in rows {
+                stmt.execute(params![
+                    r.at_ms as i64,
+                    r.request_id,
+                    r.key_id,
+                    r.user_id,
+                    r.endpoint,
+                    r.model,
+                    r.served_model,
+                    r.provider,
+                    r.status,
+                    r.prompt_tokens,
+                    r.completion_tokens,
+                    r.cached_tokens,
+                    r.cost_usd,
+                    r.latency_ms,
+                    r.overhead_us as i64,
+                ])?;
+            }
+        }
+        tx.commit()
+    })
+}
+
+/// What to total, over which time range.
+#[derive(Debug, Clone)]
+pub struct UsageQuery {
+    /// `key`, `user` or `model`.
+    pub group_by: String,
+    /// From (ms since the Unix epoch, inclusive).
+    pub since_ms: u64,
+    /// Until (exclusive).
+    pub until_ms: u64,
+}
+
+/// Totals of one group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UsageTotals {
+    /// The group's value (key id, user id or model); empty for none.
+    pub group: String,
+    /// Requests.
+    pub requests: u64,
+    /// Requests that failed (status >= 400).
+    pub errors: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Cached prompt tokens.
+    pub cached_tokens: u64,
+    /// Cost in USD.
+    pub cost_usd: f64,
+}
+
+/// Totals grouped by key, user or model over a time range.
+pub fn query_usage(db: &Db, q: &UsageQuery) -> Result<Vec<UsageTotals>, StoreError> {
+    let column = match q.group_by.as_str() {
+        "key" => "key_id",
+        "user" => "user_id",
+        "model" => "model",
+        other => {
+            return Err(StoreError::Invalid(format!(
+                "group_by must be key, user or model, not `{other}`"
+            )));
+        }
+    };
+    let sql = format!(
+        "SELECT COALESCE({column}, ''), COUNT(*), SUM(status >= 400), SUM(prompt_tokens),
+                SUM(completion_tokens), SUM(cached_tokens), SUM(cost_usd)
+         FROM usage WHERE at_ms >= ?1 AND at_ms < ?2
+         GROUP BY 1 ORDER BY 7 DESC, 2 DESC, 1"
+    );
+    db.with(|c| {
+        let mut stmt = c.prepare(&sql)?;
+        let rows = stmt.query_map(
+            params![q.since_ms as i64, q.until_ms.min(i64::MAX as u64) as i64],
+            |r| {
+                Ok(UsageTotals {
+                    group: r.get(0)?,
+                    requests: r.get::<_, i64>(1)?.max(0) as u64,
+                    errors: r.get::<_, i64>(2)?.max(0) as u64,
+                    prompt_tokens: r.get::<_, i64>(3)?.max(0) as u64,
+                    completion_tokens: r.get::<_, i64>(4)?.max(0) as u64,
+                    cached_tokens: r.get::<_, i64>(5)?.max(0) as u64,
+                    cost_usd: r.get(6)?,
+                })
+            },
+        )?;
+        rows.collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: u64, key: &str, status: u16) -> UsageRow {
+        UsageRow {
+            at_ms: 1000 + i,
+            request_id: format!("r{i}"),
+            key_id: Some(key.into()),
+            endpoint: "chat.completions".into(),
+            model: "m".into(),
+            status,
+            prompt_tokens: 10,
+            completion_tokens: 2,
+            cost_usd: 0.5,
+            ..UsageRow::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_are_batched_flushed_and_totalled() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open(dir.path()).expect("db");
+        let w = UsageWriter::start(db.clone());
+        for i in 0..1000 {
+            w.record(row(
+                i,
+                if i % 4 == 0 { "a" } else { "b" },
+                if i % 10 == 0 { 500 } else { 200 },
+            ));
+        }
+        w.flush().await;
+        let totals = query_usage(
+            &db,
+            &UsageQuery {
+                group_by: "key".into(),
+                since_ms: 0,
+                until_ms: u64::MAX,
+            },
+        )
+        .expect("query");
+        assert_eq!(totals.len(), 2);
+        let b = totals.iter().find(|t| t.group == "b").expect("b");
+        assert_eq!(b.requests, 750);
+        assert_eq!(b.prompt_tokens, 7500);
+        assert!((b.cost_usd - 375.0).abs() < 1e-9);
+        let a = totals.iter().find(|t| t.group == "a").expect("a");
+        assert_eq!(a.errors, 50);
+        let some = query_usage(
+            &db,
+            &UsageQuery {
+                group_by: "model".into(),
+                since_ms: 1500,
+                until_ms: 1600,
+            },
+        )
+        .expect("query");
+        assert_eq!(some[0].requests, 100);
+        assert!(
+            query_usage(
+                &db,
+                &UsageQuery {
+                    group_by: "x".into(),
+                    since_ms: 0,
+                    until_ms: 1
+                }
+            )
+            .is_err()
+        );
+    }
+}
