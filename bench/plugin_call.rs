@@ -6,11 +6,13 @@
 
 use sluice::host_api::{KvStore, MemoryKv};
 use sluice::pipeline::bindings::adapter::exports::sluice::plugin::adapter::Provider;
-use sluice::pipeline::bindings::types::{HttpRequest, RequestCtx};
+use sluice::pipeline::bindings::types::{
+    HttpRequest, LlmMeta, Outcome, Principal, RequestCtx, Usage,
+};
 use sluice::pipeline::engine::{Runtime, RuntimeLimits};
 use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings};
 use sluice::pipeline::state::PluginEnv;
-use sluice::pipeline::{AdapterWorld, AuthWorld, builtin};
+use sluice::pipeline::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld, builtin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,7 @@ fn env(name: &str, config: &str) -> Arc<PluginEnv> {
         config_json: Arc::from(config),
         kv,
         kv_prefix: format!("{name}:"),
+        keys: None,
     })
 }
 
@@ -151,6 +154,129 @@ async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
     samples
 }
 
+async fn load<W: sluice::pipeline::plugin::World>(
+    runtime: &Runtime,
+    name: &str,
+    config: &str,
+    mode: InstanceMode,
+) -> Arc<Plugin<W>> {
+    let bytes = builtin::bytes(name).expect("built-in plugin");
+    let (component, hash) = runtime.compile(bytes).expect("compile");
+    Arc::new(
+        Plugin::load(
+            runtime,
+            &component,
+            hash,
+            format!("builtin:{name}"),
+            env(name, config),
+            settings(mode),
+        )
+        .await
+        .expect("load"),
+    )
+}
+
+fn principal() -> Principal {
+    Principal {
+        key_id: "demo".into(),
+        owner: "demo".into(),
+        team: None,
+        models: vec![],
+        attributes: vec![],
+    }
+}
+
+fn meta() -> LlmMeta {
+    LlmMeta {
+        model: "gpt-4o-mini".into(),
+        stream: false,
+        max_tokens: Some(256),
+        est_prompt_tokens: 500,
+        n: 1,
+    }
+}
+
+fn outcome() -> Outcome {
+    Outcome {
+        status: 200,
+        provider: "openai".into(),
+        served_model: "gpt-4o-mini".into(),
+        usage: Some(Usage {
+            prompt_tokens: 500,
+            completion_tokens: 200,
+            cached_tokens: 100,
+        }),
+        latency_ms: 300,
+        upstream_us: 299_000,
+    }
+}
+
+/// rate-limit: `on-request` (reserve) and `on-complete` (reconcile), as one request pays them.
+async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
+    // Limits high enough never to refuse: every sample runs the full reserve/reconcile path.
+    let config = r#"{"rpm":1000000000,"tpm_in":1000000000000,"tpm_out":1000000000000}"#;
+    let plugin: Arc<Plugin<PolicyWorld>> = load(runtime, "rate-limit", config, mode).await;
+    let (ctx, who, meta, outcome) = (ctx(), principal(), meta(), outcome());
+    let req = HttpRequest {
+        method: "POST".into(),
+        path: "/chat/completions".into(),
+        headers: vec![],
+        body: vec![],
+    };
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + 1000 {
+        let t = Instant::now();
+        let mut lease = plugin.lease().await.expect("lease");
+        lease
+            .call(async |w, s| {
+                w.sluice_plugin_policy_stage()
+                    .call_on_request(s, &ctx, &who, &meta, &req)
+                    .await
+            })
+            .await
+            .expect("on-request");
+        drop(lease);
+        let mut lease = plugin.lease().await.expect("lease");
+        lease
+            .call(async |w, s| {
+                w.sluice_plugin_policy_stage()
+                    .call_on_complete(s, &ctx, &who, &meta, &outcome)
+                    .await
+            })
+            .await
+            .expect("on-complete");
+        drop(lease);
+        if i >= 1000 {
+            samples.push(t.elapsed());
+        }
+    }
+    samples
+}
+
+async fn bench_cost(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
+    let config = r#"{"prices":{"gpt-4o-mini":{"input":0.15,"output":0.6,"cached_input":0.075}}}"#;
+    let plugin: Arc<Plugin<EnrichWorld>> = load(runtime, "cost", config, mode).await;
+    let (ctx, who, outcome) = (ctx(), principal(), outcome());
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + 1000 {
+        let t = Instant::now();
+        let mut lease = plugin.lease().await.expect("lease");
+        lease
+            .call(async |w, s| {
+                w.sluice_plugin_enrich_stage()
+                    .call_on_response(s, &ctx, Some(&who), &outcome)
+                    .await
+            })
+            .await
+            .expect("on-response");
+        drop(lease);
+        if i >= 1000 {
+            samples.push(t.elapsed());
+        }
+    }
+    samples
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -158,23 +284,41 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let runtime = Runtime::new(RuntimeLimits::default()).expect("runtime");
+        let rows: Vec<(&str, Vec<Duration>)> = vec![
+            (
+                "openai adapter, fresh",
+                bench_adapter(&runtime, InstanceMode::Fresh).await,
+            ),
+            (
+                "openai adapter, warm",
+                bench_adapter(&runtime, InstanceMode::Warm).await,
+            ),
+            (
+                "key-auth (sha256), fresh",
+                bench_auth(&runtime, InstanceMode::Fresh).await,
+            ),
+            (
+                "key-auth (sha256), warm",
+                bench_auth(&runtime, InstanceMode::Warm).await,
+            ),
+            (
+                "rate-limit (reserve+reconcile), fresh",
+                bench_rate_limit(&runtime, InstanceMode::Fresh).await,
+            ),
+            (
+                "rate-limit (reserve+reconcile), warm",
+                bench_rate_limit(&runtime, InstanceMode::Warm).await,
+            ),
+            (
+                "cost, fresh",
+                bench_cost(&runtime, InstanceMode::Fresh).await,
+            ),
+            ("cost, warm", bench_cost(&runtime, InstanceMode::Warm).await),
+        ];
         println!("| plugin call ({SAMPLES} samples)          | p50 µs  | p90 µs  | p99 µs  |");
         println!("|------------------------------------|---------|---------|---------|");
-        report(
-            "openai adapter, fresh instance",
-            bench_adapter(&runtime, InstanceMode::Fresh).await,
-        );
-        report(
-            "openai adapter, warm instance",
-            bench_adapter(&runtime, InstanceMode::Warm).await,
-        );
-        report(
-            "key-auth (sha256), fresh instance",
-            bench_auth(&runtime, InstanceMode::Fresh).await,
-        );
-        report(
-            "key-auth (sha256), warm instance",
-            bench_auth(&runtime, InstanceMode::Warm).await,
-        );
+        for (what, samples) in rows {
+            report(what, samples);
+        }
     });
 }
