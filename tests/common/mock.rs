@@ -8,6 +8,7 @@
 //! | `mock-500-html`     | 500 with an HTML body                                           |
 //! | `mock-broken`       | a stream that breaks off after two chunks                       |
 //! | `mock-bad-json`     | 200 with a body that is not JSON                                |
+//! | `mock-422`          | 422 with a FastAPI-style validation body                        |
 //!
 //! Every request's JSON body and headers are recorded.
 
@@ -130,6 +131,15 @@ async fn chat(State(seen): Seen_, headers: HeaderMap, body: Bytes) -> Response {
                 .into_response();
         }
         "mock-bad-json" => return (StatusCode::OK, "this is not json").into_response(),
+        "mock-422" => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(
+                    json!({"detail": [{"loc": ["body", "messages"], "msg": "field required"}]}),
+                ),
+            )
+                .into_response();
+        }
         _ => {}
     }
     let id = "chatcmpl-mock";

@@ -158,26 +158,69 @@ pub struct ProviderConfig {
     /// Deadline of one upstream call (for streams: until the first byte, and between chunks).
     #[serde(default = "default_provider_timeout")]
     pub timeout_ms: u64,
+    /// Retries on this provider (after connection errors, timeouts, 429 and 5xx before the first
+    /// byte) before a model falls back to its next deployment.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Backoff before the first retry; it doubles for each next one.
+    #[serde(default = "default_backoff")]
+    pub retry_backoff_ms: u64,
+}
+
+fn default_retries() -> u32 {
+    1
+}
+fn default_backoff() -> u64 {
+    100
 }
 
 fn default_provider_timeout() -> u64 {
     600_000
 }
 
-/// `[[models]]`: a model name clients use, and where it is served.
+/// `[[models]]`: a model name clients use, and where it is served: one `provider`, or several
+/// `deployments` tried in order.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
     /// The name clients send as `model`.
     pub name: String,
-    /// The provider that serves it.
-    pub provider: String,
-    /// The name the provider knows (defaults to `name`).
+    /// The provider that serves it (or use `deployments`).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The name the provider knows (defaults to `name`), with `provider`.
     #[serde(default)]
     pub upstream_model: Option<String>,
+    /// Deployments in fallback order (instead of `provider`).
+    #[serde(default)]
+    pub deployments: Vec<DeploymentConfig>,
     /// Other names clients may use.
     #[serde(default)]
     pub aliases: Vec<String>,
+}
+
+/// One deployment of a model.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentConfig {
+    /// The provider.
+    pub provider: String,
+    /// The name this provider knows the model by (defaults to the model's name).
+    #[serde(default)]
+    pub upstream_model: Option<String>,
+}
+
+impl ModelConfig {
+    /// The deployments in fallback order, whichever form the config used.
+    pub fn deployments(&self) -> Vec<DeploymentConfig> {
+        match &self.provider {
+            Some(p) => vec![DeploymentConfig {
+                provider: p.clone(),
+                upstream_model: self.upstream_model.clone(),
+            }],
+            None => self.deployments.clone(),
+        }
+    }
 }
 
 /// The stage a plugin serves.
@@ -465,11 +508,39 @@ impl Config {
             if m.name.is_empty() {
                 return Err((key("name"), "must not be empty".into()));
             }
-            if !provider_names.contains(m.provider.as_str()) {
-                return Err((
-                    key("provider"),
-                    format!("no provider named `{}`", m.provider),
-                ));
+            match (&m.provider, m.deployments.is_empty()) {
+                (Some(_), false) => {
+                    return Err((
+                        key("deployments"),
+                        "give either `provider` or `deployments`, not both".into(),
+                    ));
+                }
+                (None, true) => {
+                    return Err((
+                        key("provider"),
+                        "a model needs a `provider` (or `deployments`)".into(),
+                    ));
+                }
+                (None, false) if m.upstream_model.is_some() => {
+                    return Err((
+                        key("upstream_model"),
+                        "with `deployments`, set `upstream_model` on each deployment".into(),
+                    ));
+                }
+                _ => {}
+            }
+            if let Some(p) = &m.provider
+                && !provider_names.contains(p.as_str())
+            {
+                return Err((key("provider"), format!("no provider named `{p}`")));
+            }
+            for (j, d) in m.deployments.iter().enumerate() {
+                if !provider_names.contains(d.provider.as_str()) {
+                    return Err((
+                        key(&format!("deployments[{j}].provider")),
+                        format!("no provider named `{}`", d.provider),
+                    ));
+                }
             }
             for (j, n) in std::iter::once(&m.name).chain(&m.aliases).enumerate() {
                 if let Some(other) = model_names.insert(n.as_str(), i) {

@@ -52,6 +52,10 @@ pub struct Provider {
     pub api_key_env: Option<String>,
     /// Deadline of one upstream call.
     pub timeout: Duration,
+    /// Retries before falling back.
+    pub retries: u32,
+    /// First retry's backoff.
+    pub retry_backoff: Duration,
     /// The adapter plugin.
     pub adapter: Arc<Plugin<AdapterWorld>>,
 }
@@ -62,10 +66,16 @@ pub struct Route {
     pub name: String,
     /// Other names.
     pub aliases: Vec<String>,
-    /// The name the provider knows.
-    pub upstream_model: String,
+    /// Where it is served, in fallback order (at least one).
+    pub deployments: Vec<Deployment>,
+}
+
+/// One provider serving a model.
+pub struct Deployment {
     /// The provider.
     pub provider: Arc<Provider>,
+    /// The name the provider knows the model by.
+    pub upstream_model: String,
 }
 
 /// One generation of the gateway's request pipeline.
@@ -182,6 +192,8 @@ impl Pipeline {
                     api_key,
                     api_key_env: p.api_key_env.clone(),
                     timeout: Duration::from_millis(p.timeout_ms),
+                    retries: p.retries,
+                    retry_backoff: Duration::from_millis(p.retry_backoff_ms),
                     adapter,
                 }),
             );
@@ -189,14 +201,23 @@ impl Pipeline {
         let mut routes = HashMap::new();
         let mut models = Vec::new();
         for m in &config.models {
-            let Some(provider) = providers.get(&m.provider) else {
+            let deployments: Vec<Deployment> = m
+                .deployments()
+                .into_iter()
+                .filter_map(|d| {
+                    providers.get(&d.provider).map(|p| Deployment {
+                        provider: Arc::clone(p),
+                        upstream_model: d.upstream_model.unwrap_or_else(|| m.name.clone()),
+                    })
+                })
+                .collect();
+            if deployments.is_empty() {
                 continue; // validated: cannot happen
-            };
+            }
             let route = Arc::new(Route {
                 name: m.name.clone(),
                 aliases: m.aliases.clone(),
-                upstream_model: m.upstream_model.clone().unwrap_or_else(|| m.name.clone()),
-                provider: Arc::clone(provider),
+                deployments,
             });
             for n in std::iter::once(&m.name).chain(&m.aliases) {
                 routes.insert(n.clone(), Arc::clone(&route));

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::time::Instant;
 
 fn model_json(r: &Route) -> Value {
-    json!({ "id": r.name, "object": "model", "created": 0, "owned_by": r.provider.name })
+    json!({ "id": r.name, "object": "model", "created": 0, "owned_by": r.deployments[0].provider.name })
 }
 
 fn ctx(path: String, model: String, headers: &HeaderMap) -> RequestCtx {

@@ -14,7 +14,7 @@ use crate::pipeline::bindings::types::{
     HttpRequest, HttpResponse, LlmMeta, Outcome, Principal, RequestCtx, Usage,
 };
 use crate::pipeline::plugin::{Lease, Plugin};
-use crate::pipeline::{AdapterWorld, Pipeline, PolicyWorld, Route};
+use crate::pipeline::{AdapterWorld, Deployment, Pipeline, PolicyWorld, Route};
 use crate::store::UsageRow;
 use crate::upstream::{Outbound, read_body};
 use axum::body::Body;
@@ -47,6 +47,27 @@ pub(super) struct Exchange {
     pub overhead_us: u64,
     /// Whether `complete` ran (it runs once).
     pub completed: bool,
+}
+
+/// How one call to one deployment failed.
+enum Attempt {
+    /// The request itself is at fault, or the answer has started: no retry.
+    Final(ApiError),
+    /// The upstream failed before answering: retry, then fall back.
+    Retry(ApiError),
+    /// This deployment cannot serve now (no key): fall back at once.
+    Next(ApiError),
+}
+
+impl Attempt {
+    /// An upstream failure: connection errors and timeouts (502/504), 429 and 5xx are retried.
+    fn upstream(e: ApiError) -> Attempt {
+        if e.status == StatusCode::TOO_MANY_REQUESTS || e.status.is_server_error() {
+            Attempt::Retry(e)
+        } else {
+            Attempt::Final(e)
+        }
+    }
 }
 
 /// Serves one request of `endpoint`.
@@ -185,26 +206,68 @@ impl Exchange {
         }
     }
 
+    /// Calls the route's deployments in order: each is retried (with backoff) after connection
+    /// errors, timeouts, 429 and 5xx before the first byte, then the next one is tried. Once a
+    /// stream has started nothing is retried.
     async fn call_provider(
         &mut self,
         route: &Route,
         mut prepared: Prepared,
     ) -> Result<Response, ApiError> {
-        let provider = &route.provider;
-        self.provider = provider.name.clone();
-        self.served_model = route.upstream_model.clone();
-        if let (Some(var), None) = (&provider.api_key_env, &provider.api_key) {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
-                format!(
-                    "The provider `{}` has no API key: the gateway's operator must set {var}.",
-                    provider.name
-                ),
-            )
-            .code("provider_not_configured"));
+        let mut last = None;
+        for (i, dep) in route.deployments.iter().enumerate() {
+            let p = &dep.provider;
+            for attempt in 0..=p.retries {
+                if attempt > 0 {
+                    let backoff = p.retry_backoff.saturating_mul(1 << (attempt - 1).min(8));
+                    tokio::time::sleep(backoff).await;
+                }
+                match self.attempt(dep, &mut prepared).await {
+                    Ok(resp) => {
+                        if i > 0 || attempt > 0 {
+                            tracing::info!(request_id = %self.ctx.request_id, provider = %p.name, deployment = i, attempt, "answered after a retry or fallback");
+                        }
+                        return Ok(resp);
+                    }
+                    Err(Attempt::Final(e)) => return Err(e),
+                    Err(Attempt::Next(e)) => {
+                        tracing::warn!(request_id = %self.ctx.request_id, provider = %p.name, error = %e, "deployment unusable; trying the next");
+                        last = Some(e);
+                        break;
+                    }
+                    Err(Attempt::Retry(e)) => {
+                        tracing::warn!(request_id = %self.ctx.request_id, provider = %p.name, attempt, error = %e, "upstream failed before answering");
+                        last = Some(e);
+                    }
+                }
+            }
         }
-        let body = Bytes::from(prepared.upstream_body(&route.upstream_model));
+        Err(last.unwrap_or_else(|| ApiError::internal("The model has no deployment.")))
+    }
+
+    /// One call to one deployment.
+    async fn attempt(
+        &mut self,
+        dep: &Deployment,
+        prepared: &mut Prepared,
+    ) -> Result<Response, Attempt> {
+        let provider = &dep.provider;
+        self.provider = provider.name.clone();
+        self.served_model = dep.upstream_model.clone();
+        if let (Some(var), None) = (&provider.api_key_env, &provider.api_key) {
+            return Err(Attempt::Next(
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    format!(
+                        "The provider `{}` has no API key: the gateway's operator must set {var}.",
+                        provider.name
+                    ),
+                )
+                .code("provider_not_configured"),
+            ));
+        }
+        let body = Bytes::from(prepared.upstream_body(&dep.upstream_model));
         let adapter = &provider.adapter;
         let req = HttpRequest {
             method: self.ctx.method.clone(),
@@ -220,9 +283,12 @@ impl Exchange {
             name: provider.name.clone(),
             base_url: provider.base_url.clone(),
             api_key: provider.api_key.clone(),
-            upstream_model: route.upstream_model.clone(),
+            upstream_model: dep.upstream_model.clone(),
         };
-        let mut lease = adapter.lease().await?;
+        let mut lease = adapter
+            .lease()
+            .await
+            .map_err(|e| Attempt::Final(e.into()))?;
         let ctx = &self.ctx;
         let call = lease
             .call(async |w, s| {
@@ -230,8 +296,9 @@ impl Exchange {
                     .call_to_upstream(s, ctx, &rec, &req)
                     .await
             })
-            .await?
-            .map_err(ApiError::from)?;
+            .await
+            .map_err(|e| Attempt::Final(e.into()))?
+            .map_err(|e| Attempt::Final(e.into()))?;
         // Pass-through adapters have nothing more to do: free their instance now.
         let mut lease = if adapter.info.passthrough {
             None
@@ -240,7 +307,7 @@ impl Exchange {
         };
         let up = match call {
             UpstreamCall::Respond(resp) => {
-                return if self.ctx.stream && is_event_stream(&resp.headers) {
+                let answered = if self.ctx.stream && is_event_stream(&resp.headers) {
                     self.start_stream(
                         stream::Source::Whole(Bytes::from(resp.body)),
                         None,
@@ -261,6 +328,7 @@ impl Exchange {
                         &resp.headers,
                     ))
                 };
+                return answered.map_err(Attempt::Final);
             }
             UpstreamCall::Send(up) => up,
         };
@@ -276,7 +344,8 @@ impl Exchange {
                 body: up.body.map(Bytes::from).unwrap_or(body),
                 timeout: provider.timeout,
             })
-            .await?;
+            .await
+            .map_err(Attempt::upstream)?;
         let status = resp.status();
         let streamed = up.stream
             && status.is_success()
@@ -287,12 +356,14 @@ impl Exchange {
                 .is_some_and(|v| v.contains("event-stream"));
         if streamed {
             self.upstream_us = upstream_started.elapsed().as_micros() as u64;
-            return self.start_stream(
-                stream::Source::Upstream(Box::pin(resp.bytes_stream())),
-                lease,
-                prepared.client_wants_usage,
-                provider.timeout,
-            );
+            return self
+                .start_stream(
+                    stream::Source::Upstream(Box::pin(resp.bytes_stream())),
+                    lease,
+                    prepared.client_wants_usage,
+                    provider.timeout,
+                )
+                .map_err(Attempt::Final);
         }
         if !self.endpoint.answers_json() && status.is_success() {
             // Audio and other binary answers flow through as they arrive.
@@ -304,22 +375,24 @@ impl Exchange {
                 .map(str::to_string);
             return self
                 .finish_binary(content_type, Body::from_stream(resp.bytes_stream()))
-                .await;
+                .await
+                .map_err(Attempt::Final);
         }
         let resp_headers = header_pairs(resp.headers());
-        let body = read_body(&provider.name, resp, MAX_UPSTREAM_BODY, provider.timeout).await?;
+        let body = read_body(&provider.name, resp, MAX_UPSTREAM_BODY, provider.timeout)
+            .await
+            .map_err(Attempt::upstream)?;
         self.upstream_us = upstream_started.elapsed().as_micros() as u64;
         let mapped = match lease.as_mut() {
-            Some(lease) => {
-                from_upstream(
-                    lease,
-                    &self.ctx,
-                    status.as_u16(),
-                    resp_headers.clone(),
-                    &body,
-                )
-                .await?
-            }
+            Some(lease) => from_upstream(
+                lease,
+                &self.ctx,
+                status.as_u16(),
+                resp_headers.clone(),
+                &body,
+            )
+            .await
+            .map_err(Attempt::Final)?,
             None => None,
         };
         let (status, body, resp_headers) = match mapped {
@@ -331,9 +404,16 @@ impl Exchange {
             None => (status, body, resp_headers),
         };
         if !status.is_success() {
-            return Err(upstream_error(&provider.name, status, &body, &resp_headers));
+            return Err(Attempt::upstream(upstream_error(
+                &provider.name,
+                status,
+                &body,
+                &resp_headers,
+            )));
         }
-        self.finish_json(status.as_u16(), body).await
+        self.finish_json(status.as_u16(), body)
+            .await
+            .map_err(Attempt::Final)
     }
 
     /// Finishes a whole JSON answer: usage, enrich, metadata, headers.
@@ -496,6 +576,11 @@ impl Exchange {
         add_headers(headers, &self.additions.headers);
         if let Ok(v) = HeaderValue::from_str(&self.ctx.request_id) {
             headers.insert("x-request-id", v);
+        }
+        if !self.provider.is_empty()
+            && let Ok(v) = HeaderValue::from_str(&self.provider)
+        {
+            headers.insert("x-sluice-provider", v);
         }
         let total = self.started.elapsed().as_micros() as u64;
         let overhead = total.saturating_sub(self.upstream_us);
