@@ -16,6 +16,9 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Sizes of the instance pool, fixed for the life of the process.
 #[derive(Debug, Clone)]
 pub struct RuntimeLimits {
+    /// Where compiled components are kept between runs (`<data_dir>/compiled`); none keeps them
+    /// in memory only.
+    pub cache_dir: Option<std::path::PathBuf>,
     /// Plugin instances alive at once (fresh ones in flight plus warm ones in pools).
     pub max_instances: u32,
     /// The largest memory any plugin may be given, in bytes.
@@ -25,6 +28,7 @@ pub struct RuntimeLimits {
 impl Default for RuntimeLimits {
     fn default() -> Self {
         RuntimeLimits {
+            cache_dir: None,
             max_instances: 1000,
             max_memory_bytes: 256 << 20,
         }
@@ -98,14 +102,28 @@ impl Runtime {
         }))
     }
 
-    /// Compiles `bytes` as a component, or returns the cached compile of the same content.
-    /// Compiling takes ~100 ms: call it off the request path.
+    /// Compiles `bytes` as a component, or returns the cached compile of the same content (from
+    /// memory, else from the on-disk cache). Compiling takes ~100 ms: call it off the request path.
     pub fn compile(&self, bytes: &[u8]) -> Result<(Component, [u8; 32]), wasmtime::Error> {
         let hash = content_hash(bytes);
         if let Some(c) = self.cached(&hash) {
             return Ok((c, hash));
         }
-        let component = Component::new(&self.engine, bytes)?;
+        let file = self
+            .limits
+            .cache_dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.cwasm", hex::encode(hash))));
+        let component = match file.as_deref().and_then(|f| self.load_compiled(f)) {
+            Some(c) => c,
+            None => {
+                let c = Component::new(&self.engine, bytes)?;
+                if let Some(f) = &file {
+                    store_compiled(&c, f);
+                }
+                c
+            }
+        };
         self.cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -121,11 +139,49 @@ impl Runtime {
             .retain(|h, _| live.contains(h));
     }
 
+    /// A compiled component from the disk cache; None if absent or built by another engine.
+    fn load_compiled(&self, file: &std::path::Path) -> Option<Component> {
+        if !file.is_file() {
+            return None;
+        }
+        // SAFETY: the file was written by `store_compiled` (wasmtime's own `serialize`) into the
+        // gateway's data folder, named by the sha256 of the component it was compiled from, and
+        // wasmtime checks its header (version, settings) against this engine. The data folder is
+        // as trusted as the config and the key database beside it.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize_file(&self.engine, file) };
+        match loaded {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::info!(file = %file.display(), error = %e, "compiled cache entry unusable; compiling again");
+                None
+            }
+        }
+    }
+
     fn cached(&self, hash: &[u8; 32]) -> Option<Component> {
         self.cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(hash)
             .cloned()
+    }
+}
+
+/// Writes `component` to the disk cache (write, then rename: readers never see half a file).
+fn store_compiled(component: &Component, file: &std::path::Path) {
+    let result = component
+        .serialize()
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            }
+            let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp, file).map_err(|e| e.to_string())
+        });
+    if let Err(e) = result {
+        tracing::warn!(file = %file.display(), error = %e, "cannot write the compiled cache");
     }
 }

@@ -58,6 +58,7 @@ impl Gateway {
     /// Builds the runtime and the first pipeline from `config`.
     pub async fn start(config: Config) -> anyhow::Result<AppState> {
         let runtime = Runtime::new(RuntimeLimits {
+            cache_dir: Some(config.data_dir().join("compiled")),
             max_instances: config.runtime.max_instances,
             max_memory_bytes: config.runtime.max_plugin_memory_mb << 20,
         })?;
