@@ -17,6 +17,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SAMPLES: usize = 20_000;
+const WARMUP: usize = 1_000;
+
+/// Runs `one` WARMUP + SAMPLES times and returns the durations of the last SAMPLES runs.
+async fn timed(mut one: impl AsyncFnMut()) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + WARMUP {
+        let t = Instant::now();
+        one().await;
+        if i >= WARMUP {
+            samples.push(t.elapsed());
+        }
+    }
+    samples
+}
 
 fn settings(mode: InstanceMode) -> PluginSettings {
     PluginSettings {
@@ -95,9 +109,7 @@ async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
         headers: ctx.headers.clone(),
         body: Vec::new(),
     };
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES + 1000 {
-        let t = Instant::now();
+    timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
             .call(async |w, s| {
@@ -109,11 +121,8 @@ async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
             .expect("call")
             .expect("ok");
         drop(lease);
-        if i >= 1000 {
-            samples.push(t.elapsed());
-        }
-    }
-    samples
+    })
+    .await
 }
 
 async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
@@ -133,9 +142,7 @@ async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
         .expect("load"),
     );
     let ctx = ctx();
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES + 1000 {
-        let t = Instant::now();
+    timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
             .call(async |w, s| {
@@ -147,11 +154,8 @@ async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
             .expect("call")
             .expect("authenticated");
         drop(lease);
-        if i >= 1000 {
-            samples.push(t.elapsed());
-        }
-    }
-    samples
+    })
+    .await
 }
 
 async fn load<W: sluice::pipeline::plugin::World>(
@@ -223,9 +227,7 @@ async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration
         headers: vec![],
         body: vec![],
     };
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES + 1000 {
-        let t = Instant::now();
+    timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
             .call(async |w, s| {
@@ -246,20 +248,15 @@ async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration
             .await
             .expect("on-complete");
         drop(lease);
-        if i >= 1000 {
-            samples.push(t.elapsed());
-        }
-    }
-    samples
+    })
+    .await
 }
 
 async fn bench_cost(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
     let config = r#"{"prices":{"gpt-4o-mini":{"input":0.15,"output":0.6,"cached_input":0.075}}}"#;
     let plugin: Arc<Plugin<EnrichWorld>> = load(runtime, "cost", config, mode).await;
     let (ctx, who, outcome) = (ctx(), principal(), outcome());
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES + 1000 {
-        let t = Instant::now();
+    timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
             .call(async |w, s| {
@@ -270,11 +267,8 @@ async fn bench_cost(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
             .await
             .expect("on-response");
         drop(lease);
-        if i >= 1000 {
-            samples.push(t.elapsed());
-        }
-    }
-    samples
+    })
+    .await
 }
 
 fn main() {

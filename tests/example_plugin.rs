@@ -16,17 +16,10 @@ stage = "policy"
 source = "{wasm}"
 [plugins.config]
 {plugin_config}
-
-[[providers]]
-name = "echo"
-adapter = "echo"
-
-[[models]]
-name = "echo"
-provider = "echo"
-"#,
+{echo}"#,
         auth = auth_section(&[]),
-        wasm = wasm.display()
+        wasm = wasm.display(),
+        echo = common::ECHO,
     )
 }
 

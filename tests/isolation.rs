@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Gateway, KEY, auth_section, client, plugin_dir};
+use common::{Gateway, KEY, auth_section, client};
 use serde_json::{Value, json};
 
 fn config(on_error: &str) -> String {
@@ -17,28 +17,18 @@ source = "chaos.wasm"
 timeout_ms = 50
 memory_mb = 16
 on_error = "{on_error}"
-
-[[providers]]
-name = "echo"
-adapter = "echo"
-
-[[models]]
-name = "echo"
-provider = "echo"
-"#,
-        auth = auth_section(&[])
+{echo}"#,
+        auth = auth_section(&[]),
+        echo = common::ECHO,
     )
 }
 
 fn start(on_error: &str) -> Gateway {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(
-        plugin_dir().join("sluice_test_chaos.wasm"),
-        dir.path().join("chaos.wasm"),
+    Gateway::start_with_plugins(
+        &config(on_error),
+        &[("sluice_test_chaos.wasm", "chaos.wasm")],
+        &[],
     )
-    .expect("copy the chaos plugin");
-    std::fs::write(dir.path().join("gateway.toml"), config(on_error)).expect("write config");
-    Gateway::start_in(dir, &[])
 }
 
 async fn call(

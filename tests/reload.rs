@@ -23,16 +23,9 @@ stage = "policy"
 source = "chaos.wasm"
 [plugins.config]
 tag = "{tag}"
-
-[[providers]]
-name = "echo"
-adapter = "echo"
-
-[[models]]
-name = "echo"
-provider = "echo"
-"#,
-        auth = auth_section(&[])
+{echo}"#,
+        auth = auth_section(&[]),
+        echo = common::ECHO,
     )
 }
 
@@ -67,15 +60,14 @@ fn replace(path: &Path, bytes: &[u8]) {
 }
 
 fn setup() -> Gateway {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (from, to) in [
-        ("sluice_test_chaos.wasm", "chaos.wasm"),
-        ("sluice_test_old_wit.wasm", "old-wit.wasm"),
-    ] {
-        std::fs::copy(plugin_dir().join(from), dir.path().join(to)).expect("copy plugin");
-    }
-    std::fs::write(dir.path().join("gateway.toml"), good("t0")).expect("write config");
-    Gateway::start_in(dir, &[("SLUICE_ADMIN_KEY", ADMIN)])
+    Gateway::start_with_plugins(
+        &good("t0"),
+        &[
+            ("sluice_test_chaos.wasm", "chaos.wasm"),
+            ("sluice_test_old_wit.wasm", "old-wit.wasm"),
+        ],
+        &[("SLUICE_ADMIN_KEY", ADMIN)],
+    )
 }
 
 async fn status(gw: &Gateway) -> Value {

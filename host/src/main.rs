@@ -1,11 +1,10 @@
 //! The `sluice` command: serve the gateway, make keys.
 
 use clap::{Parser, Subcommand};
-use sha2::{Digest, Sha256};
 use sluice::config::Config;
 use sluice::server::admin::parse_duration;
 use sluice::server::{Gateway, router};
-use sluice::store::{Db, KeyStore, NewKey, UsageQuery, query_usage};
+use sluice::store::{Db, KeyStore, NewKey, UsageQuery, hash_secret, new_secret, query_usage};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -136,12 +135,8 @@ fn main() -> ExitCode {
 }
 
 fn new_key(id: &str) {
-    use base64::Engine;
-    let secret = format!(
-        "sk-sluice-{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
-    );
-    let hash = hex::encode(Sha256::digest(secret.as_bytes()));
+    let secret = new_secret();
+    let hash = hash_secret(&secret);
     println!("key:    {secret}");
     println!("sha256: {hash}");
     println!();

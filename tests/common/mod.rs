@@ -10,6 +10,17 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The offline `echo` provider and its model `echo`, for config tails.
+pub const ECHO: &str = r#"
+[[providers]]
+name = "echo"
+adapter = "echo"
+
+[[models]]
+name = "echo"
+provider = "echo"
+"#;
+
 /// The demo key of the test configs.
 pub const KEY: &str = "sk-test-key";
 
@@ -42,6 +53,22 @@ impl Gateway {
     /// Like [`Gateway::start`], with extra environment variables.
     pub fn start_with(config: &str, env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("gateway.toml"), config).expect("write config");
+        Gateway::start_in(dir, env)
+    }
+
+    /// Writes `config` beside copies of built test plugins, given as (built file, name in the
+    /// config's folder), and starts the gateway on it.
+    pub fn start_with_plugins(
+        config: &str,
+        plugins: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Gateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (built, name) in plugins {
+            std::fs::copy(plugin_dir().join(built), dir.path().join(name))
+                .expect("copy a test plugin");
+        }
         std::fs::write(dir.path().join("gateway.toml"), config).expect("write config");
         Gateway::start_in(dir, env)
     }

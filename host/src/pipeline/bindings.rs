@@ -14,44 +14,27 @@ pub mod policy {
     });
 }
 
-pub mod auth {
-    wasmtime::component::bindgen!({
-        world: "auth",
-        path: "../wit",
-        exports: { default: async },
-        with: {
-            "sluice:plugin/types": super::policy::sluice::plugin::types,
-            "sluice:plugin/host": super::policy::sluice::plugin::host,
-            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
-        },
-    });
+/// Bindings of a world that reuses the interfaces generated in `policy`.
+macro_rules! world {
+    ($module:ident, $world:literal) => {
+        pub mod $module {
+            wasmtime::component::bindgen!({
+                world: $world,
+                path: "../wit",
+                exports: { default: async },
+                with: {
+                    "sluice:plugin/types": super::policy::sluice::plugin::types,
+                    "sluice:plugin/host": super::policy::sluice::plugin::host,
+                    "sluice:plugin/kv": super::policy::sluice::plugin::kv,
+                },
+            });
+        }
+    };
 }
 
-pub mod adapter {
-    wasmtime::component::bindgen!({
-        world: "provider-adapter",
-        path: "../wit",
-        exports: { default: async },
-        with: {
-            "sluice:plugin/types": super::policy::sluice::plugin::types,
-            "sluice:plugin/host": super::policy::sluice::plugin::host,
-            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
-        },
-    });
-}
-
-pub mod enrich {
-    wasmtime::component::bindgen!({
-        world: "enrich",
-        path: "../wit",
-        exports: { default: async },
-        with: {
-            "sluice:plugin/types": super::policy::sluice::plugin::types,
-            "sluice:plugin/host": super::policy::sluice::plugin::host,
-            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
-        },
-    });
-}
+world!(auth, "auth");
+world!(adapter, "provider-adapter");
+world!(enrich, "enrich");
 
 pub use auth::sluice::plugin::keys as keys_if;
 pub use policy::sluice::plugin::host as host_if;

@@ -426,14 +426,7 @@ impl Exchange {
         })?;
         let usage = answer.usage.map(Usage::from);
         let outcome = self.outcome(status, usage);
-        stages::run_enrich(
-            &self.pipeline,
-            &self.ctx,
-            self.principal.as_ref(),
-            &outcome,
-            &mut self.additions,
-        )
-        .await?;
+        self.enrich(&outcome).await?;
         let body = self.with_metadata(body, &outcome);
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -446,6 +439,18 @@ impl Exchange {
         Ok(resp)
     }
 
+    /// Runs the enrich stage on a finished outcome; its headers and metadata join the response.
+    pub async fn enrich(&mut self, outcome: &Outcome) -> Result<(), ApiError> {
+        stages::run_enrich(
+            &self.pipeline,
+            &self.ctx,
+            self.principal.as_ref(),
+            outcome,
+            &mut self.additions,
+        )
+        .await
+    }
+
     /// Finishes a binary answer (audio): enrich, headers, then the bytes as they come.
     async fn finish_binary(
         &mut self,
@@ -453,14 +458,7 @@ impl Exchange {
         body: Body,
     ) -> Result<Response, ApiError> {
         let outcome = self.outcome(200, None);
-        stages::run_enrich(
-            &self.pipeline,
-            &self.ctx,
-            self.principal.as_ref(),
-            &outcome,
-            &mut self.additions,
-        )
-        .await?;
+        self.enrich(&outcome).await?;
         let mut resp = Response::new(body);
         let content_type = content_type
             .and_then(|c| HeaderValue::from_str(&c).ok())

@@ -10,7 +10,6 @@
 use super::error::ApiError;
 use super::proxy::{Exchange, UsageJson, splice_field};
 use super::sse::{self, Event, Framer};
-use super::stages;
 use crate::pipeline::AdapterWorld;
 use crate::pipeline::bindings::types::{SseEvent, Usage};
 use crate::pipeline::plugin::Lease;
@@ -289,15 +288,7 @@ async fn finish(
     *lease = None;
     let usage = pump.usage;
     let outcome = x.outcome(200, usage);
-    if let Err(e) = stages::run_enrich(
-        &x.pipeline,
-        &x.ctx,
-        x.principal.as_ref(),
-        &outcome,
-        &mut x.additions,
-    )
-    .await
-    {
+    if let Err(e) = x.enrich(&outcome).await {
         return fail_late(x, pump, e).await;
     }
     let field = x.pipeline.config.server.metadata_field.clone();

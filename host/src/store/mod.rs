@@ -6,7 +6,7 @@
 mod keys;
 mod usage;
 
-pub use keys::{KeyRecord, KeyStore, NewKey};
+pub use keys::{KeyRecord, KeyStore, NewKey, hash_secret, new_secret};
 pub use usage::{UsageQuery, UsageRow, UsageTotals, UsageWriter, query_usage};
 
 use rusqlite::Connection;
