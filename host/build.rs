@@ -24,6 +24,12 @@ const PLUGINS: &[(&str, &str, &str)] = &[
         "rate-limit",
     ),
     ("sluice-plugin-cost", "sluice_plugin_cost", "cost"),
+    (
+        "sluice-plugin-anthropic",
+        "sluice_plugin_anthropic",
+        "anthropic",
+    ),
+    ("sluice-plugin-gemini", "sluice_plugin_gemini", "gemini"),
 ];
 
 /// Plugins built alongside but not embedded: the test suite's and the examples'. Their folder is

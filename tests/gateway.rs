@@ -69,6 +69,8 @@ provider = "echo"
         "mock-500-html",
         "mock-broken",
         "mock-bad-json",
+        "mock-truncated",
+        "mock-inband-error",
     ] {
         c.push_str(&format!(
             "\n[[models]]\nname = \"{m}\"\nprovider = \"mock\"\n"
@@ -238,6 +240,44 @@ async fn a_stream_that_breaks_off_ends_with_an_error_event() {
     );
     let last: Value = serde_json::from_str(data.last().expect("events")).expect("json");
     assert_eq!(last["error"]["type"], "upstream_error", "{text}");
+}
+
+#[tokio::test]
+async fn a_stream_without_its_end_or_with_an_error_event_does_not_end_normally() {
+    let Env { gw, .. } = env().await;
+    // Ended cleanly but without `[DONE]`: cut short, so it ends with an error event.
+    let (status, _, text) = post(
+        &gw,
+        "/v1/chat/completions",
+        Some(KEY),
+        chat("mock-truncated", true),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let data = sse_data(&text);
+    assert!(!data.iter().any(|d| d == "[DONE]"), "{text}");
+    let last: Value = serde_json::from_str(data.last().expect("events")).expect("json");
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ended before"),
+        "{text}"
+    );
+
+    // An error event from the upstream is the stream's last event.
+    let (status, _, text) = post(
+        &gw,
+        "/v1/chat/completions",
+        Some(KEY),
+        chat("mock-inband-error", true),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let data = sse_data(&text);
+    let last: Value = serde_json::from_str(data.last().expect("events")).expect("json");
+    assert_eq!(last["error"]["message"], "overloaded", "{text}");
+    assert!(!data.iter().any(|d| d == "[DONE]"), "{text}");
 }
 
 #[tokio::test]

@@ -9,6 +9,8 @@
 //! | `mock-broken`       | a stream that breaks off after two chunks                       |
 //! | `mock-bad-json`     | 200 with a body that is not JSON                                |
 //! | `mock-422`          | 422 with a FastAPI-style validation body                        |
+//! | `mock-truncated`    | a stream that ends cleanly but without `data: [DONE]`           |
+//! | `mock-inband-error` | a stream with an error event after its first chunk              |
 //!
 //! Every request's JSON body and headers are recorded.
 
@@ -173,11 +175,19 @@ async fn chat(State(seen): Seen_, headers: HeaderMap, body: Bytes) -> Response {
             "model": model, "choices": [], "usage": usage() }),
         );
     }
+    if model == "mock-inband-error" {
+        events.truncate(2);
+        events.push(
+            json!({"error": {"message": "overloaded", "type": "server_error", "code": null}}),
+        );
+    }
     let mut text = String::new();
     for e in &events {
         text.push_str(&format!("data: {e}\n\n"));
     }
-    text.push_str("data: [DONE]\n\n");
+    if model != "mock-truncated" {
+        text.push_str("data: [DONE]\n\n");
+    }
     let broken = model == "mock-broken";
     // Send the stream in pieces of 7 bytes, so events straddle reads.
     let bytes = Bytes::from(text);

@@ -3,7 +3,8 @@
 The gateway binary comes from SLUICE_BIN (default: target/release/sluice). The first gateway serves
 the config in SLUICE_SDK_CONFIG (default: gateway.toml), both relative to the repository root when
 unset. The second serves a generated config in front of the mock upstream (`mock_upstream.py`),
-with the chaos policy plugin (target/plugins/.../sluice_test_chaos.wasm) and a dead provider.
+with the chaos policy plugin (target/plugins/.../sluice_test_chaos.wasm), the mock's OpenAI,
+Anthropic and Gemini sides as three providers, a dead provider, and models that fall back.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Iterator
 import openai
 import pytest
 from mock_upstream import MockUpstream
+from sdk_helpers import ANTHROPIC_KEY, GEMINI_KEY, RETRIES
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_KEY = "sk-sluice-demo"
@@ -127,6 +129,20 @@ MOCK_MODELS = [
     "mock-broken",
     "mock-endless",
 ]
+ANTHROPIC_MODELS = ["claude-mock", "claude-mock-tools", "claude-mock-429", "claude-mock-529"]
+GEMINI_MODELS = ["gemini-mock", "gemini-mock-tools", "gemini-mock-400", "gemini-mock-503"]
+# Models served by deployments in fallback order: (provider, upstream model).
+FALLBACKS = {
+    "fallback-chain": [
+        ("dead", "mock-model"),
+        ("anthropic", "claude-mock-529"),
+        ("gemini", "gemini-mock-slow"),
+        ("mock", "mock-model"),
+    ],
+    "stream-breaks-openai": [("mock", "mock-broken"), ("gemini", "gemini-mock")],
+    "stream-breaks-anthropic": [("anthropic", "claude-mock-broken"), ("mock", "mock-model")],
+    "stream-breaks-gemini": [("gemini", "gemini-mock-broken"), ("mock", "mock-model")],
+}
 
 
 def _closed_port() -> int:
@@ -137,8 +153,19 @@ def _closed_port() -> int:
 
 
 def _mock_config(mock_url: str) -> str:
-    """The mock gateway's config: key-auth, the chaos policy, the mock, a dead provider, echo."""
-    models = "".join(f'\n[[models]]\nname = "{m}"\nprovider = "mock"\n' for m in MOCK_MODELS)
+    """The mock gateway's config: key-auth, the chaos policy, the mock's three sides, a dead
+    provider, echo, and the fallback models."""
+    served = [("mock", MOCK_MODELS), ("anthropic", ANTHROPIC_MODELS), ("gemini", GEMINI_MODELS)]
+    models = "".join(
+        f'\n[[models]]\nname = "{m}"\nprovider = "{provider}"\n'
+        for provider, names in served
+        for m in names
+    )
+    for name, deployments in FALLBACKS.items():
+        listed = "".join(
+            f'  {{ provider = "{p}", upstream_model = "{m}" }},\n' for p, m in deployments
+        )
+        models += f'\n[[models]]\nname = "{name}"\ndeployments = [\n{listed}]\n'
     return f"""
 [server]
 max_body_bytes = 1048576
@@ -167,11 +194,31 @@ adapter = "openai"
 base_url = "{mock_url}/v1"
 api_key_env = "SLUICE_SDK_MOCK_KEY"
 timeout_ms = 1000
+retries = {RETRIES["mock"]}
+
+[[providers]]
+name = "anthropic"
+adapter = "anthropic"
+base_url = "{mock_url}/anthropic/v1"
+api_key_env = "SLUICE_SDK_ANTHROPIC_KEY"
+timeout_ms = 1000
+retries = {RETRIES["anthropic"]}
+retry_backoff_ms = 10
+
+[[providers]]
+name = "gemini"
+adapter = "gemini"
+base_url = "{mock_url}/gemini/v1beta"
+api_key_env = "SLUICE_SDK_GEMINI_KEY"
+timeout_ms = 500
+retries = {RETRIES["gemini"]}
 
 [[providers]]
 name = "dead"
 adapter = "openai"
 base_url = "http://127.0.0.1:{_closed_port()}/v1"
+retries = {RETRIES["dead"]}
+retry_backoff_ms = 10
 
 [[providers]]
 name = "echo"
@@ -208,16 +255,24 @@ def upstream(mock_upstream: MockUpstream) -> MockUpstream:
 
 
 @pytest.fixture(scope="session")
-def mock_gateway(
-    mock_upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def mock_gateway_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mock gateway's folder: its config and its log (`stderr.log`)."""
+    return tmp_path_factory.mktemp("mock-gateway")
+
+
+@pytest.fixture(scope="session")
+def mock_gateway(mock_upstream: MockUpstream, mock_gateway_dir: Path) -> Iterator[str]:
     """A second gateway, in front of the mock upstream; yields its root URL (without `/v1`)."""
     if not CHAOS_PLUGIN.is_file():
         pytest.fail(f"chaos test plugin not found at {CHAOS_PLUGIN}: build the plugins")
-    folder = tmp_path_factory.mktemp("mock-gateway")
-    config = folder / "gateway.toml"
+    config = mock_gateway_dir / "gateway.toml"
     config.write_text(_mock_config(mock_upstream.url))
-    with _serve(config, folder, {"SLUICE_SDK_MOCK_KEY": "sk-upstream"}) as root:
+    keys = {
+        "SLUICE_SDK_MOCK_KEY": "sk-upstream",
+        "SLUICE_SDK_ANTHROPIC_KEY": ANTHROPIC_KEY,
+        "SLUICE_SDK_GEMINI_KEY": GEMINI_KEY,
+    }
+    with _serve(config, mock_gateway_dir, keys) as root:
         yield root
 
 

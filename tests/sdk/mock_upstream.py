@@ -1,19 +1,46 @@
-"""A mock OpenAI-compatible upstream on 127.0.0.1:0, in pure stdlib, for the SDK suite.
+"""A mock upstream on 127.0.0.1:0, in pure stdlib, for the SDK suite: OpenAI's API under `/v1`,
+Anthropic's Messages API under `/anthropic/v1`, Gemini's API under `/gemini/v1beta`.
 
-Every request is recorded (path, lower-cased headers, JSON body). Chat answers depend on `model`:
+Every request is recorded (path with its query, lower-cased headers, JSON body). For the same
+logical request the three sides answer the same thing in their own shapes: the text
+`Hello from mock` with usage prompt 11 / completion 3 / cached 2, or, for the `*-tools` models, one
+`get_weather` call with arguments `{"city":"Paris"}`. Streams are written in 7-byte pieces, so
+events straddle the gateway's reads. Answers depend on the model (Gemini's is in the path):
 
-| model           | answer                                                                      |
-|-----------------|-----------------------------------------------------------------------------|
-| (any other)     | `Hello from mock` (JSON), or SSE in 7-byte pieces, usage chunk when asked    |
-| `mock-tools`    | a `get_weather` tool call; streamed as deltas, the arguments in pieces      |
-| `mock-429`      | 429 in OpenAI's shape with `retry-after: 7`                                 |
-| `mock-422`      | 422 with a FastAPI-style `{"detail": [...]}` body                           |
-| `mock-500-html` | 500 with an HTML body                                                       |
-| `mock-slow`     | waits 3 s before answering                                                  |
-| `mock-broken`   | a stream that sends two chunks, then closes the connection (no `[DONE]`)    |
-| `mock-endless`  | a chunk every 50 ms for 10 s; `endless_cut` is set if the reader went away  |
+| OpenAI: `/v1/chat/completions` | answer                                                    |
+|--------------------------------|-----------------------------------------------------------|
+| (any other)                    | the text (JSON or SSE, usage chunk when asked)            |
+| `mock-tools`                   | the tool call; streamed as deltas, the arguments in pieces|
+| `mock-429`                     | 429 in OpenAI's shape with `retry-after: 7`               |
+| `mock-422`                     | 422 with a FastAPI-style `{"detail": [...]}` body         |
+| `mock-500-html`                | 500 with an HTML body                                     |
+| `mock-slow`                    | waits 3 s before answering                                |
+| `mock-broken`                  | the stream breaks off after `Hello` (no `[DONE]`)         |
+| `mock-endless`                 | a chunk every 50 ms for 10 s; sets `endless_cut` if the   |
+|                                | reader went away                                          |
 
-`/v1/embeddings`, `/v1/audio/speech` and `/v1/images/generations` answer with fixed contents.
+| Anthropic: `/anthropic/v1/messages` | answer                                             |
+|-------------------------------------|----------------------------------------------------|
+| (any other)                         | the text: input 9 + cache read 2, output 3         |
+| `claude-mock-tools`                 | the call as a `tool_use` block (`toolu_mock`),     |
+|                                     | streamed as `input_json_delta` pieces              |
+| `claude-mock-429`                   | `error_rate_limit.json`, `retry-after: 7`          |
+| `claude-mock-529`                   | `error_overloaded.json`                            |
+| `claude-mock-broken`                | the stream breaks off after `Hello`                |
+
+| Gemini: `/gemini/v1beta/models/M:...` | answer                                           |
+|---------------------------------------|--------------------------------------------------|
+| (any other)                           | the text (`:generateContent`), or SSE chunks     |
+|                                       | (`:streamGenerateContent?alt=sse`)               |
+| `gemini-mock-tools`                   | the call as a `functionCall` part                |
+| `gemini-mock-400`                     | `error_invalid_argument.json`                    |
+| `gemini-mock-503`                     | `error_unavailable.json`                         |
+| `gemini-mock-slow`                    | waits 2 s before answering                       |
+| `gemini-mock-broken`                  | the stream breaks off after `Hello`              |
+
+`:embedContent` and `:batchEmbedContents` answer `embedding(i)` for input i, as `/v1/embeddings`
+does; `/v1/audio/speech` and `/v1/images/generations` answer with fixed contents. The error
+bodies come from `tests/fixtures/` (see its README).
 """
 
 from __future__ import annotations
@@ -23,7 +50,10 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import NamedTuple
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 USAGE = {
     "prompt_tokens": 11,
@@ -32,7 +62,23 @@ USAGE = {
     "prompt_tokens_details": {"cached_tokens": 2},
 }
 TOOL_CALL = {"id": "call_mock", "name": "get_weather", "arguments": '{"city":"Paris"}'}
+WORDS = ("Hello", " from", " mock")
 EMBEDDING = [0.6, 0.8]
+# The same usage in Anthropic's terms (prompt = input + cache reads) and Gemini's.
+ANTHROPIC_USAGE = {
+    "input_tokens": 9,
+    "cache_creation_input_tokens": 0,
+    "cache_read_input_tokens": 2,
+    "output_tokens": 3,
+}
+GEMINI_USAGE = {
+    "promptTokenCount": 11,
+    "candidatesTokenCount": 3,
+    "totalTokenCount": 14,
+    "cachedContentTokenCount": 2,
+}
+ANTHROPIC_PREFIX = "/anthropic/v1/"
+GEMINI_PREFIX = "/gemini/v1beta/models/"
 SPEECH = b"ID3mock-mp3-bytes" * 100
 # A 1x1 PNG.
 PNG_BASE64 = (
@@ -47,6 +93,16 @@ RATE_LIMITED = {
     }
 }
 PIECE = 7  # stream bytes per write, so events straddle the gateway's reads
+
+
+def fixture(name: str) -> dict:
+    """A provider fixture, `tests/fixtures/<name>`, parsed."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+def embedding(i: int) -> list[float]:
+    """The vector the mock answers for input `i`."""
+    return EMBEDDING if i % 2 == 0 else EMBEDDING[::-1]
 
 
 class Seen(NamedTuple):
@@ -107,7 +163,7 @@ def _chat_events(model: str, include_usage: bool) -> list[dict]:
         finish_reason = "tool_calls"
     else:
         deltas = [{"role": "assistant", "content": ""}] + [
-            {"content": word} for word in ("Hello", " from", " mock")
+            {"content": word} for word in WORDS
         ]
         finish_reason = "stop"
     events = [_chunk(model, d) for d in deltas] + [_chunk(model, {}, finish_reason)]
@@ -142,6 +198,92 @@ def _sse(data: dict | str) -> bytes:
     return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
 
 
+def _anthropic_message(model: str) -> dict:
+    if model.endswith("-tools"):
+        args = json.loads(TOOL_CALL["arguments"])
+        call = {"type": "tool_use", "id": "toolu_mock", "name": TOOL_CALL["name"], "input": args}
+        blocks = [call]
+        stop_reason = "tool_use"
+    else:
+        blocks = [{"type": "text", "text": "".join(WORDS)}]
+        stop_reason = "end_turn"
+    return {
+        "id": "msg_mock",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": blocks,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": ANTHROPIC_USAGE,
+    }
+
+
+def _anthropic_stream(model: str) -> bytes:
+    """The Messages API's events for the answer, as Anthropic sends them."""
+    whole = _anthropic_message(model)
+    usage = {**ANTHROPIC_USAGE, "output_tokens": 1}
+    start = {**whole, "content": [], "stop_reason": None, "usage": usage}
+    if model.endswith("-tools"):
+        block = {**whole["content"][0], "input": {}}
+        args = TOOL_CALL["arguments"]
+        deltas = [{"type": "input_json_delta", "partial_json": p} for p in ("", args[:8], args[8:])]
+    else:
+        block = {"type": "text", "text": ""}
+        deltas = [{"type": "text_delta", "text": word} for word in WORDS]
+    events = [
+        ("message_start", {"message": start}),
+        ("content_block_start", {"index": 0, "content_block": block}),
+        ("ping", {}),
+        *[("content_block_delta", {"index": 0, "delta": d}) for d in deltas],
+        ("content_block_stop", {"index": 0}),
+        (
+            "message_delta",
+            {
+                "delta": {"stop_reason": whole["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": ANTHROPIC_USAGE["output_tokens"]},
+            },
+        ),
+        ("message_stop", {}),
+    ]
+    return b"".join(
+        f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n".encode()
+        for name, data in events
+    )
+
+
+def _gemini_answer(model: str, parts: list[dict], finish: str | None, usage: dict) -> dict:
+    """A `GenerateContentResponse` with one candidate."""
+    candidate = {"content": {"parts": parts, "role": "model"}, "index": 0}
+    if finish is not None:
+        candidate["finishReason"] = finish
+    return {
+        "candidates": [candidate],
+        "usageMetadata": usage,
+        "modelVersion": model,
+        "responseId": "mock-response",
+    }
+
+
+def _gemini_parts(model: str) -> list[dict]:
+    if model.endswith("-tools"):
+        args = json.loads(TOOL_CALL["arguments"])
+        return [{"functionCall": {"name": TOOL_CALL["name"], "args": args}}]
+    return [{"text": "".join(WORDS)}]
+
+
+def _gemini_stream(model: str) -> bytes:
+    """`streamGenerateContent?alt=sse` chunks, CRLF-framed as Gemini sends them: text pieces (a
+    function call comes whole), the last with `finishReason` and the full usage."""
+    if model.endswith("-tools"):
+        answers = [_gemini_answer(model, _gemini_parts(model), "STOP", GEMINI_USAGE)]
+    else:
+        early = {"promptTokenCount": 11, "totalTokenCount": 11}
+        answers = [_gemini_answer(model, [{"text": w}], None, early) for w in WORDS[:-1]]
+        answers.append(_gemini_answer(model, [{"text": WORDS[-1]}], "STOP", GEMINI_USAGE))
+    return b"".join(f"data: {json.dumps(a)}\r\n\r\n".encode() for a in answers)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and chunked bodies for streams
     disable_nagle_algorithm = True  # every small write goes out as it is
@@ -161,7 +303,11 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1/images/generations": self._images,
         }
         try:
-            if self.path in routes:
+            if self.path.startswith(ANTHROPIC_PREFIX):
+                self._anthropic(body)
+            elif self.path.startswith(GEMINI_PREFIX):
+                self._gemini(body)
+            elif self.path in routes:
                 routes[self.path](body)
             else:
                 self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid"}})
@@ -185,15 +331,49 @@ class _Handler(BaseHTTPRequestHandler):
             return self._endless(model)
         if not body.get("stream"):
             return self._json(200, _chat_answer(model))
-        if model == "mock-broken":
-            return self._broken(_chat_events(model, False)[:2])
         include_usage = (body.get("stream_options") or {}).get("include_usage") is True
         events = b"".join(_sse(e) for e in _chat_events(model, include_usage))
-        pieces = [events[i : i + PIECE] for i in range(0, len(events), PIECE)]
-        self._bytes(200, "text/event-stream", pieces + [_sse("[DONE]")])
+        self._stream(events + _sse("[DONE]"), broken=model == "mock-broken")
+
+    def _anthropic(self, body: dict) -> None:
+        if self.path != ANTHROPIC_PREFIX + "messages":
+            error = {"type": "not_found_error", "message": f"no route {self.path}"}
+            return self._json(404, {"type": "error", "error": error})
+        model = body.get("model", "")
+        if model == "claude-mock-429":
+            return self._json(429, fixture("anthropic/error_rate_limit.json"), {"retry-after": "7"})
+        if model == "claude-mock-529":
+            return self._json(529, fixture("anthropic/error_overloaded.json"))
+        if not body.get("stream"):
+            return self._json(200, _anthropic_message(model))
+        self._stream(_anthropic_stream(model), broken=model == "claude-mock-broken")
+
+    def _gemini(self, body: dict) -> None:
+        model, _, method = self.path.removeprefix(GEMINI_PREFIX).partition(":")
+        if model == "gemini-mock-400":
+            return self._json(400, fixture("gemini/error_invalid_argument.json"))
+        if model == "gemini-mock-503":
+            return self._json(503, fixture("gemini/error_unavailable.json"))
+        if model == "gemini-mock-slow":
+            time.sleep(2)
+        if method == "generateContent":
+            answer = _gemini_answer(model, _gemini_parts(model), "STOP", GEMINI_USAGE)
+            return self._json(200, answer)
+        if method == "streamGenerateContent?alt=sse":
+            return self._stream(_gemini_stream(model), broken=model == "gemini-mock-broken")
+        if method == "embedContent":
+            return self._json(200, {"embedding": {"values": embedding(0)}})
+        if method == "batchEmbedContents":
+            vectors = [{"values": embedding(i)} for i in range(len(body["requests"]))]
+            return self._json(200, {"embeddings": vectors})
+        error = {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}
+        self._json(404, {"error": error})
 
     def _embeddings(self, body: dict) -> None:
-        data = [{"object": "embedding", "index": 0, "embedding": EMBEDDING}]
+        inputs = body["input"]
+        texts = isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)
+        n = len(inputs) if texts else 1
+        data = [{"object": "embedding", "index": i, "embedding": embedding(i)} for i in range(n)]
         usage = {"prompt_tokens": 4, "total_tokens": 4}
         self._json(200, {"object": "list", "model": body["model"], "data": data, "usage": usage})
 
@@ -234,11 +414,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._write_chunk(piece)
         self._write_chunk(b"")
 
-    def _broken(self, events: list[dict]) -> None:
-        """Sends `events`, then drops the connection in the middle of the chunked body."""
+    def _stream(self, events: bytes, broken: bool = False) -> None:
+        """A 200 event stream in PIECE-byte pieces. A `broken` one stops in the middle of the event
+        after `Hello` and drops the connection in the middle of the chunked body."""
+        if broken:
+            events = events[: events.index(b'" from"')]
+        pieces = [events[i : i + PIECE] for i in range(0, len(events), PIECE)]
+        if not broken:
+            return self._bytes(200, "text/event-stream", pieces)
         self._start_chunked(200, "text/event-stream")
-        for event in events:
-            self._write_chunk(_sse(event))
+        for piece in pieces:
+            self._write_chunk(piece)
         self.connection.shutdown(socket.SHUT_RDWR)
         self.close_connection = True
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# The mock gateway's provider keys and retries (conftest.py writes them into its config).
+ANTHROPIC_KEY = "sk-ant-sdk-test"
+GEMINI_KEY = "gemini-sdk-test-key"
+RETRIES = {"mock": 0, "anthropic": 2, "gemini": 0, "dead": 1}
+
 WEATHER_TOOLS = [
     {
         "type": "function",

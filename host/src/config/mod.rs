@@ -349,7 +349,7 @@ struct RawConfig {
 }
 
 /// Built-in plugins the binary carries; `builtin:NAME` sources name them.
-pub const BUILTIN_ADAPTERS: &[&str] = &["openai", "echo"];
+pub const BUILTIN_ADAPTERS: &[&str] = &["openai", "anthropic", "gemini", "echo"];
 
 impl Config {
     /// Reads and validates `file`.
@@ -417,7 +417,7 @@ impl Config {
                     (
                         key("source"),
                         format!(
-                            "unknown built-in plugin `{b}` (built-ins: key-auth, rate-limit, cost, openai, echo)"
+                            "unknown built-in plugin `{b}` (built-ins: key-auth, rate-limit, cost, openai, anthropic, gemini, echo)"
                         ),
                     )
                 })?;
@@ -563,7 +563,7 @@ pub fn builtin_stage(name: &str) -> Option<StageKind> {
         "key-auth" => Some(StageKind::Auth),
         "rate-limit" => Some(StageKind::Policy),
         "cost" => Some(StageKind::Enrich),
-        "openai" | "echo" => Some(StageKind::Adapter),
+        "openai" | "anthropic" | "gemini" | "echo" => Some(StageKind::Adapter),
         _ => None,
     }
 }

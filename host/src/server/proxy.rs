@@ -62,10 +62,13 @@ enum Attempt {
 impl Attempt {
     /// An upstream failure: connection errors and timeouts (502/504), 429 and 5xx are retried.
     fn upstream(e: ApiError) -> Attempt {
-        if e.status == StatusCode::TOO_MANY_REQUESTS || e.status.is_server_error() {
-            Attempt::Retry(e)
-        } else {
-            Attempt::Final(e)
+        match e.status {
+            // A provider that asks for more than a second's pause will not serve a quick retry.
+            StatusCode::TOO_MANY_REQUESTS if e.retry_after.is_some_and(|s| s > 1) => {
+                Attempt::Next(e)
+            }
+            s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => Attempt::Retry(e),
+            _ => Attempt::Final(e),
         }
     }
 }

@@ -81,7 +81,10 @@ struct Pump {
     /// The usage-only chunk, held back to carry the metadata (or dropped).
     held: Option<String>,
     template: Option<Template>,
+    /// `[DONE]` arrived: the upstream's stream is complete.
     done: bool,
+    /// An error event was forwarded (its status): the stream ends there, without `[DONE]`.
+    errored: Option<u16>,
 }
 
 impl Pump {
@@ -94,6 +97,11 @@ impl Pump {
         if data == "[DONE]" {
             self.done = true;
             return Ok(());
+        }
+        if data.trim_start().starts_with("{\"error\"") {
+            // An in-band error ends the stream: forward it and stop, with no `[DONE]` after it.
+            self.errored = Some(error_status(data));
+            return self.send(sse::encode(event, data)).await;
         }
         if self.template.is_none() {
             self.template = serde_json::from_str(data).ok();
@@ -109,6 +117,20 @@ impl Pump {
             }
         }
         self.send(sse::encode(event, data)).await
+    }
+}
+
+/// The status an in-band error event stands for (its `status`, else from its type), for records.
+fn error_status(data: &str) -> u16 {
+    let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    let e = &v["error"];
+    if let Some(s) = e["status"].as_u64().and_then(|s| u16::try_from(s).ok()) {
+        return s;
+    }
+    match e["type"].as_str().or(e["code"].as_str()) {
+        Some(t) if t.contains("rate_limit") => 429,
+        Some(t) if t.contains("overloaded") || t.contains("unavailable") => 503,
+        _ => 502,
     }
 }
 
@@ -142,9 +164,14 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         held: None,
         template: None,
         done: false,
+        errored: None,
     };
     let result = pump_all(&mut x, &mut pump, source, &mut lease, idle_timeout).await;
     match result {
+        Ok(()) if pump.errored.is_some() => {
+            let status = pump.errored.unwrap_or(502);
+            x.complete(status, pump.usage.take()).await;
+        }
         Ok(()) => {
             if finish(&mut x, &mut pump, &mut lease).await.is_err() {
                 x.complete(499, pump.usage.take()).await;
@@ -193,7 +220,7 @@ async fn pump_all(
             }
         }
         Source::Upstream(mut body) => loop {
-            if pump.done {
+            if pump.done || pump.errored.is_some() {
                 break;
             }
             let next = tokio::select! {
@@ -211,6 +238,14 @@ async fn pump_all(
                 Ok(None) => {
                     if let Some(e) = framer.finish() {
                         handle_event(pump, lease, e).await?;
+                    }
+                    // A pass-through stream is complete only with its `[DONE]`; a translating
+                    // adapter says in `finish-stream` whether its provider's stream completed.
+                    if lease.is_none() && !pump.done && pump.errored.is_none() {
+                        return Err(Failure::Error(ApiError::bad_gateway(format!(
+                            "The stream from the provider `{}` ended before it was complete.",
+                            x.provider
+                        ))));
                     }
                     break;
                 }

@@ -1,0 +1,173 @@
+//! `sluice-bench`: benchmarks of the Sluice gateway against a mock upstream and a bare forwarder.
+//! See `bench/README.md`.
+
+mod forward;
+mod gateway;
+mod load;
+mod mock;
+mod net;
+mod procs;
+mod report;
+mod run;
+mod scenarios;
+mod sse;
+mod stats;
+mod streams;
+
+use anyhow::Context;
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use http::{HeaderName, HeaderValue};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Command line.
+#[derive(Parser)]
+#[command(name = "sluice-bench", about = "Benchmarks of the Sluice gateway")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+/// Subcommands.
+#[derive(Subcommand)]
+enum Cmd {
+    /// A fast mock OpenAI upstream (`POST /v1/chat/completions`, JSON or SSE).
+    Mock {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        /// Delay before every answer, unless the body sets `mock_delay_ms`.
+        #[arg(long, default_value_t = 0)]
+        delay_ms: u64,
+        /// Exit when stdin closes (used by `run`).
+        #[arg(long, hide = true)]
+        parent_watch: bool,
+    },
+    /// A bare pass-through forwarder (hyper, pooled keep-alive client).
+    Forward {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        /// Upstream base URL (`http://127.0.0.1:PORT`).
+        #[arg(long)]
+        upstream: String,
+        /// Exit when stdin closes (used by `run`).
+        #[arg(long, hide = true)]
+        parent_watch: bool,
+    },
+    /// A closed-loop load generator; prints a JSON summary.
+    Load {
+        /// Full URL to POST to.
+        #[arg(long)]
+        url: String,
+        /// Connections, each with one request in flight.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Stop starting requests after this many seconds.
+        #[arg(long, default_value_t = 10.0)]
+        duration_s: f64,
+        /// Stop after this many requests.
+        #[arg(long)]
+        requests: Option<u64>,
+        /// Answers are SSE streams (sets `"stream": true` in the body unless it says otherwise).
+        #[arg(long)]
+        stream: bool,
+        /// Read the JSON body from this file.
+        #[arg(long, conflicts_with = "body")]
+        body_file: Option<PathBuf>,
+        /// The JSON body.
+        #[arg(long)]
+        body: Option<String>,
+        /// Extra header `K:V` (repeatable).
+        #[arg(long)]
+        header: Vec<String>,
+        /// Deadline of one request, in seconds.
+        #[arg(long, default_value_t = 60.0)]
+        timeout_s: f64,
+        /// Connects in flight at once while opening the connections (0: all at once).
+        #[arg(long, default_value_t = 64)]
+        connect_concurrency: usize,
+    },
+    /// Runs every scenario and prints the results table.
+    Run {
+        /// Scaled down (under 30 s); fails on any error, never on timing targets.
+        #[arg(long)]
+        smoke: bool,
+        /// Append the table to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The gateway binary.
+        #[arg(long, default_value = "target/release/sluice")]
+        sluice: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Mock {
+            listen,
+            delay_ms,
+            parent_watch,
+        } => mock::run(&listen, delay_ms, parent_watch).await,
+        Cmd::Forward {
+            listen,
+            upstream,
+            parent_watch,
+        } => forward::run(&listen, &upstream, parent_watch).await,
+        Cmd::Load {
+            url,
+            concurrency,
+            duration_s,
+            requests,
+            stream,
+            body_file,
+            body,
+            header,
+            timeout_s,
+            connect_concurrency,
+        } => {
+            let body = match (body_file, body) {
+                (Some(f), _) => {
+                    Bytes::from(std::fs::read(&f).with_context(|| format!("read {}", f.display()))?)
+                }
+                (None, Some(b)) => Bytes::from(b),
+                (None, None) => Bytes::from_static(
+                    br#"{"model":"bench-model","messages":[{"role":"user","content":"Hello"}]}"#,
+                ),
+            };
+            let body = if stream {
+                load::ensure_stream(&body)?
+            } else {
+                body
+            };
+            let mut headers = Vec::new();
+            for h in header {
+                let (k, v) = h
+                    .split_once(':')
+                    .with_context(|| format!("header `{h}` is not K:V"))?;
+                headers.push((
+                    HeaderName::try_from(k.trim())?,
+                    HeaderValue::try_from(v.trim())?,
+                ));
+            }
+            anyhow::ensure!(concurrency > 0, "--concurrency must be at least 1");
+            let cfg = load::LoadConfig {
+                url: url.parse().with_context(|| format!("bad URL `{url}`"))?,
+                concurrency,
+                duration: Duration::try_from_secs_f64(duration_s)?,
+                requests,
+                body,
+                headers,
+                stream,
+                request_timeout: Duration::try_from_secs_f64(timeout_s)?,
+                connect_concurrency,
+            };
+            let report = load::run(&cfg).await?;
+            println!("{}", serde_json::to_string_pretty(&report.summary())?);
+            Ok(())
+        }
+        Cmd::Run { smoke, out, sluice } => run::run(run::RunOpts { smoke, out, sluice }).await,
+    }
+}

@@ -1,0 +1,194 @@
+//! A fast mock OpenAI upstream. `POST /v1/chat/completions` answers a fixed completion with usage,
+//! or, with `stream: true`, an SSE stream. The request body can shape each answer (the gateway
+//! passes unknown fields through untouched, so one mock serves every scenario):
+//!
+//! - `mock_delay_ms`: wait this long before answering (default: `--delay-ms`);
+//! - `mock_chunks`: content chunks of a stream (default 20);
+//! - `mock_interval_ms`: time between two chunks (default 0).
+//!
+//! Chunk `i` is sent `i * interval` after the first, on a fixed schedule (no drift). A usage chunk
+//! follows the last one if `stream_options.include_usage` is set, then `data: [DONE]`.
+
+use crate::net::{self, Body};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The whole JSON answer (about 300 bytes).
+const COMPLETION: &str = concat!(
+    r#"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","#,
+    r#""choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the mock upstream."},"#,
+    r#""logprobs":null,"finish_reason":"stop"}],"#,
+    r#""usage":{"prompt_tokens":512,"completion_tokens":8,"total_tokens":520}}"#
+);
+
+/// The fields of a request body the mock reads; everything else is ignored.
+#[derive(Deserialize, Default)]
+struct Shape {
+    #[serde(default)]
+    stream: bool,
+    mock_delay_ms: Option<u64>,
+    mock_chunks: Option<u32>,
+    mock_interval_ms: Option<u64>,
+    stream_options: Option<StreamOptions>,
+}
+
+/// `stream_options` of a request.
+#[derive(Deserialize, Default)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
+}
+
+/// Runs the mock on `listen` until the process is stopped.
+pub async fn run(listen: &str, delay_ms: u64, parent_watch: bool) -> anyhow::Result<()> {
+    if parent_watch {
+        net::exit_when_parent_goes();
+    }
+    let listener = net::bind(listen)?;
+    net::announce("mock", &listener)?;
+    net::serve(listener, move |req| handle(req, delay_ms)).await
+}
+
+/// Answers one request.
+async fn handle(
+    req: Request<Incoming>,
+    default_delay_ms: u64,
+) -> Result<Response<Body>, Infallible> {
+    if req.method() != Method::POST || !req.uri().path().ends_with("/chat/completions") {
+        return Ok(text(
+            StatusCode::NOT_FOUND,
+            r#"{"error":{"message":"unknown path","type":"invalid_request_error","param":null,"code":"unknown_url"}}"#,
+        ));
+    }
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(text(StatusCode::BAD_REQUEST, "{}")),
+    };
+    let shape: Shape = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(_) => {
+            return Ok(text(
+                StatusCode::BAD_REQUEST,
+                r#"{"error":{"message":"invalid JSON","type":"invalid_request_error","param":null,"code":"invalid_json"}}"#,
+            ));
+        }
+    };
+    let delay = shape.mock_delay_ms.unwrap_or(default_delay_ms);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    if !shape.stream {
+        return Ok(text(StatusCode::OK, COMPLETION));
+    }
+    let chunks = shape.mock_chunks.unwrap_or(20);
+    let interval = Duration::from_millis(shape.mock_interval_ms.unwrap_or(0));
+    let usage = shape.stream_options.is_some_and(|o| o.include_usage);
+    Ok(sse(chunks, interval, usage))
+}
+
+/// A response with a fixed body.
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut resp = Response::new(
+        Full::new(Bytes::from_static(body.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The SSE events of a stream, in order (without timing).
+fn event(i: u32, chunks: u32) -> Bytes {
+    let delta = if i == 0 {
+        r#"{"role":"assistant","content":"tok "}"#
+    } else {
+        r#"{"content":"tok "}"#
+    };
+    let finish = if i + 1 == chunks { r#""stop""# } else { "null" };
+    Bytes::from(format!(
+        "data: {{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":{finish}}}]}}\n\n"
+    ))
+}
+
+/// The tail of a stream: the usage chunk (when asked for) and `[DONE]`.
+fn tail(chunks: u32, usage: bool) -> Bytes {
+    let mut out = String::new();
+    if usage {
+        out.push_str(&format!(
+            "data: {{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[],\"usage\":{{\"prompt_tokens\":512,\"completion_tokens\":{chunks},\"total_tokens\":{}}}}}\n\n",
+            512 + chunks
+        ));
+    }
+    out.push_str("data: [DONE]\n\n");
+    Bytes::from(out)
+}
+
+/// A streamed answer: `chunks` content events `interval` apart, then the tail.
+fn sse(chunks: u32, interval: Duration, usage: bool) -> Response<Body> {
+    let start = Instant::now();
+    // State: index of the next event; `chunks` means the tail, past it the stream ends.
+    let frames = futures::stream::unfold(0u32, move |i| async move {
+        if i > chunks {
+            return None;
+        }
+        if i == chunks {
+            return Some((Ok(Frame::data(tail(chunks, usage))), i + 1));
+        }
+        tokio::time::sleep_until(start + interval * i).await;
+        Some((Ok::<_, hyper::Error>(Frame::data(event(i, chunks))), i + 1))
+    });
+    let mut resp = Response::new(StreamBody::new(frames).boxed());
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion_is_valid_json_of_about_300_bytes() {
+        let v: serde_json::Value = serde_json::from_str(COMPLETION).expect("valid JSON");
+        assert_eq!(v["usage"]["total_tokens"], 520);
+        assert!(
+            (250..=350).contains(&COMPLETION.len()),
+            "{}",
+            COMPLETION.len()
+        );
+    }
+
+    #[test]
+    fn events_are_valid_json() {
+        for i in 0..3 {
+            let e = event(i, 3);
+            let s = std::str::from_utf8(&e).expect("utf8");
+            let json = s.trim().strip_prefix("data: ").expect("data line");
+            let v: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
+            assert_eq!(v["choices"][0]["finish_reason"].is_null(), i != 2);
+        }
+        let t = tail(3, true);
+        assert!(
+            std::str::from_utf8(&t)
+                .expect("utf8")
+                .ends_with("data: [DONE]\n\n")
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! `sluice-bench run`: starts the mock, the forwarder and the gateway, runs the scenarios, stops
+//! everything (children are stopped when dropped, also on error or ctrl-c) and prints the table.
+
+use crate::gateway::GatewaySpec;
+use crate::procs::{self, Proc};
+use crate::report;
+use crate::scenarios::Bench;
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Options of `sluice-bench run`.
+pub struct RunOpts {
+    /// Scaled-down scenarios that only check that everything works.
+    pub smoke: bool,
+    /// Append the table to this file.
+    pub out: Option<PathBuf>,
+    /// The gateway binary.
+    pub sluice: PathBuf,
+}
+
+/// Starts one of our own subcommands (`mock`, `forward`) as a child.
+fn start_self(name: &str, args: &[&str]) -> anyhow::Result<Proc> {
+    let exe = std::env::current_exe().context("cannot find this executable")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg(name).args(args).arg("--parent-watch");
+    Proc::start(
+        name,
+        cmd,
+        &format!("{name} listening on "),
+        None,
+        Duration::from_secs(10),
+    )
+}
+
+/// Runs everything; fails if a load had errors or a stream did not complete.
+pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
+    let began = Instant::now();
+    let load_before = report::load_average();
+    let built = report::modified(&opts.sluice);
+    // 2,000 streams: the gateway holds ~4,000 sockets, the mock and this process ~2,000 each.
+    procs::ensure_nofile(if opts.smoke { 1024 } else { 8192 })?;
+    let dir = tempfile::Builder::new().prefix("sluice-bench-").tempdir()?;
+    let mock = start_self("mock", &["--listen", "127.0.0.1:0"])?;
+    let fwd = start_self(
+        "forward",
+        &["--listen", "127.0.0.1:0", "--upstream", &mock.url],
+    )?;
+    let spec = GatewaySpec::new(&opts.sluice, dir.path(), &mock.url)?;
+    eprintln!(
+        "mock {}, forwarder {}; starting the gateway",
+        mock.url, fwd.url
+    );
+    let (gw, first) = spec.start().await?;
+    eprintln!(
+        "gateway {} (pid {}): listening after {} ms, ready after {} ms",
+        gw.url,
+        gw.pid(),
+        first.to_listening.as_millis(),
+        first.to_ready.as_millis()
+    );
+    let mut bench = Bench {
+        smoke: opts.smoke,
+        mock: mock.url.clone(),
+        fwd: fwd.url.clone(),
+        gw: gw.url.clone(),
+        mock_pid: mock.pid(),
+        fwd_pid: fwd.pid(),
+        gw_pid: gw.pid(),
+        rows: Vec::new(),
+        problems: Vec::new(),
+    };
+    let scenarios = async {
+        bench.latency().await?;
+        bench.throughput().await?;
+        bench.streams(&gw).await?;
+        let warnings = gw.stderr_warnings();
+        if warnings > 0 {
+            eprintln!(
+                "the gateway logged {warnings} warning/error lines{}",
+                gw.stderr_tail()
+            );
+        }
+        drop(gw);
+        bench.startup(&spec, &first).await
+    };
+    tokio::select! {
+        r = scenarios => r?,
+        _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+    }
+    let mode = if opts.smoke {
+        "smoke run (scaled down; targets are not meaningful)"
+    } else {
+        "full run"
+    };
+    let text = format!(
+        "{}\n{} Gateway binary {} (built {built}). Load average {load_before} before, {} after. \
+         Sluice-bench {mode}, {:.0} s.\n",
+        report::table(&bench.rows),
+        report::machine_line(),
+        opts.sluice.display(),
+        report::load_average(),
+        began.elapsed().as_secs_f64()
+    );
+    println!("{text}");
+    if let Some(out) = &opts.out {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+            .with_context(|| format!("open {}", out.display()))?;
+        writeln!(f, "{text}")?;
+    }
+    if !bench.problems.is_empty() {
+        bail!(
+            "{} problem(s):\n{}",
+            bench.problems.len(),
+            bench.problems.join("\n")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! `anthropic`: the adapter for Anthropic's Messages API (`POST /v1/messages`).
+//!
+//! Clients speak OpenAI's chat completions; this adapter translates each request into a Messages
+//! request, and each answer (whole, streamed or an error) back into OpenAI's shape.
+//!
+//! | OpenAI                                   | Anthropic                                              |
+//! |------------------------------------------|--------------------------------------------------------|
+//! | `system` / `developer` messages          | top-level `system` (joined by blank lines)             |
+//! | `user` / `assistant` turns               | `messages`, consecutive same-role turns merged         |
+//! | `image_url` parts (data or http(s) URL)  | `image` blocks, `base64` or `url` source               |
+//! | `file` parts with a PDF data URL         | `document` blocks, `base64` source                     |
+//! | assistant `tool_calls`                   | `tool_use` blocks (arguments parsed as JSON)           |
+//! | `tool` messages                          | user `tool_result` blocks                              |
+//! | `tools`, `tool_choice`                   | `tools` (`input_schema`), `tool_choice`                |
+//! | `parallel_tool_calls: false`             | `tool_choice.disable_parallel_tool_use: true`          |
+//! | `stop`, `temperature`, `top_p`           | `stop_sequences`, `temperature`, `top_p`               |
+//! | `max_completion_tokens` / `max_tokens`   | `max_tokens` (else `default_max_tokens`)               |
+//! | `user`                                   | `metadata.user_id`                                     |
+//! | `response_format` JSON modes             | an instruction added to `system` (see below)           |
+//!
+//! **JSON modes.** The Messages API (version `2023-06-01`, without betas) has no JSON mode. For
+//! `response_format: {"type": "json_object"}` the adapter appends an instruction to answer with
+//! one JSON object and nothing else; for `json_schema` the instruction also holds the schema.
+//! The model usually complies, but nothing enforces it: validate the answer if it matters.
+//!
+//! Refused with 400: `n` > 1, `logprobs: true`, audio parts, files other than PDF data URLs,
+//! OpenAI file ids, the legacy `function` role and `function_call`. Dropped silently (no
+//! equivalent): `frequency_penalty`, `presence_penalty`, `seed`, `logit_bias`, `reasoning_effort`,
+//! `service_tier`, `store`, `metadata`, `prediction`, `modalities`, `web_search_options`.
+//! Temperatures above 1 are passed on; Anthropic answers them with a 400.
+//!
+//! Only the `chat.completions` endpoint is served; others answer 400.
+//!
+//! Config (all optional):
+//! ```toml
+//! [plugins.config]
+//! anthropic_version = "2023-06-01"   # the `anthropic-version` header
+//! default_max_tokens = 4096          # `max_tokens` when the client sets none (Anthropic requires one)
+//! ```
+
+mod content;
+mod errors;
+mod messages;
+mod request;
+mod response;
+mod stream;
+#[cfg(test)]
+mod test_support;
+
+use serde::Deserialize;
+use sluice_plugin_sdk::{
+    Adapter, ErrorBody, HttpRequest, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
+    SseEvent, UpstreamCall, Usage,
+};
+
+/// The plugin's config table.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    /// Value of the `anthropic-version` header.
+    #[serde(default = "default_version")]
+    pub anthropic_version: String,
+    /// `max_tokens` sent when the client names none (the Messages API requires it).
+    #[serde(default = "default_max_tokens")]
+    pub default_max_tokens: u32,
+}
+
+fn default_version() -> String {
+    "2023-06-01".to_string()
+}
+
+fn default_max_tokens() -> u32 {
+    4096
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            anthropic_version: default_version(),
+            default_max_tokens: default_max_tokens(),
+        }
+    }
+}
+
+/// Parses and checks the config JSON (`{}` or empty means every default).
+pub(crate) fn parse_config(json: &str) -> Result<Config, String> {
+    let json = if json.trim().is_empty() { "{}" } else { json };
+    let config: Config =
+        serde_json::from_str(json).map_err(|e| format!("anthropic adapter config: {e}"))?;
+    if config.anthropic_version.trim().is_empty() {
+        return Err("anthropic adapter config: `anthropic_version` must not be empty".into());
+    }
+    if config.default_max_tokens == 0 {
+        return Err("anthropic adapter config: `default_max_tokens` must be at least 1".into());
+    }
+    Ok(config)
+}
+
+/// A 200 response holding `body` as JSON.
+pub(crate) fn json_response(body: &serde_json::Value) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// OpenAI's `usage` object for `u`.
+pub(crate) fn usage_json(u: &Usage) -> serde_json::Value {
+    serde_json::json!({
+        "prompt_tokens": u.prompt_tokens,
+        "completion_tokens": u.completion_tokens,
+        "total_tokens": u.prompt_tokens.saturating_add(u.completion_tokens),
+        "prompt_tokens_details": { "cached_tokens": u.cached_tokens },
+    })
+}
+
+/// Seconds since the Unix epoch, from the host's clock (for `created` fields).
+fn now_s() -> u64 {
+    sluice_plugin_sdk::now_ms() / 1000
+}
+
+struct Anthropic;
+
+impl Plugin for Anthropic {
+    fn init(config_json: &str) -> Result<PluginInfo, String> {
+        parse_config(config_json)?;
+        Ok(PluginInfo {
+            wants_body: true,
+            passthrough: false,
+        })
+    }
+}
+
+impl Adapter for Anthropic {
+    fn to_upstream(
+        ctx: RequestCtx,
+        provider: Provider,
+        req: HttpRequest,
+    ) -> Result<UpstreamCall, ErrorBody> {
+        stream::reset();
+        let config = parse_config(&sluice_plugin_sdk::config_json())
+            .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e))?;
+        let call = request::upstream_request(&ctx, &provider, &req.body, &config)?;
+        if ctx.stream {
+            stream::begin(&ctx.request_id, &provider.upstream_model, now_s());
+        }
+        Ok(UpstreamCall::Send(call))
+    }
+
+    fn from_upstream(
+        ctx: RequestCtx,
+        resp: HttpResponse,
+    ) -> Result<Option<HttpResponse>, ErrorBody> {
+        response::from_upstream(&ctx, &resp, now_s()).map(Some)
+    }
+
+    fn from_upstream_event(event: SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
+        stream::on_event(&event, now_s)
+    }
+
+    fn finish_stream() -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
+        // A stream that ends without its stop event was cut short: say so rather than finish.
+        let complete = stream::completed();
+        let end = stream::finish();
+        if !complete {
+            return Err(ErrorBody::bad_upstream(
+                "The Anthropic stream ended before the message was complete.",
+            ));
+        }
+        Ok(end)
+    }
+}
+
+sluice_plugin_sdk::export_adapter!(Anthropic);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_defaults_and_validation() {
+        assert_eq!(parse_config("{}"), Ok(Config::default()));
+        assert_eq!(parse_config(""), Ok(Config::default()));
+        let c = parse_config(r#"{"anthropic_version":"2024-01-01","default_max_tokens":512}"#)
+            .expect("valid config");
+        assert_eq!(c.anthropic_version, "2024-01-01");
+        assert_eq!(c.default_max_tokens, 512);
+        assert!(parse_config(r#"{"nope":1}"#).is_err());
+        assert!(parse_config(r#"{"default_max_tokens":0}"#).is_err());
+        assert!(parse_config(r#"{"anthropic_version":" "}"#).is_err());
+        assert!(parse_config(r#"{"default_max_tokens":"many"}"#).is_err());
+    }
+
+    #[test]
+    fn init_asks_for_the_body_and_no_passthrough() {
+        let info = Anthropic::init("{}").expect("loads");
+        assert!(info.wants_body);
+        assert!(!info.passthrough);
+        assert!(Anthropic::init(r#"{"x":1}"#).is_err());
+    }
+
+    #[test]
+    fn usage_json_adds_total_and_cached() {
+        let u = Usage {
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            cached_tokens: 3,
+        };
+        assert_eq!(
+            usage_json(&u),
+            serde_json::json!({"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,
+                "prompt_tokens_details":{"cached_tokens":3}})
+        );
+    }
+}
