@@ -106,7 +106,7 @@ pub async fn handle(gw: AppState, endpoint: Endpoint, headers: HeaderMap, body: 
         Ok(resp) => resp,
         Err(e) => {
             let status = e.status.as_u16();
-            x.complete(status, None).await;
+            x.complete(status, None);
             x.respond_error(e)
         }
     }
@@ -155,7 +155,7 @@ impl Exchange {
         let bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| ApiError::too_large(limit))?;
-        let mut prepared = prepare(self.endpoint, &bytes)?;
+        let mut prepared = prepare(self.endpoint, bytes.clone())?;
         self.ctx.model = prepared.model.clone();
         self.ctx.stream = prepared.stream;
         self.ctx.user_id = prepared.user_id.clone();
@@ -188,7 +188,7 @@ impl Exchange {
                 body: Some(new_body),
             } => {
                 let user_id = prepared.user_id.take();
-                prepared = prepare(self.endpoint, &new_body)?;
+                prepared = prepare(self.endpoint, Bytes::from(new_body))?;
                 prepared.user_id = user_id;
             }
             PolicyOutcome::Continue { body: None } => {}
@@ -270,7 +270,7 @@ impl Exchange {
                 .code("provider_not_configured"),
             ));
         }
-        let body = Bytes::from(prepared.upstream_body(&dep.upstream_model));
+        let body = prepared.upstream_body(&dep.upstream_model);
         let adapter = &provider.adapter;
         let req = HttpRequest {
             method: self.ctx.method.clone(),
@@ -438,7 +438,7 @@ impl Exchange {
             HeaderValue::from_static("application/json"),
         );
         self.decorate(resp.headers_mut());
-        self.complete(status, outcome.usage).await;
+        self.complete(status, outcome.usage);
         Ok(resp)
     }
 
@@ -469,7 +469,7 @@ impl Exchange {
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, content_type);
         self.decorate(resp.headers_mut());
-        self.complete(200, None).await;
+        self.complete(200, None);
         Ok(resp)
     }
 
@@ -480,7 +480,7 @@ impl Exchange {
         *resp.status_mut() = status;
         add_headers(resp.headers_mut(), &r.headers);
         self.decorate(resp.headers_mut());
-        self.complete(status.as_u16(), None).await;
+        self.complete(status.as_u16(), None);
         resp
     }
 
@@ -597,9 +597,10 @@ impl Exchange {
         resp
     }
 
-    /// Records the request's usage row and runs the `on-complete` hooks, once, when the
-    /// response is decided (for streams: when the stream ends).
-    pub async fn complete(&mut self, status: u16, usage: Option<Usage>) {
+    /// Records the request's usage row and starts the `on-complete` hooks, once, when the
+    /// response is decided (for streams: when the stream ends). The hooks run in a task of their
+    /// own, off the response path.
+    pub fn complete(&mut self, status: u16, usage: Option<Usage>) {
         if std::mem::replace(&mut self.completed, true) {
             return;
         }
@@ -641,11 +642,14 @@ impl Exchange {
         if self.ran.is_empty() {
             return;
         }
-        let (Some(principal), Some(meta)) = (&self.principal, &self.meta) else {
+        let (Some(principal), Some(meta)) = (self.principal.clone(), self.meta.clone()) else {
             return;
         };
         let ran = std::mem::take(&mut self.ran);
-        stages::run_on_complete(&ran, &self.ctx, principal, meta, &outcome).await;
+        let ctx = self.ctx.clone();
+        tokio::spawn(async move {
+            stages::run_on_complete(&ran, &ctx, &principal, &meta, &outcome).await;
+        });
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use crate::pipeline::bindings::types::LlmMeta;
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 /// The endpoint families that go through the full pipeline.
@@ -69,11 +70,13 @@ pub struct Prepared {
     pub client_wants_usage: bool,
     /// The summary plugins get.
     pub meta: LlmMeta,
+    /// The client's bytes, while the body needs no rewrite of its own (no `user_id` to remove).
+    raw: Option<Bytes>,
 }
 
 /// Parses and checks a request body for `endpoint`.
-pub fn prepare(endpoint: Endpoint, bytes: &[u8]) -> Result<Prepared, ApiError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+pub fn prepare(endpoint: Endpoint, bytes: Bytes) -> Result<Prepared, ApiError> {
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::bad_request(format!(
             "We could not parse the JSON body of your request ({e}). The body must be a JSON object."
         ))
@@ -150,6 +153,7 @@ pub fn prepare(endpoint: Endpoint, bytes: &[u8]) -> Result<Prepared, ApiError> {
     if endpoint == Endpoint::ChatCompletions {
         check_files(&body)?;
     }
+    let raw = user_id.is_none().then_some(bytes);
     Ok(Prepared {
         body,
         model,
@@ -157,12 +161,21 @@ pub fn prepare(endpoint: Endpoint, bytes: &[u8]) -> Result<Prepared, ApiError> {
         user_id,
         client_wants_usage,
         meta,
+        raw,
     })
 }
 
 impl Prepared {
     /// The body the upstream gets: the upstream model name set and, for streams, usage asked for.
-    pub fn upstream_body(&mut self, upstream_model: &str) -> Vec<u8> {
+    /// The client's own bytes are sent when nothing needs changing (same model name, no
+    /// `user_id`, usage already asked for on a stream), saving a serialization per request.
+    pub fn upstream_body(&mut self, upstream_model: &str) -> Bytes {
+        if let Some(raw) = &self.raw
+            && self.model == upstream_model
+            && (!self.stream || self.client_wants_usage)
+        {
+            return raw.clone();
+        }
         if self.model != upstream_model {
             self.body
                 .insert("model".into(), Value::String(upstream_model.to_string()));
@@ -176,7 +189,7 @@ impl Prepared {
                 o.insert("include_usage".into(), Value::Bool(true));
             }
         }
-        serde_json::to_vec(&self.body).unwrap_or_default()
+        Bytes::from(serde_json::to_vec(&self.body).unwrap_or_default())
     }
 }
 
@@ -256,9 +269,13 @@ fn estimate_prompt_tokens(body: &Map<String, Value>) -> u32 {
 mod tests {
     use super::*;
 
+    fn p(endpoint: Endpoint, body: &[u8]) -> Result<Prepared, ApiError> {
+        prepare(endpoint, Bytes::copy_from_slice(body))
+    }
+
     #[test]
     fn extracts_fields_and_removes_user_id() {
-        let p = prepare(
+        let p = p(
             Endpoint::ChatCompletions,
             br#"{"model":"m","stream":true,"user_id":"u1","max_tokens":9,"n":2,
                  "messages":[{"role":"user","content":"12345678"}]}"#,
@@ -275,8 +292,24 @@ mod tests {
     }
 
     #[test]
+    fn unchanged_bodies_are_sent_as_the_client_sent_them() {
+        let raw = br#"{"model":"m",  "messages":[{"role":"user","content":"x"}]}"#;
+        let mut same = p(Endpoint::ChatCompletions, raw).expect("valid");
+        assert_eq!(&same.upstream_body("m")[..], &raw[..], "byte for byte");
+        let mut renamed = p(Endpoint::ChatCompletions, raw).expect("valid");
+        assert_ne!(&renamed.upstream_body("other")[..], &raw[..]);
+        let with_user =
+            br#"{"model":"m","user_id":"u","messages":[{"role":"user","content":"x"}]}"#;
+        let mut user = p(Endpoint::ChatCompletions, with_user).expect("valid");
+        assert!(!String::from_utf8_lossy(&user.upstream_body("m")).contains("user_id"));
+        let stream = br#"{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}"#;
+        let mut s = p(Endpoint::ChatCompletions, stream).expect("valid");
+        assert!(String::from_utf8_lossy(&s.upstream_body("m")).contains("include_usage"));
+    }
+
+    #[test]
     fn upstream_body_sets_model_and_usage_and_keeps_the_rest() {
-        let mut p = prepare(
+        let mut p = p(
             Endpoint::ChatCompletions,
             br#"{"model":"alias","stream":true,"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"x"}},"tools":[{"type":"function"}]}"#,
         )
@@ -303,20 +336,20 @@ mod tests {
             .expect("json")
         };
         assert!(
-            prepare(
+            p(
                 Endpoint::ChatCompletions,
                 &body(vec![file(9), file(9), file(9)])
             )
             .is_ok()
         );
-        let e = prepare(Endpoint::ChatCompletions, &body(vec![file(11)])).expect_err("too big");
+        let e = p(Endpoint::ChatCompletions, &body(vec![file(11)])).expect_err("too big");
         assert_eq!(e.code.as_deref(), Some("file_too_large"));
         assert!(
             e.message.contains("10 MB") && e.message.contains("a.pdf"),
             "{}",
             e.message
         );
-        let e = prepare(
+        let e = p(
             Endpoint::ChatCompletions,
             &body(vec![file(9), file(9), file(9), file(9)]),
         )
@@ -343,10 +376,10 @@ mod tests {
             (br#"{"model":"m"}"#, Some("messages")),
             (br#"{"model":"m","messages":[]}"#, Some("messages")),
         ] {
-            let e = prepare(Endpoint::ChatCompletions, body).expect_err("invalid");
+            let e = p(Endpoint::ChatCompletions, body).expect_err("invalid");
             assert_eq!(e.status, 400, "{}", String::from_utf8_lossy(body));
             assert_eq!(e.param.as_deref(), param);
         }
-        assert!(prepare(Endpoint::Embeddings, br#"{"model":"m","stream":true}"#).is_err());
+        assert!(p(Endpoint::Embeddings, br#"{"model":"m","stream":true}"#).is_err());
     }
 }

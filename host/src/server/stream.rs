@@ -170,19 +170,19 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
     match result {
         Ok(()) if pump.errored.is_some() => {
             let status = pump.errored.unwrap_or(502);
-            x.complete(status, pump.usage.take()).await;
+            x.complete(status, pump.usage.take());
         }
         Ok(()) => {
             if finish(&mut x, &mut pump, &mut lease).await.is_err() {
-                x.complete(499, pump.usage.take()).await;
+                x.complete(499, pump.usage.take());
             }
         }
-        Err(Failure::Gone) => x.complete(499, pump.usage.take()).await,
+        Err(Failure::Gone) => x.complete(499, pump.usage.take()),
         Err(Failure::Error(e)) => {
             let status = e.status.as_u16();
             // The error event ends the stream; the client's SDK raises it as an API error.
             let _ = pump.send(sse::encode(None, &e.body().to_string())).await;
-            x.complete(status, pump.usage.take()).await;
+            x.complete(status, pump.usage.take());
         }
     }
 }
@@ -353,13 +353,13 @@ async fn finish(
         pump.send(sse::encode(None, &text)).await?;
     }
     pump.send(Bytes::from_static(sse::DONE)).await?;
-    x.complete(200, usage).await;
+    x.complete(200, usage);
     Ok(())
 }
 
 async fn fail_late(x: &mut Exchange, pump: &mut Pump, e: ApiError) -> Result<(), Gone> {
     pump.send(sse::encode(None, &e.body().to_string())).await?;
-    x.complete(e.status.as_u16(), pump.usage).await;
+    x.complete(e.status.as_u16(), pump.usage);
     Ok(())
 }
 
