@@ -1,10 +1,5 @@
 //! The `sluice` command: serve the gateway, make keys.
 
-// mimalloc: the request path allocates many small, short-lived objects (JSON, headers, plugin
-// arguments); glibc's malloc/free took about a fifth of the CPU in profiles.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use sluice::config::Config;
