@@ -43,7 +43,7 @@ pub struct UsageRow {
 }
 
 enum Msg {
-    Row(UsageRow),
+    Row(Box<UsageRow>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -68,7 +68,7 @@ impl UsageWriter {
 
     /// Queues a row.
     pub fn record(&self, row: UsageRow) {
-        if self.tx.send(Msg::Row(row)).is_err() {
+        if self.tx.send(Msg::Row(Box::new(row))).is_err() {
             tracing::error!("the usage writer has stopped; a usage row was not recorded");
         }
     }
@@ -97,13 +97,13 @@ async fn write_loop(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>) {
         };
         let closed = next.is_none() && !lingered;
         match next {
-            Some(Msg::Row(r)) => batch.push(r),
+            Some(Msg::Row(r)) => batch.push(*r),
             Some(Msg::Flush(done)) => waiting.push(done),
             None => {}
         }
         while batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(Msg::Row(r)) => batch.push(r),
+                Ok(Msg::Row(r)) => batch.push(*r),
                 Ok(Msg::Flush(done)) => waiting.push(done),
                 Err(_) => break,
             }
