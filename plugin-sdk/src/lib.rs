@@ -46,6 +46,7 @@ mod errors;
 pub mod keys;
 pub mod kv;
 mod stages;
+pub mod stream;
 
 #[doc(hidden)]
 pub mod bindings {

@@ -161,14 +161,7 @@ impl Adapter for Anthropic {
 
     fn finish_stream() -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
         // A stream that ends without its stop event was cut short: say so rather than finish.
-        let complete = stream::completed();
-        let end = stream::finish();
-        if !complete {
-            return Err(ErrorBody::bad_upstream(
-                "The Anthropic stream ended before the message was complete.",
-            ));
-        }
-        Ok(end)
+        stream::finish_complete("The Anthropic stream ended before the message was complete.")
     }
 }
 

@@ -191,14 +191,7 @@ impl Adapter for Gemini {
 
     fn finish_stream() -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
         // A stream that ends before any candidate finished was cut short: say so.
-        let complete = stream::completed();
-        let end = stream::finish();
-        if !complete {
-            return Err(ErrorBody::bad_upstream(
-                "The Gemini stream ended before the answer was complete.",
-            ));
-        }
-        Ok(end)
+        stream::finish_complete("The Gemini stream ended before the answer was complete.")
     }
 }
 

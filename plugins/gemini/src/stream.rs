@@ -10,8 +10,8 @@
 use crate::response::{block_reason, candidate_parts, finish_reason};
 use crate::{Tokens, errors};
 use serde_json::{Map, Value, json};
+use sluice_plugin_sdk::stream::{StreamSlot, StreamState};
 use sluice_plugin_sdk::{ErrorBody, SseEvent, Usage};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// What one stream remembers about a candidate.
@@ -180,54 +180,58 @@ impl State {
     }
 }
 
+impl StreamState for State {
+    fn new(request_id: &str, model: &str, created: u64) -> Self {
+        State::new(request_id, model, created)
+    }
+    fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+        State::handle(self, event)
+    }
+    fn completed(&self) -> bool {
+        self.finished
+    }
+    fn finish(&self) -> (Vec<Value>, Option<Usage>) {
+        State::finish(self)
+    }
+}
+
 thread_local! {
     /// The stream this instance is serving. One instance serves one request at a time.
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+    static STATE: StreamSlot<State> = const { StreamSlot::new() };
 }
 
 /// Forgets any previous stream (called for every new request).
 pub(crate) fn reset() {
-    STATE.with(|s| *s.borrow_mut() = None);
+    STATE.with(StreamSlot::reset);
 }
 
 /// Starts a stream for request `request_id` to `model`.
 pub(crate) fn begin(request_id: &str, model: &str, created: u64) {
-    STATE.with(|s| *s.borrow_mut() = Some(State::new(request_id, model, created)));
+    STATE.with(|s| s.begin(request_id, model, created));
 }
 
 /// Maps one upstream event; `now` gives `created` when no stream was begun.
 pub(crate) fn on_event(event: &SseEvent, now: fn() -> u64) -> Result<Vec<SseEvent>, ErrorBody> {
-    STATE.with(|s| {
-        let mut slot = s.borrow_mut();
-        let state = slot.get_or_insert_with(|| State::new("stream", "", now()));
-        let chunks = state.handle(event)?;
-        Ok(chunks
-            .iter()
-            .map(|c| SseEvent::data(c.to_string()))
-            .collect())
-    })
+    STATE.with(|s| s.on_event(event, now))
 }
 
 /// Whether the stream being served reached its end (a `finishReason` or a blocked prompt).
+#[cfg(test)]
 pub(crate) fn completed() -> bool {
-    STATE.with(|s| s.borrow().as_ref().is_some_and(|st| st.finished))
+    STATE.with(StreamSlot::completed)
 }
 
 /// Ends the stream: the usage chunk and the usage. The state is dropped, so this answers once.
+#[cfg(test)]
 pub(crate) fn finish() -> (Vec<SseEvent>, Option<Usage>) {
-    STATE.with(|s| match s.borrow_mut().take() {
-        Some(state) => {
-            let (chunks, usage) = state.finish();
-            (
-                chunks
-                    .iter()
-                    .map(|c| SseEvent::data(c.to_string()))
-                    .collect(),
-                usage,
-            )
-        }
-        None => (Vec::new(), None),
-    })
+    STATE.with(StreamSlot::finish)
+}
+
+/// Ends the stream; one that never reached its end is a 502 with `cut_short` as its message.
+pub(crate) fn finish_complete(
+    cut_short: &str,
+) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
+    STATE.with(|s| s.finish_complete(cut_short))
 }
 
 #[cfg(test)]
