@@ -4,15 +4,15 @@
 //! Each sample is what a request pays for one stage: lease an instance (instantiate, or take one
 //! from the pool), call it, and give it back (drop the store, or return it to the pool).
 
-use sluice::host_api::{KvStore, MemoryKv};
+use sluice::builtin;
+use sluice::capabilities::{KvStore, MemoryKv, PluginEnv};
 use sluice::pipeline::bindings::adapter::exports::sluice::plugin::adapter::Provider;
 use sluice::pipeline::bindings::types::{
     HttpRequest, LlmMeta, Outcome, Principal, RequestCtx, Usage,
 };
 use sluice::pipeline::engine::{Runtime, RuntimeLimits};
 use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings};
-use sluice::pipeline::state::PluginEnv;
-use sluice::pipeline::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld, builtin};
+use sluice::pipeline::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -82,7 +82,7 @@ fn report(what: &str, mut samples: Vec<Duration>) {
 }
 
 async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
-    let bytes = builtin::bytes("openai").expect("built-in openai");
+    let bytes = builtin::get("openai").expect("built-in openai").bytes;
     let (component, hash) = runtime.compile(bytes).expect("compile");
     let plugin: Arc<Plugin<AdapterWorld>> = Arc::new(
         Plugin::load(
@@ -126,7 +126,7 @@ async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
 }
 
 async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
-    let bytes = builtin::bytes("key-auth").expect("built-in key-auth");
+    let bytes = builtin::get("key-auth").expect("built-in key-auth").bytes;
     let (component, hash) = runtime.compile(bytes).expect("compile");
     let config = r#"{"keys":[{"id":"demo","sha256":"1c590839af894cf25f9a5fe06929af05b377f60efbe55508ef93d251887b9213"}]}"#;
     let plugin: Arc<Plugin<AuthWorld>> = Arc::new(
@@ -164,7 +164,7 @@ async fn load<W: sluice::pipeline::plugin::World>(
     config: &str,
     mode: InstanceMode,
 ) -> Arc<Plugin<W>> {
-    let bytes = builtin::bytes(name).expect("built-in plugin");
+    let bytes = builtin::get(name).expect("built-in plugin").bytes;
     let (component, hash) = runtime.compile(bytes).expect("compile");
     Arc::new(
         Plugin::load(

@@ -1,13 +1,13 @@
 //! The `sluice` command: serve the gateway, make keys.
 
-use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use sluice::config::Config;
-use sluice::server::admin::parse_duration;
-use sluice::server::{Gateway, router};
+use sluice::state::Gateway;
 use sluice::store::{Db, KeyStore, NewKey, UsageQuery, hash_secret, new_secret, query_usage};
+use sluice::time::{now_ms, parse_duration};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Sluice: an OpenAI-compatible AI gateway with a WebAssembly plugin pipeline.
 #[derive(Parser)]
@@ -195,7 +195,7 @@ fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
                 "{:<24} {:<20} {:<12} {:<10} {:<24} attributes",
                 "id", "owner", "team", "state", "models"
             );
-            let now = sluice::host_api::now_ms();
+            let now = now_ms();
             for k in keys.list()? {
                 let state = if k.revoked_ms.is_some() {
                     "revoked"
@@ -242,7 +242,7 @@ fn usage_command(config: &std::path::Path, group_by: String, since: &str) -> any
     let since = parse_duration(since)
         .ok_or_else(|| anyhow::anyhow!("--since: `{since}` is not a duration like 24h"))?;
     let db = open_db(config)?;
-    let now = sluice::host_api::now_ms();
+    let now = now_ms();
     let rows = query_usage(
         &db,
         &UsageQuery {
@@ -284,7 +284,7 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let started = std::time::Instant::now();
         let gw = Gateway::start(config).await?;
-        if let Err(e) = sluice::server::reload::spawn_triggers(std::sync::Arc::clone(&gw)) {
+        if let Err(e) = sluice::reload::spawn_triggers(std::sync::Arc::clone(&gw)) {
             tracing::warn!(error = %e, "cannot watch files: reload with SIGHUP or POST /admin/reload");
         }
         let listener = bind(&listen).map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -292,14 +292,20 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         // Tests and scripts read this line to find the port when listening on :0.
         println!("sluice listening on http://{addr}");
         tracing::info!(%addr, ms = started.elapsed().as_millis() as u64, "ready");
-        // Replies are small and latency matters: no Nagle delay on accepted connections.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, router(std::sync::Arc::clone(&gw)))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        // Requests have drained; write every usage row still queued before exiting.
+        let server = &gw.pipeline.load().config.server;
+        let limits = sluice::http::Limits {
+            header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
+            idle_timeout: Duration::from_millis(server.idle_timeout_ms),
+            max_connections: server.max_connections,
+            drain: Duration::from_millis(server.shutdown_drain_ms),
+        };
+        sluice::http::serve(listener, sluice::app(std::sync::Arc::clone(&gw)), limits, shutdown_signal()).await;
+        // Connections are closed. Streams and completion hooks end once their client is gone;
+        // wait for them (briefly), then write every usage row still queued.
+        gw.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(5), gw.tasks.wait()).await.is_err() {
+            tracing::warn!("tasks still running after shutdown; writing usage rows anyway");
+        }
         gw.usage.flush().await;
         tracing::info!("stopped");
         Ok(())

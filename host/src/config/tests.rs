@@ -1,4 +1,5 @@
 use super::*;
+use std::path::Path;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(Path::new("/etc/sluice/gateway.toml"), text)
@@ -106,4 +107,36 @@ fn restart_changes_are_reported() {
         vec!["server.listen: 127.0.0.1:9000 -> 127.0.0.1:9001".to_string()]
     );
     assert!(a.restart_changes(&a).is_empty());
+}
+
+#[test]
+fn loading_normalises_models_and_implicit_adapters() {
+    let c = parse(GOOD).expect("valid");
+    assert_eq!(
+        c.models[0].deployments,
+        vec![DeploymentConfig {
+            provider: "p".into(),
+            upstream_model: None
+        }]
+    );
+    // The built-in `openai` adapter, named only by the provider, became a plugin entry with the
+    // same defaults as a declared one.
+    let openai = c
+        .plugins
+        .iter()
+        .find(|p| p.name == "openai")
+        .expect("an entry for the adapter");
+    assert_eq!(openai.stage, StageKind::Adapter);
+    assert_eq!(openai.source, "builtin:openai");
+    assert_eq!(openai.timeout_ms, DEFAULT_PLUGIN_TIMEOUT_MS);
+    assert_eq!(openai.memory_mb, DEFAULT_PLUGIN_MEMORY_MB);
+}
+
+#[test]
+fn server_limits_have_defaults_and_must_be_positive() {
+    let c = parse(GOOD).expect("valid");
+    assert_eq!(c.server.max_user_id_bytes, 256);
+    assert!(c.server.header_read_timeout_ms > 0 && c.server.idle_timeout_ms > 0);
+    let e = error_of(&GOOD.replace("[server]", "[server]\nmax_connections = 0"));
+    assert!(e.contains("server.max_connections"), "{e}");
 }

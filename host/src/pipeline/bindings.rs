@@ -14,6 +14,22 @@ pub mod policy {
     });
 }
 
+/// The auth world also generates `keys`, whose lookup is async: it waits on the key store's
+/// blocking thread, not on an async worker.
+pub mod auth {
+    wasmtime::component::bindgen!({
+        world: "auth",
+        path: "../wit",
+        exports: { default: async },
+        imports: { "sluice:plugin/keys.lookup": async },
+        with: {
+            "sluice:plugin/types": super::policy::sluice::plugin::types,
+            "sluice:plugin/host": super::policy::sluice::plugin::host,
+            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
+        },
+    });
+}
+
 /// Bindings of a world that reuses the interfaces generated in `policy`.
 macro_rules! world {
     ($module:ident, $world:literal) => {
@@ -32,7 +48,6 @@ macro_rules! world {
     };
 }
 
-world!(auth, "auth");
 world!(adapter, "provider-adapter");
 world!(enrich, "enrich");
 

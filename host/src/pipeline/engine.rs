@@ -1,13 +1,12 @@
 //! The wasmtime engine, the linker every plugin is instantiated through, and the compiled-component
 //! cache.
 
-use super::bindings::{host_if, keys_if, kv_if};
-use super::state::PluginState;
+use crate::capabilities::PluginState;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// One epoch tick: deadlines are counted in these.
@@ -76,12 +75,7 @@ impl Runtime {
         let mut linker: Linker<PluginState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
-        host_if::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("linking sluice:plugin/host: {e}"))?;
-        kv_if::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("linking sluice:plugin/kv: {e}"))?;
-        keys_if::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("linking sluice:plugin/keys: {e}"))?;
+        crate::capabilities::add_to_linker(&mut linker)?;
 
         let ticker = engine.weak();
         std::thread::Builder::new()

@@ -2,17 +2,17 @@
 //! model names to providers. A [`Pipeline`] is immutable; a reload builds a new one and swaps it in.
 
 pub mod bindings;
-pub mod builtin;
 pub mod engine;
+mod load;
 pub mod plugin;
-pub mod state;
+pub mod stages;
 
-use crate::config::{Config, ConfigError, InstancesConfig, OnErrorConfig, PluginConfig, StageKind};
-use crate::host_api::KvStore;
+use crate::capabilities::KvStore;
+use crate::config::{Config, ConfigError, StageKind};
 use crate::store::KeyStore;
 use engine::Runtime;
-use plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
-use state::PluginEnv;
+use load::Loader;
+use plugin::{Plugin, World};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -149,32 +149,13 @@ impl Pipeline {
         }
         let mut providers = HashMap::new();
         for p in &config.providers {
-            let adapter = match adapters.get(&p.adapter) {
-                Some(a) => Arc::clone(a),
-                None => {
-                    // A built-in adapter named directly by a provider, with default settings.
-                    let pc = PluginConfig {
-                        name: p.adapter.clone(),
-                        stage: StageKind::Adapter,
-                        source: format!("builtin:{}", p.adapter),
-                        timeout_ms: 50,
-                        memory_mb: 64,
-                        on_error: OnErrorConfig::FailClosed,
-                        instances: None,
-                        config: None,
-                    };
-                    let a: Arc<Plugin<AdapterWorld>> = Loader {
-                        runtime,
-                        kv,
-                        keys,
-                        config: &config,
-                        pc: &pc,
-                    }
-                    .load()
-                    .await?;
-                    adapters.insert(p.adapter.clone(), Arc::clone(&a));
-                    a
-                }
+            // Normalised: every adapter a provider names has a plugin entry.
+            let Some(adapter) = adapters.get(&p.adapter).map(Arc::clone) else {
+                return Err(LoadError::Plugin {
+                    name: p.adapter.clone(),
+                    source_ref: format!("providers.{}", p.name),
+                    reason: "no such adapter".into(),
+                });
             };
             let api_key = p
                 .api_key_env
@@ -201,18 +182,19 @@ impl Pipeline {
         let mut routes = HashMap::new();
         let mut models = Vec::new();
         for m in &config.models {
-            let deployments: Vec<Deployment> = m
-                .deployments()
-                .into_iter()
-                .filter_map(|d| {
-                    providers.get(&d.provider).map(|p| Deployment {
-                        provider: Arc::clone(p),
-                        upstream_model: d.upstream_model.unwrap_or_else(|| m.name.clone()),
-                    })
-                })
-                .collect();
-            if deployments.is_empty() {
-                continue; // validated: cannot happen
+            let mut deployments = Vec::with_capacity(m.deployments.len());
+            for d in &m.deployments {
+                let Some(p) = providers.get(&d.provider) else {
+                    return Err(LoadError::Config(ConfigError {
+                        file: config.file.clone(),
+                        key: Some(format!("models.{}", m.name)),
+                        reason: format!("no provider named `{}`", d.provider),
+                    }));
+                };
+                deployments.push(Deployment {
+                    provider: Arc::clone(p),
+                    upstream_model: d.upstream_model.clone().unwrap_or_else(|| m.name.clone()),
+                });
             }
             let route = Arc::new(Route {
                 name: m.name.clone(),
@@ -267,73 +249,5 @@ impl Pipeline {
         out.extend(adapters.into_iter().map(|p| s(p, StageKind::Adapter)));
         out.extend(self.enrichers.iter().map(|p| s(p, StageKind::Enrich)));
         out
-    }
-}
-
-struct Loader<'a> {
-    runtime: &'a Arc<Runtime>,
-    kv: &'a Arc<dyn KvStore>,
-    keys: Option<&'a KeyStore>,
-    config: &'a Config,
-    pc: &'a PluginConfig,
-}
-
-impl Loader<'_> {
-    async fn load<W: World>(&self) -> Result<Arc<Plugin<W>>, LoadError> {
-        let pc = self.pc;
-        let fail = |reason: String| LoadError::Plugin {
-            name: pc.name.clone(),
-            source_ref: pc.source.clone(),
-            reason,
-        };
-        let bytes: Vec<u8> = match pc.source.strip_prefix("builtin:") {
-            Some(b) => builtin::bytes(b)
-                .ok_or_else(|| fail("no such built-in plugin".into()))?
-                .to_vec(),
-            None => {
-                let path = pc.path(&self.config.file).unwrap_or_default();
-                tokio::fs::read(&path)
-                    .await
-                    .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?
-            }
-        };
-        // Compiling takes ~100 ms of CPU: keep it off the async workers.
-        let runtime = Arc::clone(self.runtime);
-        let (component, hash) = tokio::task::spawn_blocking(move || runtime.compile(&bytes))
-            .await
-            .map_err(|e| fail(format!("compiler task failed: {e}")))?
-            .map_err(|e| fail(format!("not a valid component: {e:#}")))?;
-        let env = Arc::new(PluginEnv {
-            name: Arc::from(pc.name.as_str()),
-            config_json: Arc::from(pc.config_json().as_str()),
-            kv: Arc::clone(self.kv),
-            kv_prefix: format!("{}\u{1f}", pc.name),
-            keys: self.keys.cloned(),
-        });
-        let settings = PluginSettings {
-            timeout_ms: pc.timeout_ms,
-            memory_bytes: pc.memory_mb << 20,
-            mode: match pc.instance_mode() {
-                InstancesConfig::Fresh => InstanceMode::Fresh,
-                InstancesConfig::Warm => InstanceMode::Warm,
-            },
-            on_error: match pc.on_error {
-                OnErrorConfig::FailClosed => OnError::FailClosed,
-                OnErrorConfig::FailOpen => OnError::FailOpen,
-            },
-            max_uses: 10_000,
-            max_idle: 64,
-        };
-        Plugin::load(
-            self.runtime,
-            &component,
-            hash,
-            pc.source.clone(),
-            env,
-            settings,
-        )
-        .await
-        .map(Arc::new)
-        .map_err(fail)
     }
 }

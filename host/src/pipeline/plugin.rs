@@ -6,10 +6,13 @@
 
 use super::bindings::{adapter, auth, enrich, policy};
 use super::engine::{EPOCH_TICK, Runtime};
-use super::state::{PluginEnv, PluginState};
+use crate::capabilities::{PluginEnv, PluginState};
 use std::sync::{Arc, Mutex};
 use wasmtime::Store;
 use wasmtime::component::{Component, InstancePre};
+
+/// Time a plugin call may spend beyond its own deadline, in host calls, before it is abandoned.
+const CALL_BACKSTOP_SLACK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How a plugin's instances are managed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,12 +331,23 @@ impl<W: World> Lease<W> {
         };
         inst.store.set_epoch_deadline(self.plugin.deadline_ticks());
         inst.uses += 1;
-        match f(&inst.bindings, &mut inst.store).await {
-            Ok(r) => Ok(r),
-            Err(e) => {
+        // Epochs stop guest code; a guest waiting in a host call (a key lookup) is stopped by
+        // this backstop, with room for the host call itself.
+        let backstop =
+            std::time::Duration::from_millis(self.plugin.settings.timeout_ms) + CALL_BACKSTOP_SLACK;
+        match tokio::time::timeout(backstop, f(&inst.bindings, &mut inst.store)).await {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => {
                 let err = self.plugin.classify(e, &inst.store);
                 self.inst = None;
                 Err(err)
+            }
+            Err(_) => {
+                self.inst = None;
+                Err(PluginError::Timeout {
+                    plugin: Arc::clone(&self.plugin.name),
+                    ms: self.plugin.settings.timeout_ms,
+                })
             }
         }
     }

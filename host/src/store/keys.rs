@@ -2,7 +2,7 @@
 //! plugin through the `keys` capability. Only the sha256 of a secret is stored.
 
 use super::{Db, StoreError};
-use crate::host_api::now_ms;
+use crate::time::now_ms;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -1,8 +1,47 @@
 //! Outbound HTTP to providers. Plugins have no network: the host makes every upstream call.
 
-use crate::server::error::ApiError;
 use bytes::Bytes;
 use std::time::Duration;
+
+/// Why an upstream call failed. Messages name the provider and never carry transport internals
+/// (those are logged); the crate's error type maps each to a status.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UpstreamError {
+    /// No answer within the deadline (504).
+    #[error("The provider `{provider}` did not answer within {ms} ms.")]
+    Timeout {
+        /// The provider.
+        provider: String,
+        /// The deadline.
+        ms: u128,
+    },
+    /// No connection could be made (502).
+    #[error("Could not connect to the provider `{provider}`.")]
+    Connect {
+        /// The provider.
+        provider: String,
+    },
+    /// The adapter's request could not be built (500).
+    #[error("The request to the provider `{provider}` could not be built.")]
+    Build {
+        /// The provider.
+        provider: String,
+    },
+    /// The connection failed after it was made (502).
+    #[error("The connection to the provider `{provider}` failed.")]
+    Transport {
+        /// The provider.
+        provider: String,
+    },
+    /// The answer was larger than the gateway reads whole (502).
+    #[error("The provider `{provider}` answered with more than {limit} bytes.")]
+    TooLarge {
+        /// The provider.
+        provider: String,
+        /// The limit.
+        limit: usize,
+    },
+}
 
 /// The shared HTTP client (connection pools per upstream host, HTTP/1.1 and HTTP/2, rustls).
 #[derive(Clone)]
@@ -41,9 +80,12 @@ impl UpstreamClient {
     }
 
     /// Sends `req` and waits for the response headers.
-    pub async fn send(&self, req: Outbound<'_>) -> Result<reqwest::Response, ApiError> {
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| ApiError::internal("The provider adapter produced an invalid method."))?;
+    pub async fn send(&self, req: Outbound<'_>) -> Result<reqwest::Response, UpstreamError> {
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
+            UpstreamError::Build {
+                provider: req.provider.to_string(),
+            }
+        })?;
         let mut builder = self.http.request(method, &req.url);
         for (k, v) in req.headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -54,10 +96,10 @@ impl UpstreamClient {
                 .body(req.body);
         }
         match tokio::time::timeout(req.timeout, builder.send()).await {
-            Err(_) => Err(ApiError::gateway_timeout(
-                req.provider,
-                req.timeout.as_millis(),
-            )),
+            Err(_) => Err(UpstreamError::Timeout {
+                provider: req.provider.to_string(),
+                ms: req.timeout.as_millis(),
+            }),
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) => Err(map_error(req.provider, &e, req.timeout)),
         }
@@ -65,21 +107,20 @@ impl UpstreamClient {
 }
 
 /// Maps a transport error to the client-facing error (no internals in the message).
-pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> ApiError {
+pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> UpstreamError {
     tracing::warn!(provider, error = %e, "upstream call failed");
+    let provider = provider.to_string();
     if e.is_timeout() {
-        ApiError::gateway_timeout(provider, timeout.as_millis())
+        UpstreamError::Timeout {
+            provider,
+            ms: timeout.as_millis(),
+        }
     } else if e.is_connect() {
-        ApiError::bad_gateway(format!("Could not connect to the provider `{provider}`."))
-            .code("upstream_unreachable")
+        UpstreamError::Connect { provider }
     } else if e.is_builder() {
-        ApiError::internal(format!(
-            "The request to the provider `{provider}` could not be built."
-        ))
+        UpstreamError::Build { provider }
     } else {
-        ApiError::bad_gateway(format!(
-            "The connection to the provider `{provider}` failed."
-        ))
+        UpstreamError::Transport { provider }
     }
 }
 
@@ -89,7 +130,7 @@ pub async fn read_body(
     resp: reqwest::Response,
     limit: usize,
     timeout: Duration,
-) -> Result<Bytes, ApiError> {
+) -> Result<Bytes, UpstreamError> {
     use futures::StreamExt;
     let read = async {
         let mut out = bytes::BytesMut::new();
@@ -97,9 +138,10 @@ pub async fn read_body(
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| map_error(provider, &e, timeout))?;
             if out.len() + chunk.len() > limit {
-                return Err(ApiError::bad_gateway(format!(
-                    "The provider `{provider}` answered with more than {limit} bytes."
-                )));
+                return Err(UpstreamError::TooLarge {
+                    provider: provider.to_string(),
+                    limit,
+                });
             }
             out.extend_from_slice(&chunk);
         }
@@ -107,5 +149,10 @@ pub async fn read_body(
     };
     tokio::time::timeout(timeout, read)
         .await
-        .unwrap_or_else(|_| Err(ApiError::gateway_timeout(provider, timeout.as_millis())))
+        .unwrap_or_else(|_| {
+            Err(UpstreamError::Timeout {
+                provider: provider.to_string(),
+                ms: timeout.as_millis(),
+            })
+        })
 }

@@ -1,7 +1,7 @@
 //! Parses a client's JSON body once: the fields the gateway needs, the summary plugins get, and
 //! the body the upstream gets.
 
-use super::error::ApiError;
+use crate::error::ApiError;
 use crate::pipeline::bindings::types::LlmMeta;
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -74,8 +74,9 @@ pub struct Prepared {
     raw: Option<Bytes>,
 }
 
-/// Parses and checks a request body for `endpoint`.
-pub fn prepare(endpoint: Endpoint, bytes: Bytes) -> Result<Prepared, ApiError> {
+/// Parses and checks a request body for `endpoint`; a `user_id` may be at most `max_user_id`
+/// bytes long.
+pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<Prepared, ApiError> {
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::bad_request(format!(
             "We could not parse the JSON body of your request ({e}). The body must be a JSON object."
@@ -112,6 +113,14 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes) -> Result<Prepared, ApiError> {
     }
     let user_id = match body.remove("user_id") {
         None | Some(Value::Null) => None,
+        Some(Value::String(u)) if u.len() > max_user_id => {
+            return Err(ApiError::bad_request(format!(
+                "`user_id` is {} bytes long; it may be at most {max_user_id} bytes.",
+                u.len()
+            ))
+            .code("user_id_too_long")
+            .param("user_id"));
+        }
         Some(Value::String(u)) => Some(u),
         Some(_) => {
             return Err(ApiError::bad_request("`user_id` must be a string.").param("user_id"));
@@ -270,7 +279,7 @@ mod tests {
     use super::*;
 
     fn p(endpoint: Endpoint, body: &[u8]) -> Result<Prepared, ApiError> {
-        prepare(endpoint, Bytes::copy_from_slice(body))
+        prepare(endpoint, Bytes::copy_from_slice(body), 256)
     }
 
     #[test]
@@ -381,5 +390,20 @@ mod tests {
             assert_eq!(e.param.as_deref(), param);
         }
         assert!(p(Endpoint::Embeddings, br#"{"model":"m","stream":true}"#).is_err());
+    }
+
+    #[test]
+    fn user_ids_are_held_to_their_limit() {
+        let body = |len: usize| {
+            format!(
+                r#"{{"model":"m","user_id":"{}","messages":[{{"role":"user","content":"x"}}]}}"#,
+                "u".repeat(len)
+            )
+        };
+        assert!(p(Endpoint::ChatCompletions, body(256).as_bytes()).is_ok());
+        let e = p(Endpoint::ChatCompletions, body(257).as_bytes()).expect_err("too long");
+        assert_eq!(e.status, 400);
+        assert_eq!(e.param.as_deref(), Some("user_id"));
+        assert!(e.message.contains("256"), "{}", e.message);
     }
 }

@@ -1,9 +1,11 @@
-//! The one error type of the HTTP surface: every failure becomes OpenAI's error body
-//! `{"error": {"message", "type", "param", "code"}}` with a status. 5xx bodies never carry
+//! The one error type: every failure (a request's own, a plugin's, an upstream's) maps to it, and
+//! it becomes OpenAI's error body `{"error": {"message", "type", "param", "code"}}` with a status. 5xx bodies never carry
 //! internals (those go to the log).
 
 use crate::pipeline::bindings::types::ErrorBody;
 use crate::pipeline::plugin::PluginError;
+use crate::store::StoreError;
+use crate::upstream::UpstreamError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -135,6 +137,34 @@ impl From<ErrorBody> for ApiError {
             param: e.param,
             message: e.message,
             retry_after: e.retry_after,
+        }
+    }
+}
+
+impl From<UpstreamError> for ApiError {
+    fn from(e: UpstreamError) -> Self {
+        let message = e.to_string();
+        match e {
+            UpstreamError::Timeout { provider, ms } => ApiError::gateway_timeout(&provider, ms),
+            UpstreamError::Connect { .. } => {
+                ApiError::bad_gateway(message).code("upstream_unreachable")
+            }
+            UpstreamError::Build { .. } => ApiError::internal(message),
+            UpstreamError::Transport { .. } | UpstreamError::TooLarge { .. } => {
+                ApiError::bad_gateway(message)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(m) => ApiError::bad_request(m),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::internal("The gateway's store failed.")
+            }
         }
     }
 }

@@ -7,29 +7,23 @@
 //! upstream request. An upstream that fails or stalls mid-stream ends the stream with an error
 //! event, never a hang.
 
-use super::error::ApiError;
-use super::proxy::{Exchange, UsageJson, splice_field};
+use super::answer::Source;
+use super::body::{UsageJson, splice_field};
+use super::exchange::Exchange;
 use super::sse::{self, Event, Framer};
+use crate::error::ApiError;
 use crate::pipeline::AdapterWorld;
 use crate::pipeline::bindings::types::{SseEvent, Usage};
 use crate::pipeline::plugin::Lease;
+use crate::pipeline::stages::adapter;
 use crate::upstream::map_error;
 use axum::body::Body;
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use serde::Deserialize;
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// Where a stream's bytes come from.
-pub enum Source {
-    /// A whole `text/event-stream` body (an adapter that answered by itself).
-    Whole(Bytes),
-    /// An upstream response body.
-    Upstream(Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>),
-}
 
 /// A stream to serve.
 pub(super) struct StreamJob {
@@ -37,14 +31,14 @@ pub(super) struct StreamJob {
     pub source: Source,
     /// The adapter instance that answered `to-upstream`, unless the adapter is pass-through.
     pub lease: Option<Lease<AdapterWorld>>,
-    pub client_wants_usage: bool,
     pub idle_timeout: Duration,
 }
 
 /// Starts the stream task and returns the client's response body.
 pub(super) fn spawn(job: StreamJob) -> Body {
     let (tx, rx) = mpsc::channel::<Bytes>(32);
-    tokio::spawn(run(job, tx));
+    let tasks = job.x.gw.tasks.clone();
+    tasks.spawn(run(job, tx));
     Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     }))
@@ -154,37 +148,33 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         mut x,
         source,
         mut lease,
-        client_wants_usage,
         idle_timeout,
     } = job;
     let mut pump = Pump {
         tx,
-        client_wants_usage,
+        client_wants_usage: x.client_wants_usage,
         usage: None,
         held: None,
         template: None,
         done: false,
         errored: None,
     };
-    let result = pump_all(&mut x, &mut pump, source, &mut lease, idle_timeout).await;
-    match result {
-        Ok(()) if pump.errored.is_some() => {
-            let status = pump.errored.unwrap_or(502);
-            x.complete(status, pump.usage.take());
-        }
-        Ok(()) => {
-            if finish(&mut x, &mut pump, &mut lease).await.is_err() {
-                x.complete(499, pump.usage.take());
-            }
-        }
-        Err(Failure::Gone) => x.complete(499, pump.usage.take()),
+    let result = pump_all(&x, &mut pump, source, &mut lease, idle_timeout).await;
+    // The status the stream ended with; 499 when the client went away.
+    let status = match result {
+        Ok(()) => match pump.errored {
+            Some(status) => status,
+            None => finish(&mut x, &mut pump, &mut lease).await.unwrap_or(499),
+        },
+        Err(Failure::Gone) => 499,
         Err(Failure::Error(e)) => {
-            let status = e.status.as_u16();
             // The error event ends the stream; the client's SDK raises it as an API error.
             let _ = pump.send(sse::encode(None, &e.body().to_string())).await;
-            x.complete(status, pump.usage.take());
+            e.status.as_u16()
         }
-    }
+    };
+    let usage = pump.usage.take();
+    x.complete(status, usage);
 }
 
 enum Failure {
@@ -199,7 +189,7 @@ impl From<Gone> for Failure {
 }
 
 async fn pump_all(
-    x: &mut Exchange,
+    x: &Exchange,
     pump: &mut Pump,
     source: Source,
     lease: &mut Option<Lease<AdapterWorld>>,
@@ -250,7 +240,7 @@ async fn pump_all(
                     break;
                 }
                 Ok(Some(Err(e))) => {
-                    let mut err = map_error(&x.provider, &e, idle_timeout);
+                    let mut err = ApiError::from(map_error(&x.provider, &e, idle_timeout));
                     err.message =
                         format!("The stream from the provider `{}` broke off.", x.provider);
                     return Err(Failure::Error(err));
@@ -281,33 +271,25 @@ async fn handle_event(
         event: e.event,
         data: e.data,
     };
-    let out = lease
-        .call(async |w, s| {
-            w.sluice_plugin_adapter()
-                .call_from_upstream_event(s, &ev)
-                .await
-        })
+    let out = adapter::from_upstream_event(lease, &ev)
         .await
-        .map_err(|err| Failure::Error(err.into()))?
-        .map_err(|err| Failure::Error(err.into()))?;
+        .map_err(Failure::Error)?;
     for o in out {
         pump.forward(o.event.as_deref(), &o.data).await?;
     }
     Ok(())
 }
 
-/// The normal end: the adapter's last events, enrich, the metadata chunk, `[DONE]`.
+/// The normal end: the adapter's last events, enrich, the metadata chunk, `[DONE]`. Returns the
+/// status the stream ended with, or `Gone` when the client went away.
 async fn finish(
     x: &mut Exchange,
     pump: &mut Pump,
     lease: &mut Option<Lease<AdapterWorld>>,
-) -> Result<(), Gone> {
+) -> Result<u16, Gone> {
     if let Some(l) = lease.as_mut() {
-        match l
-            .call(async |w, s| w.sluice_plugin_adapter().call_finish_stream(s).await)
-            .await
-        {
-            Ok(Ok((events, usage))) => {
+        match adapter::finish_stream(l).await {
+            Ok((events, usage)) => {
                 pump.done = false;
                 for e in events {
                     pump.forward(e.event.as_deref(), &e.data).await?;
@@ -316,15 +298,14 @@ async fn finish(
                     pump.usage = usage;
                 }
             }
-            Ok(Err(e)) => return fail_late(x, pump, e.into()).await,
-            Err(e) => return fail_late(x, pump, e.into()).await,
+            Err(e) => return fail_late(pump, e).await,
         }
     }
     *lease = None;
     let usage = pump.usage;
     let outcome = x.outcome(200, usage);
     if let Err(e) = x.enrich(&outcome).await {
-        return fail_late(x, pump, e).await;
+        return fail_late(pump, e).await;
     }
     let field = x.pipeline.config.server.metadata_field.clone();
     let meta = x.metadata_json(&outcome);
@@ -353,14 +334,13 @@ async fn finish(
         pump.send(sse::encode(None, &text)).await?;
     }
     pump.send(Bytes::from_static(sse::DONE)).await?;
-    x.complete(200, usage);
-    Ok(())
+    Ok(200)
 }
 
-async fn fail_late(x: &mut Exchange, pump: &mut Pump, e: ApiError) -> Result<(), Gone> {
+/// A failure after the stream started: an error event ends it.
+async fn fail_late(pump: &mut Pump, e: ApiError) -> Result<u16, Gone> {
     pump.send(sse::encode(None, &e.body().to_string())).await?;
-    x.complete(e.status.as_u16(), pump.usage);
-    Ok(())
+    Ok(e.status.as_u16())
 }
 
 #[cfg(test)]

@@ -3,43 +3,16 @@
 //! it in atomically. Requests in flight (open streams included) finish on the pipeline they
 //! started with. A reload that fails changes nothing.
 
-use super::Gateway;
 use crate::config::{Config, FileWatch};
-use crate::host_api::now_ms;
 use crate::pipeline::Pipeline;
+use crate::state::{Gateway, ReloadReport, ReloadState};
+use crate::time::now_ms;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// How long to wait for more file events before reloading (editors write in several steps).
 const DEBOUNCE: Duration = Duration::from_millis(100);
-
-/// The outcome of the last reload attempt.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ReloadReport {
-    /// When it finished (ms since the Unix epoch).
-    pub at_ms: u64,
-    /// What triggered it: `file`, `signal` or `admin`.
-    pub trigger: &'static str,
-    /// Whether the new pipeline is serving.
-    pub ok: bool,
-    /// The generation serving after the attempt.
-    pub generation: u64,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// How long building the pipeline took.
-    pub duration_ms: u64,
-}
-
-/// Reload bookkeeping kept by the gateway.
-#[derive(Default)]
-pub struct ReloadState {
-    /// The last attempt.
-    pub last: Option<ReloadReport>,
-    /// Changed settings that need a restart to take effect.
-    pub restart_required: Vec<String>,
-    watch: Option<FileWatch>,
-}
 
 impl Gateway {
     /// Reloads the config file and every plugin, and swaps the new pipeline in. Reloads run one at

@@ -1,17 +1,26 @@
 //! `GET /models` and `GET /models/{model}`: the models the caller's key may use.
 
-use super::error::ApiError;
-use super::stages;
-use super::{AppState, new_request_id};
+use crate::error::ApiError;
+use crate::http::auth::{credential, plugin_headers};
 use crate::pipeline::bindings::types::RequestCtx;
+use crate::pipeline::stages;
 use crate::pipeline::{Pipeline, Route};
-use axum::Json;
+use crate::state::{AppState, new_request_id};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::time::Instant;
+
+/// `GET /models` and `GET /models/{model}` (mounted under `/v1` and bare).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/models", get(list))
+        .route("/models/{*model}", get(retrieve))
+}
 
 fn model_json(r: &Route) -> Value {
     json!({ "id": r.name, "object": "model", "created": 0, "owned_by": r.deployments[0].provider.name })
@@ -27,7 +36,7 @@ fn ctx(path: String, model: String, headers: &HeaderMap) -> RequestCtx {
         stream: false,
         user_id: None,
         key_id: None,
-        headers: stages::plugin_headers(headers),
+        headers: plugin_headers(headers),
     }
 }
 
@@ -44,7 +53,7 @@ fn decorate(mut resp: Response, ctx: &RequestCtx, started: Instant) -> Response 
 }
 
 /// `GET /models`.
-pub async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
+async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
     let started = Instant::now();
     let pipeline = gw.pipeline.load_full();
     let ctx = ctx("/models".into(), String::new(), &headers);
@@ -53,11 +62,11 @@ pub async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 async fn list_inner(pipeline: &Pipeline, ctx: &RequestCtx, headers: &HeaderMap) -> Response {
-    let principal =
-        match stages::authenticate(pipeline, ctx, stages::credential(headers).as_deref()).await {
-            Ok(p) => p,
-            Err(e) => return e.into_response(),
-        };
+    let principal = match stages::authenticate(pipeline, ctx, credential(headers).as_deref()).await
+    {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     let data: Vec<Value> = pipeline
         .models
         .iter()
@@ -68,7 +77,7 @@ async fn list_inner(pipeline: &Pipeline, ctx: &RequestCtx, headers: &HeaderMap) 
 }
 
 /// `GET /models/{model}` (model ids may contain `/`).
-pub async fn retrieve(
+async fn retrieve(
     State(gw): State<AppState>,
     Path(model): Path<String>,
     headers: HeaderMap,
@@ -86,11 +95,11 @@ async fn retrieve_inner(
     headers: &HeaderMap,
     model: &str,
 ) -> Response {
-    let principal =
-        match stages::authenticate(pipeline, ctx, stages::credential(headers).as_deref()).await {
-            Ok(p) => p,
-            Err(e) => return e.into_response(),
-        };
+    let principal = match stages::authenticate(pipeline, ctx, credential(headers).as_deref()).await
+    {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     match pipeline.route(model) {
         Some(r) if stages::model_allowed(&principal, &r.name, model) => {
             Json(model_json(r)).into_response()

@@ -1,33 +1,10 @@
-//! The key-value capability: values with optional expiry, and atomic windowed counters.
+//! The default `kv` backend: in process memory, sharded, with expiry swept as shards grow.
 
-use super::now_ms;
+use super::store::{KvStore, WindowCount};
+use crate::time::now_ms;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
-
-/// Result of a windowed increment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowCount {
-    /// The counter's value after the increment.
-    pub value: i64,
-    /// Milliseconds until the window ends and the counter resets.
-    pub ms_to_reset: u64,
-}
-
-/// A store plugins share through the `kv` import. Keys arrive already namespaced by plugin.
-///
-/// The trait is the seam for a shared backend (Redis) so that counters hold across replicas; the
-/// plugin-facing interface does not change with the backend.
-pub trait KvStore: Send + Sync {
-    /// Reads a value.
-    fn get(&self, key: &str) -> Option<Vec<u8>>;
-    /// Writes a value, expiring after `ttl_ms` if given.
-    fn set(&self, key: &str, value: Vec<u8>, ttl_ms: Option<u64>);
-    /// Deletes a value.
-    fn delete(&self, key: &str);
-    /// Adds `delta` to the counter `key` in the fixed window of `window_ms` that holds now.
-    fn incr(&self, key: &str, delta: i64, window_ms: u64) -> WindowCount;
-}
 
 enum Entry {
     Value {

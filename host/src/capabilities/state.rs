@@ -1,7 +1,8 @@
-//! The data each plugin store carries, and the host side of the `host` and `kv` imports.
+//! The data each plugin store carries: the plugin's shared environment (name, config, the backends
+//! of its capabilities) and the instance's memory cap. The capability glue (`host`, `kv`, `keys`)
+//! is implemented on [`PluginState`] in the folder of each capability.
 
-use super::bindings::{host_if, keys_if, kv_if};
-use crate::host_api::{KvStore, now_ms};
+use super::kv::KvStore;
 use crate::store::KeyStore;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -78,7 +79,8 @@ impl PluginState {
         }
     }
 
-    fn key(&self, key: &str) -> String {
+    /// `key` in this plugin's namespace of the shared `kv` store.
+    pub(super) fn kv_key(&self, key: &str) -> String {
         let mut k = String::with_capacity(self.env.kv_prefix.len() + key.len());
         k.push_str(&self.env.kv_prefix);
         k.push_str(key);
@@ -92,71 +94,5 @@ impl WasiView for PluginState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
-    }
-}
-
-impl host_if::Host for PluginState {
-    fn log(&mut self, level: host_if::Level, message: String) {
-        let plugin = &*self.env.name;
-        match level {
-            host_if::Level::Trace => tracing::trace!(plugin, "{message}"),
-            host_if::Level::Debug => tracing::debug!(plugin, "{message}"),
-            host_if::Level::Info => tracing::info!(plugin, "{message}"),
-            host_if::Level::Warn => tracing::warn!(plugin, "{message}"),
-            host_if::Level::Error => tracing::error!(plugin, "{message}"),
-        }
-    }
-
-    fn now_ms(&mut self) -> u64 {
-        now_ms()
-    }
-
-    fn config(&mut self) -> String {
-        self.env.config_json.to_string()
-    }
-}
-
-impl kv_if::Host for PluginState {
-    fn get(&mut self, key: String) -> Option<Vec<u8>> {
-        self.env.kv.get(&self.key(&key))
-    }
-
-    fn set(&mut self, key: String, value: Vec<u8>, ttl_ms: Option<u64>) {
-        self.env.kv.set(&self.key(&key), value, ttl_ms)
-    }
-
-    fn delete(&mut self, key: String) {
-        self.env.kv.delete(&self.key(&key))
-    }
-
-    fn incr(&mut self, key: String, delta: i64, window_ms: u64) -> kv_if::WindowCount {
-        let r = self.env.kv.incr(&self.key(&key), delta, window_ms);
-        kv_if::WindowCount {
-            value: r.value,
-            ms_to_reset: r.ms_to_reset,
-        }
-    }
-}
-
-impl keys_if::Host for PluginState {
-    fn lookup(&mut self, sha256_hex: String) -> Option<keys_if::KeyRecord> {
-        let store = self.env.keys.as_ref()?;
-        let record = match store.lookup(&sha256_hex.to_ascii_lowercase()) {
-            Ok(r) => r?,
-            Err(e) => {
-                // Fail closed: an unreadable key store authenticates nobody.
-                tracing::error!(error = %e, "key lookup failed");
-                return None;
-            }
-        };
-        Some(keys_if::KeyRecord {
-            id: record.id,
-            owner: record.owner,
-            team: record.team,
-            models: record.models,
-            attributes: record.attributes.into_iter().collect(),
-            expires_at_ms: record.expires_ms,
-            revoked: record.revoked_ms.is_some(),
-        })
     }
 }

@@ -1,0 +1,25 @@
+//! The backend seam of the `kv` capability.
+
+/// Result of a windowed increment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCount {
+    /// The counter's value after the increment.
+    pub value: i64,
+    /// Milliseconds until the window ends and the counter resets.
+    pub ms_to_reset: u64,
+}
+
+/// A store plugins share through the `kv` import. Keys arrive already namespaced by plugin.
+///
+/// The trait is the seam for a shared backend (Redis) so that counters hold across replicas; the
+/// plugin-facing interface does not change with the backend.
+pub trait KvStore: Send + Sync {
+    /// Reads a value.
+    fn get(&self, key: &str) -> Option<Vec<u8>>;
+    /// Writes a value, expiring after `ttl_ms` if given.
+    fn set(&self, key: &str, value: Vec<u8>, ttl_ms: Option<u64>);
+    /// Deletes a value.
+    fn delete(&self, key: &str);
+    /// Adds `delta` to the counter `key` in the fixed window of `window_ms` that holds now.
+    fn incr(&self, key: &str, delta: i64, window_ms: u64) -> WindowCount;
+}

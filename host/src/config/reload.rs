@@ -1,0 +1,63 @@
+//! The reload diff: what a reload reads, and which changed settings only a restart applies.
+
+use super::Config;
+use std::path::PathBuf;
+
+impl Config {
+    /// Every file this config depends on: itself and its plugins' `.wasm` files.
+    pub fn watched_files(&self) -> Vec<PathBuf> {
+        std::iter::once(self.file.clone())
+            .chain(self.plugins.iter().filter_map(|p| p.path(&self.file)))
+            .collect()
+    }
+
+    /// Settings that only take effect on restart and differ between `self` and `new`, as
+    /// `key: old -> new` lines.
+    pub fn restart_changes(&self, new: &Config) -> Vec<String> {
+        let mut out = Vec::new();
+        let (old_s, new_s) = (&self.server, &new.server);
+        if old_s.listen != new_s.listen {
+            out.push(format!(
+                "server.listen: {} -> {}",
+                old_s.listen, new_s.listen
+            ));
+        }
+        for (key, old, new) in [
+            (
+                "header_read_timeout_ms",
+                old_s.header_read_timeout_ms,
+                new_s.header_read_timeout_ms,
+            ),
+            (
+                "idle_timeout_ms",
+                old_s.idle_timeout_ms,
+                new_s.idle_timeout_ms,
+            ),
+            (
+                "max_connections",
+                old_s.max_connections as u64,
+                new_s.max_connections as u64,
+            ),
+            (
+                "shutdown_drain_ms",
+                old_s.shutdown_drain_ms,
+                new_s.shutdown_drain_ms,
+            ),
+        ] {
+            if old != new {
+                out.push(format!("server.{key}: {old} -> {new}"));
+            }
+        }
+        if self.runtime != new.runtime {
+            out.push(format!("runtime: {:?} -> {:?}", self.runtime, new.runtime));
+        }
+        if self.data_dir() != new.data_dir() {
+            out.push(format!(
+                "storage.data_dir: {} -> {}",
+                self.data_dir().display(),
+                new.data_dir().display()
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,329 @@
+//! The config file's shape, as serde reads it: every table and key with its default. Unknown keys
+//! are errors. Loading turns this into a normalised [`super::Config`].
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. `SLUICE_LISTEN` overrides it.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Name of the object that carries gateway metadata in responses (`sluice`); empty disables it.
+    #[serde(default = "default_metadata_field")]
+    pub metadata_field: String,
+    /// A client connection that has not sent a whole request head this long after connecting
+    /// (or after its previous response) is closed.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_ms: u64,
+    /// A client connection with no bytes moving either way this long is closed (a stream that
+    /// is sending keeps its connection open).
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_ms: u64,
+    /// Client connections open at once; at this many the listener stops accepting until one
+    /// closes.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// On SIGTERM: how long requests and streams in flight may take to finish before the
+    /// connections left are closed (usage rows are written either way).
+    #[serde(default = "default_shutdown_drain")]
+    pub shutdown_drain_ms: u64,
+    /// Longest `user_id` accepted, in bytes (longer ones get 400).
+    #[serde(default = "default_max_user_id")]
+    pub max_user_id_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            max_body_bytes: default_max_body(),
+            metadata_field: default_metadata_field(),
+            header_read_timeout_ms: default_header_read_timeout(),
+            idle_timeout_ms: default_idle_timeout(),
+            max_connections: default_max_connections(),
+            shutdown_drain_ms: default_shutdown_drain(),
+            max_user_id_bytes: default_max_user_id(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_max_body() -> usize {
+    // 32 MiB of files as base64, plus the rest of the request.
+    48 << 20
+}
+fn default_metadata_field() -> String {
+    "sluice".into()
+}
+fn default_header_read_timeout() -> u64 {
+    10_000
+}
+fn default_idle_timeout() -> u64 {
+    120_000
+}
+fn default_max_connections() -> usize {
+    10_000
+}
+fn default_shutdown_drain() -> u64 {
+    30_000
+}
+fn default_max_user_id() -> usize {
+    256
+}
+
+/// `[runtime]`: the plugin runtime's fixed sizes (changing them needs a restart).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Plugin instances alive at once, over all plugins.
+    #[serde(default = "default_max_instances")]
+    pub max_instances: u32,
+    /// The largest `memory_mb` any plugin may be given.
+    #[serde(default = "default_max_plugin_memory")]
+    pub max_plugin_memory_mb: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            max_instances: default_max_instances(),
+            max_plugin_memory_mb: default_max_plugin_memory(),
+        }
+    }
+}
+
+fn default_max_instances() -> u32 {
+    2000
+}
+fn default_max_plugin_memory() -> usize {
+    256
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The data folder (relative to the config file): `sluice.db` holds keys and usage.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+/// `[[providers]]`: an upstream and the adapter that speaks to it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Name, referenced by models.
+    pub name: String,
+    /// The adapter: the name of a `[[plugins]]` entry of stage `adapter`, or of a built-in
+    /// adapter (`openai`, `echo`).
+    pub adapter: String,
+    /// Base URL, such as `https://api.openai.com/v1`.
+    #[serde(default)]
+    pub base_url: String,
+    /// Environment variable that holds the provider's API key.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// Deadline of one upstream call (for streams: until the first byte, and between chunks).
+    #[serde(default = "default_provider_timeout")]
+    pub timeout_ms: u64,
+    /// Retries on this provider (after connection errors, timeouts, 429 and 5xx before the first
+    /// byte) before a model falls back to its next deployment.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Backoff before the first retry; it doubles for each next one.
+    #[serde(default = "default_backoff")]
+    pub retry_backoff_ms: u64,
+}
+
+fn default_retries() -> u32 {
+    1
+}
+fn default_backoff() -> u64 {
+    100
+}
+
+fn default_provider_timeout() -> u64 {
+    600_000
+}
+
+/// `[[models]]` as written: a model name clients use, and where it is served: one `provider`, or
+/// several `deployments` tried in order. Loading normalises both forms into [`super::Model`].
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The name clients send as `model`.
+    pub name: String,
+    /// The provider that serves it (or use `deployments`).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The name the provider knows (defaults to `name`), with `provider`.
+    #[serde(default)]
+    pub upstream_model: Option<String>,
+    /// Deployments in fallback order (instead of `provider`).
+    #[serde(default)]
+    pub deployments: Vec<DeploymentConfig>,
+    /// Other names clients may use.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// One deployment of a model.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentConfig {
+    /// The provider.
+    pub provider: String,
+    /// The name this provider knows the model by (defaults to the model's name).
+    #[serde(default)]
+    pub upstream_model: Option<String>,
+}
+
+/// The stage a plugin serves.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum StageKind {
+    /// Authentication.
+    Auth,
+    /// Policy (limits, rules).
+    Policy,
+    /// Provider adapter.
+    Adapter,
+    /// Response enrichment.
+    Enrich,
+}
+
+/// `on_error` of a plugin.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnErrorConfig {
+    /// Fail the request.
+    #[default]
+    FailClosed,
+    /// Skip the plugin.
+    FailOpen,
+}
+
+/// `instances` of a plugin.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InstancesConfig {
+    /// A new instance per request.
+    #[default]
+    Fresh,
+    /// Reused instances.
+    Warm,
+}
+
+/// `[[plugins]]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Name (unique).
+    pub name: String,
+    /// Stage.
+    pub stage: StageKind,
+    /// `builtin:NAME` or a path to a `.wasm` component (relative to the config file).
+    pub source: String,
+    /// Deadline of one call.
+    #[serde(default = "default_plugin_timeout")]
+    pub timeout_ms: u64,
+    /// Memory cap of one instance.
+    #[serde(default = "default_plugin_memory")]
+    pub memory_mb: usize,
+    /// What a failure does (policy and enrich plugins only).
+    #[serde(default)]
+    pub on_error: OnErrorConfig,
+    /// Fresh or warm instances. Default: warm for built-in plugins (stateless by construction),
+    /// fresh for plugins loaded from files.
+    #[serde(default)]
+    pub instances: Option<InstancesConfig>,
+    /// The table handed to the plugin as JSON.
+    #[serde(default)]
+    pub config: Option<toml::Table>,
+}
+
+/// Deadline of one plugin call unless the config says otherwise.
+pub const DEFAULT_PLUGIN_TIMEOUT_MS: u64 = 50;
+/// Memory cap of one plugin instance unless the config says otherwise.
+pub const DEFAULT_PLUGIN_MEMORY_MB: usize = 64;
+
+fn default_plugin_timeout() -> u64 {
+    DEFAULT_PLUGIN_TIMEOUT_MS
+}
+fn default_plugin_memory() -> usize {
+    DEFAULT_PLUGIN_MEMORY_MB
+}
+
+impl PluginConfig {
+    /// The instance mode in effect: as configured, else warm for built-ins and fresh otherwise.
+    pub fn instance_mode(&self) -> InstancesConfig {
+        self.instances
+            .unwrap_or(if self.source.starts_with("builtin:") {
+                InstancesConfig::Warm
+            } else {
+                InstancesConfig::Fresh
+            })
+    }
+
+    /// The plugin's config table as JSON text (`{}` when absent).
+    pub fn config_json(&self) -> String {
+        match &self.config {
+            Some(t) => serde_json::to_string(t).unwrap_or_else(|_| "{}".into()),
+            None => "{}".into(),
+        }
+    }
+
+    /// The `.wasm` path of a file source, resolved against the config file's folder.
+    /// None for built-ins.
+    pub fn path(&self, config_file: &Path) -> Option<PathBuf> {
+        if self.source.starts_with("builtin:") {
+            return None;
+        }
+        let p = PathBuf::from(&self.source);
+        Some(if p.is_absolute() {
+            p
+        } else {
+            config_file
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join(p)
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub(super) server: ServerConfig,
+    #[serde(default)]
+    pub(super) runtime: RuntimeConfig,
+    #[serde(default)]
+    pub(super) storage: StorageConfig,
+    #[serde(default)]
+    pub(super) providers: Vec<ProviderConfig>,
+    #[serde(default)]
+    pub(super) models: Vec<ModelConfig>,
+    #[serde(default)]
+    pub(super) plugins: Vec<PluginConfig>,
+}

@@ -1,0 +1,219 @@
+//! Checks of a parsed config, one function per table. An error is (dotted key, reason).
+
+use super::schema::{
+    ModelConfig, OnErrorConfig, PluginConfig, ProviderConfig, RawConfig, RuntimeConfig,
+    ServerConfig, StageKind,
+};
+use crate::builtin;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A config error before the file is named: the key and the reason.
+type Invalid = (String, String);
+
+/// Checks every table of `raw`.
+pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
+    server(&raw.server)?;
+    if raw.runtime.max_instances == 0 {
+        return Err(("runtime.max_instances".into(), "must be at least 1".into()));
+    }
+    let plugin_stages = plugins(&raw.plugins, &raw.runtime)?;
+    let provider_names = providers(&raw.providers, &plugin_stages)?;
+    models(&raw.models, &provider_names)
+}
+
+fn server(s: &ServerConfig) -> Result<(), Invalid> {
+    if s.listen.parse::<std::net::SocketAddr>().is_err() {
+        return Err((
+            "server.listen".into(),
+            format!("`{}` is not an address like 127.0.0.1:8080", s.listen),
+        ));
+    }
+    for (key, value) in [
+        ("header_read_timeout_ms", s.header_read_timeout_ms),
+        ("idle_timeout_ms", s.idle_timeout_ms),
+        ("max_connections", s.max_connections as u64),
+        ("max_user_id_bytes", s.max_user_id_bytes as u64),
+    ] {
+        if value == 0 {
+            return Err((format!("server.{key}"), "must be at least 1".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `[[plugins]]`; returns each plugin's stage by name.
+fn plugins<'a>(
+    list: &'a [PluginConfig],
+    runtime: &RuntimeConfig,
+) -> Result<HashMap<&'a str, StageKind>, Invalid> {
+    let mut stages = HashMap::new();
+    let mut auth_count = 0;
+    for (i, p) in list.iter().enumerate() {
+        let key = |f: &str| format!("plugins[{i}].{f}");
+        if p.name.is_empty() {
+            return Err((key("name"), "must not be empty".into()));
+        }
+        if stages.insert(p.name.as_str(), p.stage).is_some() {
+            return Err((
+                key("name"),
+                format!("`{}` is used by another plugin", p.name),
+            ));
+        }
+        if let Some(b) = p.source.strip_prefix("builtin:") {
+            let Some(found) = builtin::get(b) else {
+                return Err((
+                    key("source"),
+                    format!(
+                        "unknown built-in plugin `{b}` (built-ins: {})",
+                        builtin::names().join(", ")
+                    ),
+                ));
+            };
+            if found.stage != p.stage {
+                return Err((
+                    key("stage"),
+                    format!(
+                        "built-in `{b}` is a {:?} plugin, not {:?}",
+                        found.stage, p.stage
+                    )
+                    .to_lowercase(),
+                ));
+            }
+        }
+        if p.timeout_ms == 0 {
+            return Err((key("timeout_ms"), "must be at least 1".into()));
+        }
+        if p.memory_mb == 0 || p.memory_mb > runtime.max_plugin_memory_mb {
+            return Err((
+                key("memory_mb"),
+                format!(
+                    "must be between 1 and runtime.max_plugin_memory_mb ({})",
+                    runtime.max_plugin_memory_mb
+                ),
+            ));
+        }
+        if p.stage == StageKind::Auth {
+            auth_count += 1;
+            if auth_count > 1 {
+                return Err((
+                    key("stage"),
+                    "only one auth plugin may be configured".into(),
+                ));
+            }
+            if p.on_error != OnErrorConfig::FailClosed {
+                return Err((key("on_error"), "an auth plugin always fails closed".into()));
+            }
+        }
+    }
+    Ok(stages)
+}
+
+/// Checks `[[providers]]`; returns their names.
+fn providers<'a>(
+    list: &'a [ProviderConfig],
+    plugin_stages: &HashMap<&str, StageKind>,
+) -> Result<HashSet<&'a str>, Invalid> {
+    let adapters = builtin::names_of(StageKind::Adapter);
+    let mut names = HashSet::new();
+    for (i, p) in list.iter().enumerate() {
+        let key = |f: &str| format!("providers[{i}].{f}");
+        if !names.insert(p.name.as_str()) {
+            return Err((
+                key("name"),
+                format!("`{}` is used by another provider", p.name),
+            ));
+        }
+        match plugin_stages.get(p.adapter.as_str()) {
+            Some(StageKind::Adapter) => {}
+            Some(other) => {
+                return Err((
+                    key("adapter"),
+                    format!(
+                        "plugin `{}` is a {other:?} plugin, not an adapter",
+                        p.adapter
+                    )
+                    .to_lowercase(),
+                ));
+            }
+            None if adapters.contains(&p.adapter.as_str()) => {}
+            None => {
+                return Err((
+                    key("adapter"),
+                    format!(
+                        "no adapter named `{}`: declare it in [[plugins]] with stage = \"adapter\", or use a built-in ({})",
+                        p.adapter,
+                        adapters.join(", ")
+                    ),
+                ));
+            }
+        }
+        if p.adapter != "echo"
+            && !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://"))
+        {
+            return Err((
+                key("base_url"),
+                format!("`{}` must be an http:// or https:// URL", p.base_url),
+            ));
+        }
+        if p.timeout_ms == 0 {
+            return Err((key("timeout_ms"), "must be at least 1".into()));
+        }
+    }
+    Ok(names)
+}
+
+/// Checks `[[models]]`: one form of deployment each, known providers, unique names and aliases.
+fn models(list: &[ModelConfig], providers: &HashSet<&str>) -> Result<(), Invalid> {
+    let mut model_names: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, m) in list.iter().enumerate() {
+        let key = |f: &str| format!("models[{i}].{f}");
+        if m.name.is_empty() {
+            return Err((key("name"), "must not be empty".into()));
+        }
+        match (&m.provider, m.deployments.is_empty()) {
+            (Some(_), false) => {
+                return Err((
+                    key("deployments"),
+                    "give either `provider` or `deployments`, not both".into(),
+                ));
+            }
+            (None, true) => {
+                return Err((
+                    key("provider"),
+                    "a model needs a `provider` (or `deployments`)".into(),
+                ));
+            }
+            (None, false) if m.upstream_model.is_some() => {
+                return Err((
+                    key("upstream_model"),
+                    "with `deployments`, set `upstream_model` on each deployment".into(),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(p) = &m.provider
+            && !providers.contains(p.as_str())
+        {
+            return Err((key("provider"), format!("no provider named `{p}`")));
+        }
+        for (j, d) in m.deployments.iter().enumerate() {
+            if !providers.contains(d.provider.as_str()) {
+                return Err((
+                    key(&format!("deployments[{j}].provider")),
+                    format!("no provider named `{}`", d.provider),
+                ));
+            }
+        }
+        for (j, n) in std::iter::once(&m.name).chain(&m.aliases).enumerate() {
+            if let Some(other) = model_names.insert(n.as_str(), i) {
+                let k = if j == 0 {
+                    key("name")
+                } else {
+                    key(&format!("aliases[{}]", j - 1))
+                };
+                return Err((k, format!("`{n}` is already a name of models[{other}]")));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! Calling a model's deployments: one attempt is the adapter's `to-upstream`, the host's HTTP call
+//! and, for whole answers, the adapter's `from-upstream`. Failed attempts are retried with backoff,
+//! then the next deployment is tried; once a stream has started nothing is retried.
+
+use super::answer::{Answer, Source};
+use super::exchange::Exchange;
+use super::request::Prepared;
+use super::upstream_error::{header_pairs, header_value, is_event_stream, upstream_error};
+use crate::error::ApiError;
+use crate::pipeline::bindings::adapter::exports::sluice::plugin::adapter::{
+    Provider as ProviderRec, UpstreamCall,
+};
+use crate::pipeline::bindings::types::{HttpRequest, HttpResponse};
+use crate::pipeline::stages::adapter;
+use crate::pipeline::{Deployment, Route};
+use crate::upstream::{Outbound, read_body};
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use std::time::Instant;
+
+/// Largest upstream answer read whole.
+const MAX_UPSTREAM_BODY: usize = 64 << 20;
+
+/// How one call to one deployment failed.
+enum Attempt {
+    /// The request itself is at fault, or the answer has started: no retry.
+    Final(ApiError),
+    /// The upstream failed before answering: retry, then fall back.
+    Retry(ApiError),
+    /// This deployment cannot serve now (no key, a long rate limit): fall back at once.
+    Next(ApiError),
+}
+
+impl Attempt {
+    /// An upstream failure: connection errors and timeouts (502/504), 429 and 5xx are retried.
+    fn upstream(e: impl Into<ApiError>) -> Attempt {
+        let e = e.into();
+        match e.status {
+            // A provider that asks for more than a second's pause will not serve a quick retry.
+            StatusCode::TOO_MANY_REQUESTS if e.retry_after.is_some_and(|s| s > 1) => {
+                Attempt::Next(e)
+            }
+            s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => Attempt::Retry(e),
+            _ => Attempt::Final(e),
+        }
+    }
+
+    fn last(e: impl Into<ApiError>) -> Attempt {
+        Attempt::Final(e.into())
+    }
+}
+
+impl Exchange {
+    /// Calls the route's deployments in order: each is retried (with backoff) after connection
+    /// errors, timeouts, 429 and 5xx before the first byte, then the next one is tried.
+    pub(super) async fn call_provider(
+        &mut self,
+        route: &Route,
+        mut prepared: Prepared,
+    ) -> Result<Answer, ApiError> {
+        let mut last = None;
+        for (i, dep) in route.deployments.iter().enumerate() {
+            let p = &dep.provider;
+            for attempt in 0..=p.retries {
+                if attempt > 0 {
+                    let backoff = p.retry_backoff.saturating_mul(1 << (attempt - 1).min(8));
+                    tokio::time::sleep(backoff).await;
+                }
+                match self.attempt(dep, &mut prepared).await {
+                    Ok(answer) => {
+                        if i > 0 || attempt > 0 {
+                            tracing::info!(request_id = %self.ctx.request_id, provider = %p.name, deployment = i, attempt, "answered after a retry or fallback");
+                        }
+                        return Ok(answer);
+                    }
+                    Err(Attempt::Final(e)) => return Err(e),
+                    Err(Attempt::Next(e)) => {
+                        tracing::warn!(request_id = %self.ctx.request_id, provider = %p.name, error = %e, "deployment unusable; trying the next");
+                        last = Some(e);
+                        break;
+                    }
+                    Err(Attempt::Retry(e)) => {
+                        tracing::warn!(request_id = %self.ctx.request_id, provider = %p.name, attempt, error = %e, "upstream failed before answering");
+                        last = Some(e);
+                    }
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| ApiError::internal("The model has no deployment.")))
+    }
+
+    /// One call to one deployment.
+    async fn attempt(
+        &mut self,
+        dep: &Deployment,
+        prepared: &mut Prepared,
+    ) -> Result<Answer, Attempt> {
+        let provider = &dep.provider;
+        self.provider = provider.name.clone();
+        self.served_model = dep.upstream_model.clone();
+        if let (Some(var), None) = (&provider.api_key_env, &provider.api_key) {
+            return Err(Attempt::Next(
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    format!(
+                        "The provider `{}` has no API key: the gateway's operator must set {var}.",
+                        provider.name
+                    ),
+                )
+                .code("provider_not_configured"),
+            ));
+        }
+        let body = prepared.upstream_body(&dep.upstream_model);
+        let plugin = &provider.adapter;
+        let req = HttpRequest {
+            method: self.ctx.method.clone(),
+            path: self.ctx.path.clone(),
+            headers: self.ctx.headers.clone(),
+            body: if plugin.info.wants_body {
+                body.to_vec()
+            } else {
+                Vec::new()
+            },
+        };
+        let rec = ProviderRec {
+            name: provider.name.clone(),
+            base_url: provider.base_url.clone(),
+            api_key: provider.api_key.clone(),
+            upstream_model: dep.upstream_model.clone(),
+        };
+        let mut lease = plugin.lease().await.map_err(Attempt::last)?;
+        let call = adapter::to_upstream(&mut lease, &self.ctx, &rec, &req)
+            .await
+            .map_err(Attempt::last)?;
+        // Pass-through adapters have nothing more to do: free their instance now.
+        let mut lease = (!plugin.info.passthrough).then_some(lease);
+        let up = match call {
+            UpstreamCall::Respond(resp) => return self.answered_by_adapter(resp, provider.timeout),
+            UpstreamCall::Send(up) => up,
+        };
+        let upstream_started = Instant::now();
+        let resp = self
+            .gw
+            .upstream
+            .send(Outbound {
+                provider: &provider.name,
+                method: &up.method,
+                url: format!("{}{}", provider.base_url, up.path),
+                headers: &up.headers,
+                body: up.body.map(Bytes::from).unwrap_or(body),
+                timeout: provider.timeout,
+            })
+            .await
+            .map_err(Attempt::upstream)?;
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if status.is_success() {
+            let streamed = up.stream
+                && content_type
+                    .as_deref()
+                    .is_some_and(|v| v.contains("event-stream"));
+            if streamed || !self.endpoint.answers_json() {
+                self.upstream_us = upstream_started.elapsed().as_micros() as u64;
+                let bytes = resp.bytes_stream();
+                return Ok(if streamed {
+                    Answer::Stream {
+                        source: Source::Upstream(Box::pin(bytes)),
+                        lease,
+                        idle_timeout: provider.timeout,
+                    }
+                } else {
+                    // Audio and other binary answers flow through as they arrive.
+                    Answer::Binary {
+                        content_type,
+                        body: Body::from_stream(bytes),
+                    }
+                });
+            }
+        }
+        let resp_headers = header_pairs(resp.headers());
+        let body = read_body(&provider.name, resp, MAX_UPSTREAM_BODY, provider.timeout)
+            .await
+            .map_err(Attempt::upstream)?;
+        self.upstream_us = upstream_started.elapsed().as_micros() as u64;
+        let mapped = match lease.as_mut() {
+            Some(lease) => {
+                let whole = HttpResponse {
+                    status: status.as_u16(),
+                    headers: resp_headers.clone(),
+                    body: body.to_vec(),
+                };
+                adapter::from_upstream(lease, &self.ctx, &whole)
+                    .await
+                    .map_err(Attempt::last)?
+            }
+            None => None,
+        };
+        let (status, body, resp_headers) = match mapped {
+            Some(r) => (
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY),
+                Bytes::from(r.body),
+                r.headers,
+            ),
+            None => (status, body, resp_headers),
+        };
+        if !status.is_success() {
+            return Err(Attempt::upstream(upstream_error(
+                &provider.name,
+                status,
+                &body,
+                &resp_headers,
+            )));
+        }
+        Ok(Answer::Json {
+            status: status.as_u16(),
+            body,
+        })
+    }
+
+    /// An adapter that answered by itself (offline and cached providers).
+    fn answered_by_adapter(
+        &self,
+        resp: HttpResponse,
+        idle_timeout: std::time::Duration,
+    ) -> Result<Answer, Attempt> {
+        let ok = (200..300).contains(&resp.status);
+        if self.ctx.stream && is_event_stream(&resp.headers) {
+            Ok(Answer::Stream {
+                source: Source::Whole(Bytes::from(resp.body)),
+                lease: None,
+                idle_timeout,
+            })
+        } else if ok && !self.endpoint.answers_json() {
+            Ok(Answer::Binary {
+                content_type: header_value(&resp.headers, "content-type"),
+                body: Body::from(resp.body),
+            })
+        } else if ok {
+            Ok(Answer::Json {
+                status: resp.status,
+                body: resp.body.into(),
+            })
+        } else {
+            Err(Attempt::Final(upstream_error(
+                &self.provider,
+                StatusCode::from_u16(resp.status).unwrap_or(StatusCode::BAD_GATEWAY),
+                &resp.body,
+                &resp.headers,
+            )))
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! One request's state as it moves through the stages, and the steps before the provider call:
+//! auth (before the body is read), the body, the route, the policies. It ends in
+//! [`Exchange::complete`], which writes the usage row and starts the `on-complete` hooks: it takes
+//! the exchange by value. An exchange dropped before it completed (the client went away, or the
+//! gateway closed the connection at the end of its shutdown drain) still writes its row, as 499.
+
+use super::answer::Answer;
+use super::request::{Endpoint, prepare};
+use crate::error::ApiError;
+use crate::http::auth::{credential, plugin_headers};
+use crate::pipeline::bindings::types::{LlmMeta, Outcome, Principal, RequestCtx, Usage};
+use crate::pipeline::plugin::Plugin;
+use crate::pipeline::stages::{self, Additions, PolicyOutcome};
+use crate::pipeline::{Pipeline, PolicyWorld, Route};
+use crate::state::{AppState, new_request_id};
+use crate::store::UsageRow;
+use crate::time::now_ms;
+use axum::body::Body;
+use axum::http::HeaderMap;
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One request's state as it moves through the stages.
+pub(super) struct Exchange {
+    pub gw: AppState,
+    pub pipeline: Arc<Pipeline>,
+    pub endpoint: Endpoint,
+    pub started: Instant,
+    pub ctx: RequestCtx,
+    pub principal: Option<Principal>,
+    pub meta: Option<LlmMeta>,
+    pub additions: Additions,
+    /// Policy plugins that let the request through (their `on-complete` runs at the end).
+    pub ran: Vec<Arc<Plugin<PolicyWorld>>>,
+    /// Whether the client asked for the usage chunk of a stream.
+    pub client_wants_usage: bool,
+    /// The provider of the deployment being called (then: that answered).
+    pub provider: String,
+    pub served_model: String,
+    pub upstream_us: u64,
+    /// The gateway's own time until the response headers, once they are decided.
+    pub overhead_us: Option<u64>,
+    /// The usage row is written (by `complete`, or by `drop` for an exchange cut short).
+    recorded: bool,
+}
+
+impl Exchange {
+    /// A new exchange for a request of `endpoint` with `headers`, on the pipeline serving now.
+    pub fn new(gw: AppState, endpoint: Endpoint, headers: &HeaderMap) -> Exchange {
+        let pipeline = gw.pipeline.load_full();
+        Exchange {
+            gw,
+            pipeline,
+            endpoint,
+            started: Instant::now(),
+            ctx: RequestCtx {
+                request_id: new_request_id(),
+                endpoint: endpoint.name().into(),
+                method: "POST".into(),
+                path: endpoint.path().into(),
+                model: String::new(),
+                stream: false,
+                user_id: None,
+                key_id: None,
+                headers: plugin_headers(headers),
+            },
+            principal: None,
+            meta: None,
+            additions: Additions::default(),
+            ran: Vec::new(),
+            client_wants_usage: false,
+            provider: String::new(),
+            served_model: String::new(),
+            upstream_us: 0,
+            overhead_us: None,
+            recorded: false,
+        }
+    }
+
+    /// Everything before the answer: auth first (the body is not read for a caller without a
+    /// valid key), then the body, the route, the policies and the provider call.
+    pub async fn run(&mut self, headers: &HeaderMap, body: Body) -> Result<Answer, ApiError> {
+        let principal =
+            stages::authenticate(&self.pipeline, &self.ctx, credential(headers).as_deref()).await?;
+        self.ctx.key_id = Some(principal.key_id.clone());
+        let principal = self.principal.insert(principal).clone();
+
+        let server = &self.pipeline.config.server;
+        let limit = server.max_body_bytes;
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| ApiError::too_large(limit))?;
+        let max_user_id = server.max_user_id_bytes;
+        let mut prepared = prepare(self.endpoint, bytes.clone(), max_user_id)?;
+        self.ctx.model = prepared.model.clone();
+        self.ctx.stream = prepared.stream;
+        self.ctx.user_id = prepared.user_id.clone();
+        self.client_wants_usage = prepared.client_wants_usage;
+        self.meta = Some(prepared.meta.clone());
+
+        let route = self.route(&prepared.model, &principal)?;
+        let outcome = stages::run_policies(
+            &self.pipeline,
+            &self.ctx,
+            &principal,
+            &prepared.meta,
+            &bytes,
+            &mut self.additions,
+            &mut self.ran,
+        )
+        .await?;
+        match outcome {
+            PolicyOutcome::Respond(resp) => return Ok(Answer::Plugin(resp)),
+            PolicyOutcome::Continue {
+                body: Some(new_body),
+            } => {
+                let user_id = prepared.user_id.take();
+                prepared = prepare(self.endpoint, Bytes::from(new_body), max_user_id)?;
+                prepared.user_id = user_id;
+            }
+            PolicyOutcome::Continue { body: None } => {}
+        }
+        // A policy may have rewritten the model.
+        let route = if prepared.model == route.name || route.aliases.contains(&prepared.model) {
+            route
+        } else {
+            self.route(&prepared.model, &principal)?
+        };
+        self.call_provider(&route, prepared).await
+    }
+
+    fn route(&self, model: &str, principal: &Principal) -> Result<Arc<Route>, ApiError> {
+        match self.pipeline.route(model) {
+            Some(r) if stages::model_allowed(principal, &r.name, model) => Ok(Arc::clone(r)),
+            _ => Err(ApiError::model_not_found(model)),
+        }
+    }
+
+    /// The outcome record stages receive.
+    pub fn outcome(&self, status: u16, usage: Option<Usage>) -> Outcome {
+        Outcome {
+            status,
+            provider: self.provider.clone(),
+            served_model: self.served_model.clone(),
+            usage,
+            latency_ms: u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+            upstream_us: self.upstream_us,
+        }
+    }
+
+    /// Runs the enrich stage on a finished outcome; its headers and metadata join the response.
+    pub async fn enrich(&mut self, outcome: &Outcome) -> Result<(), ApiError> {
+        stages::run_enrich(
+            &self.pipeline,
+            &self.ctx,
+            self.principal.as_ref(),
+            outcome,
+            &mut self.additions,
+        )
+        .await
+    }
+
+    /// The metadata object's JSON text (host fields, then the stages' fields); none when the
+    /// config turns the object off.
+    pub fn metadata_json(&self, outcome: &Outcome) -> Option<String> {
+        let field = &self.pipeline.config.server.metadata_field;
+        if field.is_empty() {
+            return None;
+        }
+        let mut obj = serde_json::Map::new();
+        obj.insert("request_id".into(), self.ctx.request_id.clone().into());
+        obj.insert("provider".into(), outcome.provider.clone().into());
+        obj.insert("model".into(), outcome.served_model.clone().into());
+        for (k, v) in &self.additions.metadata {
+            let value =
+                serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.clone()));
+            obj.insert(k.clone(), value);
+        }
+        Some(serde_json::Value::Object(obj).to_string())
+    }
+
+    /// The gateway's own time so far: all of it but the upstream's.
+    pub fn overhead_now(&self) -> u64 {
+        (self.started.elapsed().as_micros() as u64).saturating_sub(self.upstream_us)
+    }
+
+    /// Records the request's usage row and starts the `on-complete` hooks, when the response is
+    /// decided (for streams: when the stream ends). The hooks run in a task of their own, off the
+    /// response path.
+    pub fn complete(mut self, status: u16, usage: Option<Usage>) {
+        let outcome = self.outcome(status, usage);
+        self.record(status, usage, outcome.latency_ms);
+        if self.ran.is_empty() {
+            return;
+        }
+        let (Some(principal), Some(meta)) = (self.principal.take(), self.meta.take()) else {
+            return;
+        };
+        let ran = std::mem::take(&mut self.ran);
+        let ctx = self.ctx.clone();
+        self.gw.tasks.spawn(async move {
+            stages::run_on_complete(&ran, &ctx, &principal, &meta, &outcome).await;
+        });
+    }
+
+    /// Writes the usage row (once).
+    fn record(&mut self, status: u16, usage: Option<Usage>, latency_ms: u32) {
+        if std::mem::replace(&mut self.recorded, true) {
+            return;
+        }
+        let u = usage.unwrap_or(Usage {
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cached_tokens: 0,
+        });
+        self.gw.usage.record(UsageRow {
+            at_ms: now_ms(),
+            request_id: self.ctx.request_id.clone(),
+            key_id: self.ctx.key_id.clone(),
+            user_id: self.ctx.user_id.clone(),
+            endpoint: self.ctx.endpoint.clone(),
+            model: self.ctx.model.clone(),
+            served_model: self.served_model.clone(),
+            provider: self.provider.clone(),
+            status,
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u.cached_tokens,
+            cost_usd: self.additions.cost_usd.unwrap_or(0.0),
+            latency_ms,
+            overhead_us: self.overhead_us.unwrap_or_else(|| self.overhead_now()),
+        });
+    }
+}
+
+impl Drop for Exchange {
+    fn drop(&mut self) {
+        if !self.recorded {
+            let latency_ms = u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX);
+            self.record(499, None, latency_ms);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The LLM endpoints: chat completions, completions, embeddings, audio speech and image
+//! generation. A request goes auth (before its body is read) -> body -> route -> policy ->
+//! adapter -> upstream -> adapter -> enrich -> the answer (JSON, binary or stream).
+//!
+//! Files: [`exchange`] (the request's state, auth, body, policies), `attempt` (retries and
+//! fallbacks over deployments), `respond` (answers and errors), [`stream`], [`sse`] (event framing),
+//! `upstream_error` (mapping a provider's errors), [`request`] (parsing the body once).
+
+mod answer;
+mod attempt;
+mod body;
+mod exchange;
+pub mod request;
+mod respond;
+pub mod sse;
+mod stream;
+mod upstream_error;
+
+pub use request::Endpoint;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::post;
+use exchange::Exchange;
+
+/// The LLM routes (mounted under `/v1` and bare).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/chat/completions", post(chat_completions))
+        .route("/completions", post(completions))
+        .route("/embeddings", post(embeddings))
+        .route("/audio/speech", post(audio_speech))
+        .route("/images/generations", post(images_generations))
+}
+
+/// Serves one request of `endpoint`.
+pub async fn handle(gw: AppState, endpoint: Endpoint, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let mut x = Exchange::new(gw, endpoint, &parts.headers);
+    match x.run(&parts.headers, body).await {
+        Ok(answer) => x.respond(answer).await,
+        Err(e) => x.fail(e),
+    }
+}
+
+async fn chat_completions(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::ChatCompletions, req).await
+}
+
+async fn completions(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::Completions, req).await
+}
+
+async fn embeddings(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::Embeddings, req).await
+}
+
+async fn audio_speech(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::AudioSpeech, req).await
+}
+
+async fn images_generations(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::ImagesGenerations, req).await
+}

@@ -1,0 +1,6 @@
+//! The HTTP surface, one folder per endpoint family. Each family exposes its routes; `app()`
+//! mounts them. Room is left for `files/`, `batches/` and `mcp/`.
+
+pub mod admin;
+pub mod llm;
+pub mod models;

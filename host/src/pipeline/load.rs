@@ -1,0 +1,81 @@
+//! Loading one configured plugin: its bytes (built-in or file), the compile, its environment and
+//! settings, and its `init`.
+
+use super::LoadError;
+use super::engine::Runtime;
+use super::plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
+use crate::builtin;
+use crate::capabilities::{KvStore, PluginEnv};
+use crate::config::{Config, InstancesConfig, OnErrorConfig, PluginConfig};
+use crate::store::KeyStore;
+use std::sync::Arc;
+
+pub(super) struct Loader<'a> {
+    pub(super) runtime: &'a Arc<Runtime>,
+    pub(super) kv: &'a Arc<dyn KvStore>,
+    pub(super) keys: Option<&'a KeyStore>,
+    pub(super) config: &'a Config,
+    pub(super) pc: &'a PluginConfig,
+}
+
+impl Loader<'_> {
+    /// Reads, compiles (through the cache) and initialises the plugin.
+    pub(super) async fn load<W: World>(&self) -> Result<Arc<Plugin<W>>, LoadError> {
+        let pc = self.pc;
+        let fail = |reason: String| LoadError::Plugin {
+            name: pc.name.clone(),
+            source_ref: pc.source.clone(),
+            reason,
+        };
+        let bytes: Vec<u8> = match pc.source.strip_prefix("builtin:") {
+            Some(b) => builtin::get(b)
+                .ok_or_else(|| fail("no such built-in plugin".into()))?
+                .bytes
+                .to_vec(),
+            None => {
+                let path = pc.path(&self.config.file).unwrap_or_default();
+                tokio::fs::read(&path)
+                    .await
+                    .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?
+            }
+        };
+        // Compiling takes ~100 ms of CPU: keep it off the async workers.
+        let runtime = Arc::clone(self.runtime);
+        let (component, hash) = tokio::task::spawn_blocking(move || runtime.compile(&bytes))
+            .await
+            .map_err(|e| fail(format!("compiler task failed: {e}")))?
+            .map_err(|e| fail(format!("not a valid component: {e:#}")))?;
+        let env = Arc::new(PluginEnv {
+            name: Arc::from(pc.name.as_str()),
+            config_json: Arc::from(pc.config_json().as_str()),
+            kv: Arc::clone(self.kv),
+            kv_prefix: format!("{}\u{1f}", pc.name),
+            keys: self.keys.cloned(),
+        });
+        let settings = PluginSettings {
+            timeout_ms: pc.timeout_ms,
+            memory_bytes: pc.memory_mb << 20,
+            mode: match pc.instance_mode() {
+                InstancesConfig::Fresh => InstanceMode::Fresh,
+                InstancesConfig::Warm => InstanceMode::Warm,
+            },
+            on_error: match pc.on_error {
+                OnErrorConfig::FailClosed => OnError::FailClosed,
+                OnErrorConfig::FailOpen => OnError::FailOpen,
+            },
+            max_uses: 10_000,
+            max_idle: 64,
+        };
+        Plugin::load(
+            self.runtime,
+            &component,
+            hash,
+            pc.source.clone(),
+            env,
+            settings,
+        )
+        .await
+        .map(Arc::new)
+        .map_err(fail)
+    }
+}

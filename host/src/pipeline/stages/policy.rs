@@ -1,0 +1,107 @@
+//! The policy stage: ordered plugins that continue, deny or respond; and their `on-complete` hooks.
+
+use super::{Additions, fail_open};
+use crate::error::ApiError;
+use crate::pipeline::bindings::types::{
+    Decision, HttpRequest, HttpResponse, LlmMeta, Outcome, Principal, RequestCtx,
+};
+use crate::pipeline::plugin::Plugin;
+use crate::pipeline::{Pipeline, PolicyWorld};
+use std::sync::Arc;
+
+/// What the policy stage decided.
+pub enum PolicyOutcome {
+    /// Go on; `body` is set if a plugin rewrote the request.
+    Continue {
+        /// A replacement body.
+        body: Option<Vec<u8>>,
+    },
+    /// A plugin answered the request itself.
+    Respond(HttpResponse),
+}
+
+/// Runs the policy plugins in order. `ran` receives each plugin that let the request through, for
+/// its `on-complete` hook.
+pub async fn run_policies(
+    pipeline: &Pipeline,
+    ctx: &RequestCtx,
+    principal: &Principal,
+    meta: &LlmMeta,
+    body: &[u8],
+    additions: &mut Additions,
+    ran: &mut Vec<Arc<Plugin<PolicyWorld>>>,
+) -> Result<PolicyOutcome, ApiError> {
+    let mut new_body: Option<Vec<u8>> = None;
+    for p in &pipeline.policies {
+        let req = HttpRequest {
+            method: ctx.method.clone(),
+            path: ctx.path.clone(),
+            headers: ctx.headers.clone(),
+            body: if p.info.wants_body {
+                new_body.as_deref().unwrap_or(body).to_vec()
+            } else {
+                Vec::new()
+            },
+        };
+        let decision = match p.lease().await {
+            Ok(mut lease) => {
+                lease
+                    .call(async |w, s| {
+                        w.sluice_plugin_policy_stage()
+                            .call_on_request(s, ctx, principal, meta, &req)
+                            .await
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let decision = match decision {
+            Ok(d) => d,
+            Err(e) => match fail_open(p, e) {
+                None => continue,
+                Some(err) => return Err(err),
+            },
+        };
+        match decision {
+            Decision::Continue(allow) => {
+                additions.headers.extend(allow.headers);
+                additions.metadata.extend(allow.metadata);
+                if allow.body.is_some() {
+                    new_body = allow.body;
+                }
+                ran.push(Arc::clone(p));
+            }
+            Decision::Deny(e) => return Err(e.into()),
+            Decision::Respond(resp) => return Ok(PolicyOutcome::Respond(resp)),
+        }
+    }
+    Ok(PolicyOutcome::Continue { body: new_body })
+}
+
+/// Calls `on-complete` of the policy plugins that let the request through. Failures are logged:
+/// the response is already decided.
+pub async fn run_on_complete(
+    ran: &[Arc<Plugin<PolicyWorld>>],
+    ctx: &RequestCtx,
+    principal: &Principal,
+    meta: &LlmMeta,
+    outcome: &Outcome,
+) {
+    for p in ran {
+        let r = match p.lease().await {
+            Ok(mut lease) => {
+                lease
+                    .call(async |w, s| {
+                        w.sluice_plugin_policy_stage()
+                            .call_on_complete(s, ctx, principal, meta, outcome)
+                            .await
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "on-complete hook failed");
+        }
+    }
+}

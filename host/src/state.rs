@@ -1,0 +1,120 @@
+//! The gateway's shared state: the pipeline serving now (swapped by reloads), the Wasm runtime,
+//! the stores, outbound HTTP, and the tasks that outlive a response (streams, completion hooks).
+
+use crate::capabilities::{KvStore, MemoryKv};
+use crate::config::Config;
+use crate::config::FileWatch;
+use crate::pipeline::Pipeline;
+use crate::pipeline::engine::{Runtime, RuntimeLimits};
+use crate::store::{Db, KeyStore, UsageWriter};
+use crate::upstream::UpstreamClient;
+use arc_swap::ArcSwap;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use std::sync::Arc;
+use tokio_util::task::TaskTracker;
+
+/// Everything a request needs, shared by all requests.
+pub struct Gateway {
+    /// The pipeline now serving; a reload swaps it.
+    pub pipeline: ArcSwap<Pipeline>,
+    /// The Wasm runtime (engine, linker, compiled-component cache).
+    pub runtime: Arc<Runtime>,
+    /// The key-value store behind the plugins' `kv` import (outlives reloads).
+    pub kv: Arc<dyn KvStore>,
+    /// Outbound HTTP.
+    pub upstream: UpstreamClient,
+    /// The database (keys, usage).
+    pub db: Db,
+    /// Managed keys.
+    pub keys: KeyStore,
+    /// Where usage rows go.
+    pub usage: UsageWriter,
+    /// Tasks that outlive their response (streams, `on-complete` hooks): shutdown waits for them
+    /// before the last usage rows are written.
+    pub tasks: TaskTracker,
+    /// The config the process started with (restart-only settings are compared to it).
+    pub(crate) first_config: Config,
+    /// The admin API key (`SLUICE_ADMIN_KEY`); without one the admin API is off.
+    pub(crate) admin_key: Option<String>,
+    pub(crate) reload: std::sync::Mutex<ReloadState>,
+    pub(crate) reload_lock: tokio::sync::Mutex<()>,
+}
+
+/// The outcome of the last reload attempt.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReloadReport {
+    /// When it finished (ms since the Unix epoch).
+    pub at_ms: u64,
+    /// What triggered it: `file`, `signal` or `admin`.
+    pub trigger: &'static str,
+    /// Whether the new pipeline is serving.
+    pub ok: bool,
+    /// The generation serving after the attempt.
+    pub generation: u64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// How long building the pipeline took.
+    pub duration_ms: u64,
+}
+
+/// Reload bookkeeping kept by the gateway.
+#[derive(Default)]
+pub struct ReloadState {
+    /// The last attempt.
+    pub last: Option<ReloadReport>,
+    /// Changed settings that need a restart to take effect.
+    pub restart_required: Vec<String>,
+    pub(crate) watch: Option<FileWatch>,
+}
+
+/// The state handlers receive.
+pub type AppState = Arc<Gateway>;
+
+impl Gateway {
+    /// Builds the runtime and the first pipeline from `config`.
+    pub async fn start(config: Config) -> anyhow::Result<AppState> {
+        let runtime = Runtime::new(RuntimeLimits {
+            cache_dir: Some(config.data_dir().join("compiled")),
+            max_instances: config.runtime.max_instances,
+            max_memory_bytes: config.runtime.max_plugin_memory_mb << 20,
+        })?;
+        let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+        let first_config = config.clone();
+        let db = Db::open(&config.data_dir())?;
+        let keys = KeyStore::new(db.clone());
+        let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
+        Ok(Arc::new(Gateway {
+            pipeline: ArcSwap::from_pointee(pipeline),
+            runtime,
+            kv,
+            upstream: UpstreamClient::new()?,
+            first_config,
+            usage: UsageWriter::start(db.clone()),
+            db,
+            keys,
+            tasks: TaskTracker::new(),
+            admin_key: std::env::var("SLUICE_ADMIN_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            reload: Default::default(),
+            reload_lock: tokio::sync::Mutex::new(()),
+        }))
+    }
+}
+
+/// A fresh request id: `req_` and 24 hex digits.
+pub fn new_request_id() -> String {
+    format!("req_{:024x}", rand::random::<u128>() >> 32)
+}
+
+/// Adds `(name, value)` pairs to `headers`, skipping any that are not valid HTTP.
+pub fn add_headers(headers: &mut HeaderMap, pairs: &[(String, String)]) {
+    for (k, v) in pairs {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            headers.insert(k, v);
+        }
+    }
+}
