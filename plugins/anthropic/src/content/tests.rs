@@ -1,4 +1,5 @@
 use super::*;
+use sluice_plugin_sdk::openai::parse_data_url;
 
 #[test]
 fn system_text_joins_text_parts_and_refuses_images() {

@@ -1,4 +1,5 @@
 use super::*;
+use sluice_plugin_sdk::openai::parse_data_url;
 
 fn convert_ok(messages: Value) -> Conversation {
     convert(messages.as_array().expect("list")).expect("converts")
