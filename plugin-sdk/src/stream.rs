@@ -29,6 +29,9 @@
 use crate::{ErrorBody, SseEvent, Usage};
 use std::cell::RefCell;
 
+/// How a stream ends: the last events to send and the stream's usage, or an error to send instead.
+pub type StreamEnd = Result<(Vec<SseEvent>, Option<Usage>), ErrorBody>;
+
 /// Translates one upstream stream into OpenAI chunk events. One value serves one stream.
 pub trait StreamTranslator: 'static {
     /// The OpenAI events for one upstream event (none, one or several). An error ends the
@@ -38,7 +41,7 @@ pub trait StreamTranslator: 'static {
     /// Called when the upstream stream ends: the last events to send and the stream's usage, if
     /// the translator tracked it (else the host reads usage from the chunks). An error (for
     /// example a stream cut short) is sent instead.
-    fn finish(self) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody>;
+    fn finish(self) -> StreamEnd;
 }
 
 /// The translator of adapters whose upstream already streams OpenAI chunks: every event goes on
@@ -51,7 +54,7 @@ impl StreamTranslator for PassThrough {
         Ok(vec![event.clone()])
     }
 
-    fn finish(self) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
+    fn finish(self) -> StreamEnd {
         Ok((Vec::new(), None))
     }
 }
@@ -88,10 +91,7 @@ impl<S: StreamTranslator> StreamSlot<S> {
     }
 
     /// Ends the held stream (one started with `start` if none is held); the slot is then empty.
-    pub fn finish(
-        &self,
-        start: impl FnOnce() -> Result<S, ErrorBody>,
-    ) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
+    pub fn finish(&self, start: impl FnOnce() -> Result<S, ErrorBody>) -> StreamEnd {
         let held = self.0.borrow_mut().take();
         match held {
             Some(s) => s.finish(),

@@ -18,7 +18,7 @@ pub mod test_support;
 
 pub use errors::Mapped;
 pub use request::{ChatRequest, Content, Part, ResponseFormat, Tool, ToolCall, ToolChoice};
-pub use response::{ChunkBuilder, FinishReason};
+pub use response::{ChunkBuilder, ChunkTranslator, FinishReason};
 
 use crate::ErrorBody;
 
@@ -55,12 +55,21 @@ mod tests {
     #[test]
     fn data_urls_split_into_type_and_payload() {
         assert_eq!(
-            parse_data_url("data:image/png;base64,AAAA"),
-            Some(("image/png", "AAAA"))
+            parse_data_url("data:image/png;base64,iVBORw0"),
+            Some(("image/png", "iVBORw0"))
         );
-        assert_eq!(parse_data_url("data:image/png,AAAA"), None);
-        assert_eq!(parse_data_url("data:;base64,AAAA"), None);
-        assert_eq!(parse_data_url("https://x/y.png"), None);
+        assert_eq!(
+            parse_data_url("data:application/pdf;name=x.pdf;base64,JVBER"),
+            Some(("application/pdf", "JVBER"))
+        );
+        assert_eq!(parse_data_url("data:text/plain,hello"), None);
+        assert_eq!(parse_data_url("data:;base64,AA"), None);
+        assert_eq!(parse_data_url("https://x"), None);
+        assert_eq!(
+            parse_data_url("data:image/gif;base64,R0lG"),
+            Some(("image/gif", "R0lG"))
+        );
+        assert_eq!(parse_data_url("data:image/gif,R0lG"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Building OpenAI answers: chat completions, stream chunks, tool calls, usage, finish reasons.
 
-use crate::{HttpResponse, SseEvent, Usage};
+use crate::stream::{StreamEnd, StreamTranslator};
+use crate::{ErrorBody, HttpResponse, SseEvent, Usage};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -153,6 +154,35 @@ pub fn events(chunks: Vec<Value>) -> Vec<SseEvent> {
         .iter()
         .map(|c| SseEvent::data(c.to_string()))
         .collect()
+}
+
+/// A stream translator that turns each upstream event into OpenAI chunks (JSON values) and ends
+/// with a usage chunk. Implementing it implements [`StreamTranslator`]: chunks become `data:`
+/// events, and a stream that ends before [`ChunkTranslator::completed`] is a 502 with
+/// [`ChunkTranslator::CUT_SHORT`] as its message.
+pub trait ChunkTranslator: 'static {
+    /// The message of the 502 for a stream that ends before the provider finished it.
+    const CUT_SHORT: &'static str;
+    /// The chunks for one upstream event.
+    fn chunks(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody>;
+    /// Whether the provider's stream reached its end (its final event arrived).
+    fn completed(&self) -> bool;
+    /// The last chunks (typically the usage chunk, see [`ChunkBuilder::usage`]) and the usage.
+    fn last(&self) -> (Vec<Value>, Option<Usage>);
+}
+
+impl<T: ChunkTranslator> StreamTranslator for T {
+    fn on_event(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
+        self.chunks(event).map(events)
+    }
+
+    fn finish(self) -> StreamEnd {
+        if !self.completed() {
+            return Err(ErrorBody::bad_upstream(Self::CUT_SHORT));
+        }
+        let (chunks, usage) = self.last();
+        Ok((events(chunks), usage))
+    }
 }
 
 #[cfg(test)]

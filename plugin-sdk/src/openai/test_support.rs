@@ -1,7 +1,9 @@
 //! Builders for adapters' unit tests (the `test-support` feature).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::stream::{StreamEnd, StreamSlot, StreamTranslator};
 use crate::{Provider, RequestCtx, SseEvent, Usage};
+use serde_json::Value;
 
 /// The provider and client model an adapter's tests use.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +19,21 @@ pub struct TestProvider {
 }
 
 impl TestProvider {
+    /// A test provider: its name, base URL and model, and the model clients ask for.
+    pub const fn new(
+        name: &'static str,
+        base_url: &'static str,
+        upstream_model: &'static str,
+        client_model: &'static str,
+    ) -> Self {
+        TestProvider {
+            name,
+            base_url,
+            upstream_model,
+            client_model,
+        }
+    }
+
     /// A request context for `endpoint` (request id `req-1`, path `/chat/completions`).
     pub fn ctx(&self, endpoint: &str, stream: bool) -> RequestCtx {
         RequestCtx {
@@ -74,4 +91,29 @@ pub fn parse_sse(text: &str) -> Vec<SseEvent> {
 /// Usage as a comparable tuple: (prompt, completion, cached).
 pub fn counts(u: Option<Usage>) -> Option<(u32, u32, u32)> {
     u.map(|u| (u.prompt_tokens, u.completion_tokens, u.cached_tokens))
+}
+
+/// Feeds a recorded `text/event-stream` through `stream` as the host would, checking that every
+/// event it answers is a bare `data:` event and not `[DONE]` (the host adds that), and returns
+/// the answered chunks as JSON.
+pub fn translate_recorded<S: StreamTranslator>(stream: &mut S, recorded: &str) -> Vec<Value> {
+    let mut chunks = Vec::new();
+    for event in parse_sse(recorded) {
+        for out in stream.on_event(&event).expect("maps") {
+            assert_eq!(out.event, None);
+            assert_ne!(out.data, "[DONE]");
+            chunks.push(serde_json::from_str::<Value>(&out.data).expect("JSON chunk"));
+        }
+    }
+    chunks
+}
+
+/// What `finish-stream` answers twice in a row for an instance serving `stream`: the stream's
+/// end, then (the SDK having dropped it) the end of a stream started afresh by `fresh`.
+pub fn finish_twice<S: StreamTranslator>(stream: S, fresh: impl FnOnce() -> S) -> [StreamEnd; 2] {
+    let slot = StreamSlot::new();
+    slot.set(Some(stream));
+    let first = slot.finish(|| unreachable!("a stream is held"));
+    let second = slot.finish(|| Ok(fresh()));
+    [first, second]
 }

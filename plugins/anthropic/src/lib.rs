@@ -104,10 +104,7 @@ impl Plugin for Anthropic {
     }
 
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            wants_body: true,
-            passthrough: false,
-        }
+        PluginInfo::translating()
     }
 }
 
@@ -141,18 +138,16 @@ sluice_plugin_sdk::export_adapter!(Anthropic);
 /// The provider and models the unit tests use.
 #[cfg(test)]
 const TEST: sluice_plugin_sdk::openai::test_support::TestProvider =
-    sluice_plugin_sdk::openai::test_support::TestProvider {
-        name: "anthropic",
-        base_url: "https://api.anthropic.com/v1",
-        upstream_model: "claude-sonnet-4-5",
-        client_model: "claude",
-    };
+    sluice_plugin_sdk::openai::test_support::TestProvider::new(
+        "anthropic",
+        "https://api.anthropic.com/v1",
+        "claude-sonnet-4-5",
+        "claude",
+    );
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_plugin_sdk::Usage;
-    use sluice_plugin_sdk::openai::response::usage_json;
 
     fn parse_config(json: &str) -> Result<Config, String> {
         sluice_plugin_sdk::from_config_json::<Anthropic>(json).map(|a| a.config)
@@ -180,19 +175,5 @@ mod tests {
         assert!(info.wants_body);
         assert!(!info.passthrough);
         assert!(sluice_plugin_sdk::from_config_json::<Anthropic>(r#"{"x":1}"#).is_err());
-    }
-
-    #[test]
-    fn usage_json_adds_total_and_cached() {
-        let u = Usage {
-            prompt_tokens: 10,
-            completion_tokens: 5,
-            cached_tokens: 3,
-        };
-        assert_eq!(
-            usage_json(&u, None),
-            serde_json::json!({"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,
-                "prompt_tokens_details":{"cached_tokens":3}})
-        );
     }
 }

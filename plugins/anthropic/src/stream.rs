@@ -10,15 +10,15 @@
 //! | `error`                                | `{"error": {...}}` in OpenAI's shape               |
 //! | `ping`, `content_block_stop`, `message_stop`, text `content_block_start`, thinking deltas | nothing |
 //!
-//! The usage chunk (`choices: []`) comes once, from [`StreamTranslator::finish`]; a stream that
-//! ends before the message stopped is a 502.
+//! The usage chunk (`choices: []`) comes once, at the end; a stream that ends before the message
+//! stopped is a 502.
 
 use crate::errors;
 use crate::response::{finish_reason, usage};
 use serde_json::{Map, Value, json};
 use sluice_plugin_sdk::openai::ChunkBuilder;
-use sluice_plugin_sdk::openai::response::{events, usage_json};
-use sluice_plugin_sdk::stream::StreamTranslator;
+use sluice_plugin_sdk::openai::ChunkTranslator;
+use sluice_plugin_sdk::openai::response::usage_json;
 use sluice_plugin_sdk::{ErrorBody, SseEvent, Usage};
 use std::collections::HashMap;
 
@@ -66,7 +66,7 @@ impl State {
     }
 
     /// The chunks for one upstream event.
-    pub(crate) fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+    fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
         if event.data.trim().is_empty() {
             return Ok(Vec::new());
         }
@@ -170,35 +170,27 @@ impl State {
         self.started
             .then(|| usage(&Value::Object(self.usage.clone())))
     }
+}
+
+impl ChunkTranslator for State {
+    /// A stream that ends without its stop event was cut short: say so rather than finish.
+    const CUT_SHORT: &'static str = "The Anthropic stream ended before the message was complete.";
+
+    fn chunks(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+        self.handle(event)
+    }
+
+    /// Whether the stream reached its end (a stop reason or `message_stop`).
+    fn completed(&self) -> bool {
+        self.stopped
+    }
 
     /// The last chunks (the usage chunk, `choices: []`) and the stream's usage.
-    pub(crate) fn last(&self) -> (Vec<Value>, Option<Usage>) {
+    fn last(&self) -> (Vec<Value>, Option<Usage>) {
         match self.usage() {
             Some(u) => (vec![self.chunks.usage(usage_json(&u, None))], Some(u)),
             None => (Vec::new(), None),
         }
-    }
-
-    /// Whether the stream reached its end (a stop reason or `message_stop`).
-    pub(crate) fn completed(&self) -> bool {
-        self.stopped
-    }
-}
-
-impl StreamTranslator for State {
-    fn on_event(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
-        self.handle(event).map(events)
-    }
-
-    /// A stream that ends without its stop event was cut short: say so rather than finish.
-    fn finish(self) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
-        if !self.completed() {
-            return Err(ErrorBody::bad_upstream(
-                "The Anthropic stream ended before the message was complete.",
-            ));
-        }
-        let (chunks, usage) = self.last();
-        Ok((events(chunks), usage))
     }
 }
 

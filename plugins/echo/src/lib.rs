@@ -73,10 +73,7 @@ impl Plugin for Echo {
         Ok(Echo)
     }
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            wants_body: true,
-            passthrough: true,
-        }
+        PluginInfo::passthrough(true)
     }
 }
 

@@ -134,10 +134,7 @@ impl Plugin for Gemini {
     }
 
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            wants_body: true,
-            passthrough: false,
-        }
+        PluginInfo::translating()
     }
 }
 
@@ -172,12 +169,12 @@ sluice_plugin_sdk::export_adapter!(Gemini);
 /// The provider and models the unit tests use.
 #[cfg(test)]
 const TEST: sluice_plugin_sdk::openai::test_support::TestProvider =
-    sluice_plugin_sdk::openai::test_support::TestProvider {
-        name: "gemini",
-        base_url: "https://generativelanguage.googleapis.com/v1beta",
-        upstream_model: "gemini-2.5-flash",
-        client_model: "gemini",
-    };
+    sluice_plugin_sdk::openai::test_support::TestProvider::new(
+        "gemini",
+        "https://generativelanguage.googleapis.com/v1beta",
+        "gemini-2.5-flash",
+        "gemini",
+    );
 
 #[cfg(test)]
 mod tests {

@@ -4,16 +4,14 @@
 //! candidate. Per candidate, the first chunk carries `role: "assistant"`; text parts become
 //! `content` deltas and function calls (Gemini sends them whole) `tool_calls` deltas with the
 //! complete arguments; a `finishReason` becomes a separate chunk with `finish_reason`. The
-//! latest `usageMetadata` is kept, and [`StreamTranslator::finish`] sends the usage chunk
-//! (`choices: []`) once; a stream that ends before any candidate finished is a 502.
+//! latest `usageMetadata` is kept for the usage chunk (`choices: []`) sent once at the end; a
+//! stream that ends before any candidate finished is a 502.
 //! An `{"error": ...}` event becomes an OpenAI-shaped error event.
 
 use crate::response::{block_reason, candidate_parts, finish_reason};
 use crate::{Tokens, errors};
 use serde_json::{Map, Value, json};
-use sluice_plugin_sdk::openai::response::events;
-use sluice_plugin_sdk::openai::{ChunkBuilder, FinishReason};
-use sluice_plugin_sdk::stream::StreamTranslator;
+use sluice_plugin_sdk::openai::{ChunkBuilder, ChunkTranslator, FinishReason};
 use sluice_plugin_sdk::{ErrorBody, SseEvent, Usage};
 use std::collections::BTreeMap;
 
@@ -59,7 +57,7 @@ impl State {
     }
 
     /// The chunks for one upstream event.
-    pub(crate) fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+    fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
         let data = event.data.trim();
         if data.is_empty() || data == "[DONE]" {
             return Ok(Vec::new());
@@ -150,37 +148,29 @@ impl State {
             out.push(self.choice(0, delta, Some(FinishReason::ContentFilter)));
         }
     }
+}
+
+impl ChunkTranslator for State {
+    /// A stream that ends without its stop event was cut short: say so rather than finish.
+    const CUT_SHORT: &'static str = "The Gemini stream ended before the answer was complete.";
+
+    fn chunks(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+        self.handle(event)
+    }
+
+    /// Whether the stream reached its end (a `finishReason` or a blocked prompt).
+    fn completed(&self) -> bool {
+        self.finished
+    }
 
     /// The last chunks (the usage chunk, `choices: []`) and the stream's usage, once Gemini
     /// reported `usageMetadata`.
-    pub(crate) fn last(&self) -> (Vec<Value>, Option<Usage>) {
+    fn last(&self) -> (Vec<Value>, Option<Usage>) {
         let Some(meta) = &self.usage else {
             return (Vec::new(), None);
         };
         let tokens = Tokens::from_metadata(meta);
         (vec![self.chunks.usage(tokens.json())], Some(tokens.usage()))
-    }
-
-    /// Whether the stream reached its end (a `finishReason` or a blocked prompt).
-    pub(crate) fn completed(&self) -> bool {
-        self.finished
-    }
-}
-
-impl StreamTranslator for State {
-    fn on_event(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
-        self.handle(event).map(events)
-    }
-
-    /// A stream that ends before any candidate finished was cut short: say so.
-    fn finish(self) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
-        if !self.completed() {
-            return Err(ErrorBody::bad_upstream(
-                "The Gemini stream ended before the answer was complete.",
-            ));
-        }
-        let (chunks, usage) = self.last();
-        Ok((events(chunks), usage))
     }
 }
 

@@ -54,10 +54,7 @@ impl Plugin for OpenAi {
         Ok(OpenAi(config))
     }
     fn info(&self) -> PluginInfo {
-        PluginInfo {
-            wants_body: false,
-            passthrough: true,
-        }
+        PluginInfo::passthrough(false)
     }
 }
 

@@ -1,5 +1,4 @@
 use super::*;
-use sluice_plugin_sdk::openai::parse_data_url;
 
 #[test]
 fn system_text_joins_text_parts_and_refuses_images() {
@@ -15,21 +14,6 @@ fn system_text_joins_text_parts_and_refuses_images() {
     let e = system_text(Some(&img), p).expect_err("400");
     assert_eq!(e.status, 400);
     assert_eq!(e.param.as_deref(), Some(p));
-}
-
-#[test]
-fn data_urls_split_into_type_and_payload() {
-    assert_eq!(
-        parse_data_url("data:image/png;base64,iVBORw0"),
-        Some(("image/png", "iVBORw0"))
-    );
-    assert_eq!(
-        parse_data_url("data:application/pdf;name=x.pdf;base64,JVBER"),
-        Some(("application/pdf", "JVBER"))
-    );
-    assert_eq!(parse_data_url("data:text/plain,hello"), None);
-    assert_eq!(parse_data_url("data:;base64,AA"), None);
-    assert_eq!(parse_data_url("https://x"), None);
 }
 
 #[test]

@@ -1,5 +1,4 @@
 use super::*;
-use sluice_plugin_sdk::openai::parse_data_url;
 
 fn convert_ok(messages: Value) -> Conversation {
     convert(messages.as_array().expect("list")).expect("converts")
@@ -150,11 +149,6 @@ fn bad_conversations_are_refused_with_the_param() {
 
 #[test]
 fn helpers() {
-    assert_eq!(
-        parse_data_url("data:image/gif;base64,R0lG"),
-        Some(("image/gif", "R0lG"))
-    );
-    assert_eq!(parse_data_url("data:image/gif,R0lG"), None);
     assert_eq!(guess_mime("https://x/a.PNG"), "image/png");
     assert_eq!(guess_mime("https://x/a.gif#frag"), "image/gif");
     assert_eq!(guess_mime("https://x/a.heic"), "image/heic");

@@ -1,5 +1,6 @@
 use super::*;
-use sluice_plugin_sdk::openai::test_support::{counts, parse_sse};
+use sluice_plugin_sdk::openai::test_support::{counts, finish_twice, translate_recorded};
+use sluice_plugin_sdk::stream::StreamTranslator;
 
 const CALL_STREAM: &str =
     include_str!("../../../../tests/fixtures/gemini/stream_function_call.sse");
@@ -12,14 +13,7 @@ fn no_clock() -> u64 {
 /// Runs a recorded stream through a stream translator, as the host would.
 fn run(recorded: &str) -> (Vec<Value>, Vec<Value>, Option<Usage>) {
     let mut stream = State::new("req-1", "gemini-2.5-flash", 1_700_000_000);
-    let mut chunks = Vec::new();
-    for event in parse_sse(recorded) {
-        for out in stream.on_event(&event).expect("maps") {
-            assert_eq!(out.event, None);
-            assert_ne!(out.data, "[DONE]");
-            chunks.push(serde_json::from_str::<Value>(&out.data).expect("JSON chunk"));
-        }
-    }
+    let chunks = translate_recorded(&mut stream, recorded);
     let (last, usage) = stream.last();
     (chunks, last, usage)
 }
@@ -78,15 +72,11 @@ fn text_stream_joins_content_and_finishes_with_stop() {
     assert_eq!(last[0]["usage"]["total_tokens"], 26);
     assert_eq!(counts(usage), Some((9, 17, 0)));
     // The usage chunk comes once: `finish` consumes the stream, and the SDK then holds none.
-    let slot = sluice_plugin_sdk::stream::StreamSlot::new();
     let mut stream = State::new("req-1", "m", 1);
-    for event in parse_sse(TEXT_STREAM) {
-        stream.on_event(&event).expect("maps");
-    }
-    slot.set(Some(stream));
-    let (events, usage) = slot.finish(|| unreachable!()).expect("complete");
+    translate_recorded(&mut stream, TEXT_STREAM);
+    let [first, again] = finish_twice(stream, || State::new("stream", "", no_clock()));
+    let (events, usage) = first.expect("complete");
     assert_eq!((events.len(), counts(usage)), (1, Some((9, 17, 0))));
-    let again = slot.finish(|| Ok(State::new("stream", "", no_clock())));
     assert_eq!(again.expect_err("a fresh stream is incomplete").status, 502);
 }
 
