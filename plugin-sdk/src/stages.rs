@@ -16,7 +16,8 @@ pub trait Plugin: Sized + 'static {
     /// The plugin's config table. Use [`NoConfig`] for a plugin that takes none.
     type Config: serde::de::DeserializeOwned;
 
-    /// Builds the plugin from its parsed config; checks the parser cannot make go here.
+    /// Builds the plugin from its parsed config. Checks that serde cannot express belong here;
+    /// an `Err` rejects the load with its message.
     fn new(config: Self::Config) -> Result<Self, String>;
 
     /// What the plugin tells the host about itself (whether it needs request bodies, whether an
