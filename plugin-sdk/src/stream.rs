@@ -1,102 +1,107 @@
-//! Per-stream state for translating adapters.
+//! Stream translation for provider adapters.
 //!
-//! The instance that answered `to-upstream` serves the whole stream, one request at a time, so an
-//! adapter keeps what it must remember between events (ids, tool call indexes, usage) in a
-//! thread-local [`StreamSlot`]:
+//! An adapter whose provider streams something other than OpenAI's `chat.completion.chunk`
+//! events names a [`StreamTranslator`] as its [`Adapter::Stream`](crate::Adapter::Stream) and
+//! creates one in [`Adapter::start_stream`](crate::Adapter::start_stream). The SDK creates it
+//! when `to_upstream` sends a streaming request, hands it every upstream event, and consumes it
+//! with [`StreamTranslator::finish`] when the upstream stream ends. What the translator remembers
+//! between events (ids, tool call indexes, usage) is plain fields of its own: no thread-locals,
+//! no reset. Adapters whose streams already are OpenAI's use [`PassThrough`].
 //!
-//! ```ignore
-//! thread_local! {
-//!     static STATE: StreamSlot<MyState> = const { StreamSlot::new() };
+//! ```
+//! use sluice_plugin_sdk::stream::StreamTranslator;
+//! use sluice_plugin_sdk::{ErrorBody, SseEvent, Usage};
+//!
+//! /// Counts the events of one stream and reports them at the end.
+//! struct Counting { events: u32 }
+//!
+//! impl StreamTranslator for Counting {
+//!     fn on_event(&mut self, e: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
+//!         self.events += 1;
+//!         Ok(vec![e.clone()])
+//!     }
+//!     fn finish(self) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
+//!         Ok((vec![SseEvent::data(format!("{{\"events\":{}}}", self.events))], None))
+//!     }
 //! }
-//! // to_upstream:          STATE.with(|s| s.begin(&ctx.request_id, &model, now_s()));
-//! // from_upstream_event:  STATE.with(|s| s.on_event(&event, now_s))
-//! // finish_stream:        STATE.with(|s| s.finish_complete("the stream was cut short"))
 //! ```
 
 use crate::{ErrorBody, SseEvent, Usage};
 use std::cell::RefCell;
 
-/// What an adapter remembers while it translates one stream.
-pub trait StreamState: Sized {
-    /// A stream for request `request_id` to `model`, created at `created` (Unix seconds).
-    fn new(request_id: &str, model: &str, created: u64) -> Self;
-    /// The OpenAI chunks for one upstream event.
-    fn handle(&mut self, event: &SseEvent) -> Result<Vec<serde_json::Value>, ErrorBody>;
-    /// Whether the provider's stream reached its end (its final event arrived).
-    fn completed(&self) -> bool;
-    /// The last chunks (typically the usage chunk) and the stream's usage.
-    fn finish(&self) -> (Vec<serde_json::Value>, Option<Usage>);
+/// How a stream ends: the last events to send and the stream's usage, or an error to send instead.
+pub type StreamEnd = Result<(Vec<SseEvent>, Option<Usage>), ErrorBody>;
+
+/// Translates one upstream stream into OpenAI chunk events. One value serves one stream.
+pub trait StreamTranslator: 'static {
+    /// The OpenAI events for one upstream event (none, one or several). An error ends the
+    /// stream with that error.
+    fn on_event(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody>;
+
+    /// Called when the upstream stream ends: the last events to send and the stream's usage, if
+    /// the translator tracked it (else the host reads usage from the chunks). An error (for
+    /// example a stream cut short) is sent instead.
+    fn finish(self) -> StreamEnd;
 }
 
-/// Holds the state of the stream an instance is serving; see the module docs.
-pub struct StreamSlot<S>(RefCell<Option<S>>);
+/// The translator of adapters whose upstream already streams OpenAI chunks: every event goes on
+/// unchanged and nothing is added at the end.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PassThrough;
 
-impl<S> Default for StreamSlot<S> {
-    fn default() -> Self {
-        Self::new()
+impl StreamTranslator for PassThrough {
+    fn on_event(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
+        Ok(vec![event.clone()])
+    }
+
+    fn finish(self) -> StreamEnd {
+        Ok((Vec::new(), None))
     }
 }
 
-fn events(chunks: &[serde_json::Value]) -> Vec<SseEvent> {
-    chunks
-        .iter()
-        .map(|c| SseEvent::data(c.to_string()))
-        .collect()
-}
+/// The stream an instance is serving. Under `sluice:plugin@0.1.0` the instance that answered
+/// `to-upstream` serves the whole stream, so the export glue keeps it here. Not for plugin
+/// authors: the glue fills and empties it.
+#[doc(hidden)]
+pub struct StreamSlot<S>(RefCell<Option<S>>);
 
-impl<S> StreamSlot<S> {
+impl<S: StreamTranslator> StreamSlot<S> {
     /// An empty slot (usable in `thread_local!` with `const`).
     pub const fn new() -> Self {
         StreamSlot(RefCell::new(None))
     }
 
-    /// Forgets any previous stream (call it for every new request).
-    pub fn reset(&self) {
-        *self.0.borrow_mut() = None;
+    /// Replaces whatever stream was held (a new request begins).
+    pub fn set(&self, stream: Option<S>) {
+        *self.0.borrow_mut() = stream;
+    }
+
+    /// Maps one event with the held stream, starting one with `start` if none is held.
+    pub fn on_event(
+        &self,
+        event: &SseEvent,
+        start: impl FnOnce() -> Result<S, ErrorBody>,
+    ) -> Result<Vec<SseEvent>, ErrorBody> {
+        let mut slot = self.0.borrow_mut();
+        let stream = match &mut *slot {
+            Some(s) => s,
+            empty => empty.insert(start()?),
+        };
+        stream.on_event(event)
+    }
+
+    /// Ends the held stream (one started with `start` if none is held); the slot is then empty.
+    pub fn finish(&self, start: impl FnOnce() -> Result<S, ErrorBody>) -> StreamEnd {
+        let held = self.0.borrow_mut().take();
+        match held {
+            Some(s) => s.finish(),
+            None => start()?.finish(),
+        }
     }
 }
 
-impl<S: StreamState> StreamSlot<S> {
-    /// Starts a stream.
-    pub fn begin(&self, request_id: &str, model: &str, created: u64) {
-        *self.0.borrow_mut() = Some(S::new(request_id, model, created));
-    }
-
-    /// Maps one upstream event; `now` gives `created` when no stream was begun.
-    pub fn on_event(&self, event: &SseEvent, now: fn() -> u64) -> Result<Vec<SseEvent>, ErrorBody> {
-        let mut slot = self.0.borrow_mut();
-        let state = slot.get_or_insert_with(|| S::new("stream", "", now()));
-        Ok(events(&state.handle(event)?))
-    }
-
-    /// Whether the stream being served reached its end.
-    pub fn completed(&self) -> bool {
-        self.0.borrow().as_ref().is_some_and(S::completed)
-    }
-
-    /// Ends the stream: its last events and usage. The state is dropped, so this answers once.
-    pub fn finish(&self) -> (Vec<SseEvent>, Option<Usage>) {
-        match self.0.borrow_mut().take() {
-            Some(state) => {
-                let (chunks, usage) = state.finish();
-                (events(&chunks), usage)
-            }
-            None => (Vec::new(), None),
-        }
-    }
-
-    /// Like [`StreamSlot::finish`], but a stream that never reached its end is an error (502 with
-    /// `cut_short` as the message) rather than a normal ending.
-    pub fn finish_complete(
-        &self,
-        cut_short: &str,
-    ) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
-        let complete = self.completed();
-        let end = self.finish();
-        if complete {
-            Ok(end)
-        } else {
-            Err(ErrorBody::bad_upstream(cut_short))
-        }
+impl<S: StreamTranslator> Default for StreamSlot<S> {
+    fn default() -> Self {
+        Self::new()
     }
 }

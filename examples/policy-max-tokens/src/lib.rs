@@ -16,10 +16,10 @@
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Plugin, PluginInfo, Policy, Principal,
-    RequestCtx,
+    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Plugin, Policy, Principal, RequestCtx,
 };
 
+/// The config table, parsed once per instance by the SDK (an unknown field rejects the load).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
@@ -28,46 +28,40 @@ struct Config {
     require_user_id: bool,
 }
 
-/// The decision, separate from the export so it can be unit-tested natively.
-fn decide(config: &Config, ctx: &RequestCtx, meta: &LlmMeta) -> Decision {
-    if config.require_user_id && ctx.user_id.is_none() {
-        return Decision::Deny(
-            ErrorBody::bad_request("this gateway requires `user_id` in the request body")
-                .with_param("user_id"),
-        );
-    }
-    if meta.max_tokens.is_some_and(|n| n > config.max_tokens) {
-        return Decision::Deny(
-            ErrorBody::bad_request(format!(
-                "max_tokens may be at most {} on this gateway",
-                config.max_tokens
-            ))
-            .with_param("max_tokens"),
-        );
-    }
-    Decision::Continue(Allow {
-        headers: vec![("x-max-tokens-limit".into(), config.max_tokens.to_string())],
-        metadata: vec![("max_tokens_limit".into(), config.max_tokens.to_string())],
-        body: None,
-    })
-}
-
-struct MaxTokens;
+/// The plugin is its config: the SDK builds it once and calls it with `&self`.
+struct MaxTokens(Config);
 
 impl Plugin for MaxTokens {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        // Rejecting a bad config here makes the gateway refuse the load (or keep its old pipeline).
-        serde_json::from_str::<Config>(config_json).map_err(|e| e.to_string())?;
-        Ok(PluginInfo::default())
+    type Config = Config;
+    fn new(config: Config) -> Result<Self, String> {
+        Ok(MaxTokens(config))
     }
 }
 
 impl Policy for MaxTokens {
-    fn on_request(ctx: RequestCtx, _: Principal, meta: LlmMeta, _: HttpRequest) -> Decision {
-        match sluice_plugin_sdk::config::<Config>() {
-            Ok(config) => decide(&config, &ctx, &meta),
-            Err(e) => Decision::Deny(ErrorBody::new(500, "server_error", None, e)),
+    fn on_request(
+        &self,
+        ctx: &RequestCtx,
+        _: &Principal,
+        meta: &LlmMeta,
+        _: &HttpRequest,
+    ) -> Decision {
+        let max = self.0.max_tokens;
+        if self.0.require_user_id && ctx.user_id.is_none() {
+            return Decision::Deny(
+                ErrorBody::bad_request("this gateway requires `user_id` in the request body")
+                    .with_param("user_id"),
+            );
         }
+        if meta.max_tokens.is_some_and(|n| n > max) {
+            let message = format!("max_tokens may be at most {max} on this gateway");
+            return Decision::Deny(ErrorBody::bad_request(message).with_param("max_tokens"));
+        }
+        Decision::Continue(Allow {
+            headers: vec![("x-max-tokens-limit".into(), max.to_string())],
+            metadata: vec![("max_tokens_limit".into(), max.to_string())],
+            body: None,
+        })
     }
 }
 
@@ -77,36 +71,30 @@ sluice_plugin_sdk::export_policy!(MaxTokens);
 mod tests {
     use super::*;
 
+    fn decide(c: &MaxTokens, ctx: &RequestCtx, meta: &LlmMeta) -> Decision {
+        c.on_request(ctx, &Principal::default(), meta, &HttpRequest::default())
+    }
+
     fn ctx(user: Option<&str>) -> RequestCtx {
+        let user_id = user.map(str::to_string);
         RequestCtx {
-            request_id: "r".into(),
-            endpoint: "chat.completions".into(),
-            method: "POST".into(),
-            path: "/chat/completions".into(),
-            model: "m".into(),
-            stream: false,
-            user_id: user.map(str::to_string),
-            key_id: None,
-            headers: vec![],
+            user_id,
+            ..Default::default()
         }
     }
 
-    fn meta(max: Option<u32>) -> LlmMeta {
+    fn meta(max_tokens: Option<u32>) -> LlmMeta {
         LlmMeta {
-            model: "m".into(),
-            stream: false,
-            max_tokens: max,
-            est_prompt_tokens: 1,
-            n: 1,
+            max_tokens,
+            ..Default::default()
         }
     }
-
     #[test]
     fn allows_within_the_cap_and_denies_above_it() {
-        let c = Config {
+        let c = MaxTokens(Config {
             max_tokens: 100,
             require_user_id: false,
-        };
+        });
         assert!(matches!(
             decide(&c, &ctx(None), &meta(Some(100))),
             Decision::Continue(_)
@@ -123,10 +111,10 @@ mod tests {
 
     #[test]
     fn requires_a_user_id_when_configured() {
-        let c = Config {
+        let c = MaxTokens(Config {
             max_tokens: 100,
             require_user_id: true,
-        };
+        });
         assert!(matches!(
             decide(&c, &ctx(None), &meta(None)),
             Decision::Deny(_)

@@ -2,77 +2,23 @@
 
 use serde_json::{Value, json};
 use sluice_plugin_sdk::ErrorBody;
+use sluice_plugin_sdk::openai::{Content, Part, bad, parse_data_url};
 
 /// Image media types the Messages API accepts in `base64` sources.
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
-
-/// A 400 naming `param`.
-pub(crate) fn bad(param: &str, message: impl Into<String>) -> ErrorBody {
-    ErrorBody::bad_request(message).with_param(param)
-}
-
-/// The `type` of a content part.
-fn part_type(part: &Value) -> &str {
-    part.get("type").and_then(Value::as_str).unwrap_or("")
-}
 
 /// A text block, or none for empty text (the Messages API refuses empty text blocks).
 fn text_block(text: &str) -> Option<Value> {
     (!text.is_empty()).then(|| json!({ "type": "text", "text": text }))
 }
 
-/// The text of a part that must be text (`refusal` parts count as text too).
-fn part_text<'a>(part: &'a Value, param: &str) -> Result<&'a str, ErrorBody> {
-    let key = if part_type(part) == "refusal" {
-        "refusal"
-    } else {
-        "text"
-    };
-    part.get(key).and_then(Value::as_str).ok_or_else(|| {
-        bad(
-            param,
-            format!("a `{}` part needs a string `{key}`", part_type(part)),
-        )
-    })
-}
-
 /// The text of a system or developer message: a string or text parts, joined by newlines.
 pub(crate) fn system_text(content: Option<&Value>, param: &str) -> Result<String, ErrorBody> {
-    match content {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Array(parts)) => {
-            let mut texts = Vec::with_capacity(parts.len());
-            for part in parts {
-                if part_type(part) != "text" {
-                    return Err(bad(param, "system messages may only hold text parts"));
-                }
-                texts.push(part_text(part, param)?);
-            }
-            Ok(texts.join("\n"))
-        }
-        Some(_) => Err(bad(param, "`content` must be a string or a list of parts")),
-    }
+    Content::text_only(content, param, "system messages may only hold text parts")
 }
 
-/// Splits a `data:` URL into its media type and base64 payload.
-pub(crate) fn parse_data_url(url: &str) -> Option<(&str, &str)> {
-    let (meta, data) = url.strip_prefix("data:")?.split_once(',')?;
-    let mut fields = meta.split(';');
-    let media_type = fields.next().filter(|m| !m.is_empty())?;
-    fields
-        .any(|f| f.eq_ignore_ascii_case("base64"))
-        .then_some((media_type, data))
-}
-
-/// An `image_url` part as an `image` block.
-fn image_block(part: &Value, param: &str) -> Result<Value, ErrorBody> {
-    let image = part.get("image_url");
-    let url = image
-        .and_then(|i| i.get("url"))
-        .or(image)
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad(param, "an `image_url` part needs `image_url.url`"))?;
+/// An `image_url` part's URL as an `image` block.
+fn image_block(url: &str, param: &str) -> Result<Value, ErrorBody> {
     if url.starts_with("data:") {
         let (media_type, data) = parse_data_url(url)
             .ok_or_else(|| bad(param, "image data URLs must be `data:<type>;base64,<data>`"))?;
@@ -97,18 +43,19 @@ fn image_block(part: &Value, param: &str) -> Result<Value, ErrorBody> {
 }
 
 /// A `file` part (a PDF as a base64 data URL) as a `document` block.
-fn document_block(part: &Value, param: &str) -> Result<Value, ErrorBody> {
-    let file = part.get("file").unwrap_or(&Value::Null);
-    if file.get("file_id").is_some_and(|v| !v.is_null()) {
+fn document_block(
+    file_id: Option<&str>,
+    file_data: Option<&str>,
+    filename: Option<&str>,
+    param: &str,
+) -> Result<Value, ErrorBody> {
+    if file_id.is_some() {
         return Err(bad(
             param,
             "OpenAI file ids are not supported by the anthropic provider; send `file_data`",
         ));
     }
-    let data_url = file
-        .get("file_data")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad(param, "a `file` part needs `file.file_data`"))?;
+    let data_url = file_data.ok_or_else(|| bad(param, "a `file` part needs `file.file_data`"))?;
     let (media_type, data) = parse_data_url(data_url)
         .ok_or_else(|| bad(param, "`file_data` must be a base64 data URL"))?;
     if media_type != "application/pdf" {
@@ -121,7 +68,7 @@ fn document_block(part: &Value, param: &str) -> Result<Value, ErrorBody> {
         "type": "document",
         "source": { "type": "base64", "media_type": media_type, "data": data },
     });
-    if let Some(name) = file.get("filename").and_then(Value::as_str) {
+    if let Some(name) = filename {
         block["title"] = json!(name);
     }
     Ok(block)
@@ -129,28 +76,30 @@ fn document_block(part: &Value, param: &str) -> Result<Value, ErrorBody> {
 
 /// The blocks of a user message's content.
 pub(crate) fn user_blocks(content: Option<&Value>, param: &str) -> Result<Vec<Value>, ErrorBody> {
-    match content {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(text_block(s).into_iter().collect()),
-        Some(Value::Array(parts)) => {
-            let mut blocks = Vec::with_capacity(parts.len());
-            for part in parts {
-                match part_type(part) {
-                    "text" => blocks.extend(text_block(part_text(part, param)?)),
-                    "image_url" => blocks.push(image_block(part, param)?),
-                    "file" => blocks.push(document_block(part, param)?),
-                    "input_audio" => {
-                        return Err(bad(param, "Anthropic models do not take audio input"));
-                    }
-                    other => {
-                        return Err(bad(param, format!("unsupported content part `{other}`")));
-                    }
-                }
+    let parts = match Content::parse(content, param)? {
+        Content::Text(s) => return Ok(text_block(s).into_iter().collect()),
+        Content::Parts(parts) => parts,
+    };
+    let mut blocks = Vec::with_capacity(parts.len());
+    for part in parts {
+        match Part::parse(part, param)? {
+            Part::Text(t) if !Part::is_refusal(part) => blocks.extend(text_block(t)),
+            Part::ImageUrl(url) => blocks.push(image_block(url, param)?),
+            Part::File {
+                file_id,
+                file_data,
+                filename,
+            } => blocks.push(document_block(file_id, file_data, filename, param)?),
+            Part::InputAudio { .. } => {
+                return Err(bad(param, "Anthropic models do not take audio input"));
             }
-            Ok(blocks)
+            _ => {
+                let other = part.get("type").and_then(Value::as_str).unwrap_or("");
+                return Err(bad(param, format!("unsupported content part `{other}`")));
+            }
         }
-        Some(_) => Err(bad(param, "`content` must be a string or a list of parts")),
     }
+    Ok(blocks)
 }
 
 /// The text blocks of an assistant message's content (text and refusal parts).
@@ -158,26 +107,24 @@ pub(crate) fn assistant_blocks(
     content: Option<&Value>,
     param: &str,
 ) -> Result<Vec<Value>, ErrorBody> {
-    match content {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(text_block(s).into_iter().collect()),
-        Some(Value::Array(parts)) => {
-            let mut blocks = Vec::with_capacity(parts.len());
-            for part in parts {
-                match part_type(part) {
-                    "text" | "refusal" => blocks.extend(text_block(part_text(part, param)?)),
-                    other => {
-                        return Err(bad(
-                            param,
-                            format!("assistant messages may hold text, not `{other}` parts"),
-                        ));
-                    }
-                }
-            }
-            Ok(blocks)
+    let parts = match Content::parse(content, param)? {
+        Content::Text(s) => return Ok(text_block(s).into_iter().collect()),
+        Content::Parts(parts) => parts,
+    };
+    let mut blocks = Vec::with_capacity(parts.len());
+    for part in parts {
+        let kind = part.get("type").and_then(Value::as_str).unwrap_or("");
+        if kind != "text" && kind != "refusal" {
+            return Err(bad(
+                param,
+                format!("assistant messages may hold text, not `{kind}` parts"),
+            ));
         }
-        Some(_) => Err(bad(param, "`content` must be a string or a list of parts")),
+        if let Part::Text(t) = Part::parse(part, param)? {
+            blocks.extend(text_block(t));
+        }
     }
+    Ok(blocks)
 }
 
 /// The `content` of a `tool_result` block: a string, or text blocks for a list of text parts.
@@ -185,21 +132,20 @@ pub(crate) fn tool_result_content(
     content: Option<&Value>,
     param: &str,
 ) -> Result<Value, ErrorBody> {
-    match content {
-        None | Some(Value::Null) => Ok(json!("")),
-        Some(Value::String(s)) => Ok(json!(s)),
-        Some(Value::Array(parts)) => {
-            let mut blocks = Vec::with_capacity(parts.len());
-            for part in parts {
-                if part_type(part) != "text" {
-                    return Err(bad(param, "tool messages may only hold text parts"));
-                }
-                blocks.extend(text_block(part_text(part, param)?));
-            }
-            Ok(Value::Array(blocks))
+    let parts = match Content::parse(content, param)? {
+        Content::Text(s) => return Ok(json!(s)),
+        Content::Parts(parts) => parts,
+    };
+    let mut blocks = Vec::with_capacity(parts.len());
+    for part in parts {
+        if part.get("type").and_then(Value::as_str) != Some("text") {
+            return Err(bad(param, "tool messages may only hold text parts"));
         }
-        Some(_) => Err(bad(param, "`content` must be a string or a list of parts")),
+        if let Part::Text(t) = Part::parse(part, param)? {
+            blocks.extend(text_block(t));
+        }
     }
+    Ok(Value::Array(blocks))
 }
 
 #[cfg(test)]

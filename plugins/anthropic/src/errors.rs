@@ -1,34 +1,12 @@
 //! Errors: Anthropic's `{"type":"error","error":{"type","message"}}` to OpenAI's shape.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sluice_plugin_sdk::HttpResponse;
+use sluice_plugin_sdk::openai::Mapped;
+use sluice_plugin_sdk::openai::errors::upstream_message;
 
-/// An error in OpenAI's terms: the status to answer and the `error` object's fields.
-#[derive(Debug, PartialEq)]
-pub(crate) struct Mapped {
-    /// HTTP status for the client.
-    pub status: u16,
-    /// OpenAI `type`.
-    pub kind: &'static str,
-    /// OpenAI `code`.
-    pub code: Option<&'static str>,
-    /// Human-readable message.
-    pub message: String,
-}
-
-impl Mapped {
-    /// The OpenAI error body: `{"error": {"message", "type", "param", "code"}}`.
-    pub fn body(&self) -> Value {
-        json!({ "error": {
-            "message": self.message,
-            "type": self.kind,
-            "param": null,
-            "code": self.code,
-        }})
-    }
-}
-
-/// Maps an Anthropic error type (and the HTTP status, when there is one) to OpenAI's terms.
+/// Maps an Anthropic error type (and the HTTP status, when there is one) to OpenAI's terms: the
+/// type names a status, which maps as [`Mapped::from_status`] does, apart from these:
 ///
 /// | Anthropic                  | status | OpenAI type / code                          |
 /// |----------------------------|--------|---------------------------------------------|
@@ -43,42 +21,43 @@ impl Mapped {
 /// | 504 `timeout_error`        | 504    | `upstream_error` / `provider_timeout`       |
 /// | 529 `overloaded_error`     | 503    | `upstream_error` / `provider_overloaded`    |
 pub(crate) fn map(kind: Option<&str>, status: Option<u16>, message: String) -> Mapped {
-    let (status, kind, code) = match (kind, status) {
-        (Some("invalid_request_error"), _) | (None, Some(400)) => {
-            (400, "invalid_request_error", None)
-        }
-        (Some("authentication_error"), _) | (None, Some(401)) => {
-            (401, "invalid_request_error", Some("invalid_api_key"))
-        }
-        (Some("billing_error"), _) | (None, Some(402)) => {
-            (429, "insufficient_quota", Some("insufficient_quota"))
-        }
-        (Some("permission_error"), _) | (None, Some(403)) => {
-            (403, "permission_error", Some("forbidden"))
-        }
-        (Some("not_found_error"), _) | (None, Some(404)) => {
-            (404, "invalid_request_error", Some("not_found"))
-        }
-        (Some("request_too_large"), _) | (None, Some(413)) => {
-            (413, "invalid_request_error", Some("request_too_large"))
-        }
-        (Some("rate_limit_error"), _) | (None, Some(429)) => {
-            (429, "rate_limit_exceeded", Some("rate_limit_exceeded"))
-        }
-        (Some("timeout_error"), _) | (None, Some(504)) => {
-            (504, "upstream_error", Some("provider_timeout"))
-        }
-        (Some("overloaded_error"), _) | (None, Some(529 | 503)) => {
-            (503, "upstream_error", Some("provider_overloaded"))
-        }
-        (_, Some(s @ 400..=499)) => (s, "invalid_request_error", None),
-        _ => (502, "upstream_error", Some("provider_error")),
+    let by_kind = match kind {
+        Some("invalid_request_error") => Some(400),
+        Some("authentication_error") => Some(401),
+        Some("billing_error") => Some(402),
+        Some("permission_error") => Some(403),
+        Some("not_found_error") => Some(404),
+        Some("request_too_large") => Some(413),
+        Some("rate_limit_error") => Some(429),
+        Some("timeout_error") => Some(504),
+        Some("overloaded_error") => Some(529),
+        _ => None,
     };
-    Mapped {
-        status,
-        kind,
-        code,
-        message,
+    let status = match (by_kind, kind) {
+        (Some(s), _) => s,
+        (None, None) => status.unwrap_or(500),
+        // A type this table does not know: only the status class counts.
+        (None, Some(_)) => match status {
+            Some(s @ 400..=499) => return Mapped::new(s, "invalid_request_error", None, message),
+            _ => 500,
+        },
+    };
+    match status {
+        402 => Mapped::new(
+            429,
+            "insufficient_quota",
+            Some("insufficient_quota"),
+            message,
+        ),
+        413 => Mapped::new(
+            413,
+            "invalid_request_error",
+            Some("request_too_large"),
+            message,
+        ),
+        504 => Mapped::new(504, "upstream_error", Some("provider_timeout"), message),
+        503 | 529 => Mapped::new(503, "upstream_error", Some("provider_overloaded"), message),
+        s => Mapped::from_status(s, message),
     }
 }
 
@@ -87,33 +66,18 @@ pub(crate) fn from_body(status: Option<u16>, body: &[u8]) -> Mapped {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
     let kind = error.and_then(|e| e.get("type")).and_then(Value::as_str);
-    let message = match error.and_then(|e| e.get("message")).and_then(Value::as_str) {
-        Some(m) => format!("anthropic: {m}"),
-        None => {
-            let text = String::from_utf8_lossy(body);
-            let text: String = text.trim().chars().take(300).collect();
-            match status {
-                Some(s) => format!("anthropic answered HTTP {s}: {text}"),
-                None => format!("anthropic reported an error: {text}"),
-            }
-        }
-    };
-    map(kind, status, message)
+    let message = error.and_then(|e| e.get("message")).and_then(Value::as_str);
+    map(
+        kind,
+        status,
+        upstream_message("anthropic", message, status, body),
+    )
 }
 
 /// The client response for a non-2xx upstream answer: an OpenAI error body with the mapped
 /// status, keeping the upstream's `retry-after` header.
 pub(crate) fn error_response(resp: &HttpResponse) -> HttpResponse {
-    let mapped = from_body(Some(resp.status), &resp.body);
-    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-    if let Some(retry) = resp.header("retry-after") {
-        headers.push(("retry-after".to_string(), retry.to_string()));
-    }
-    HttpResponse {
-        status: mapped.status,
-        headers,
-        body: mapped.body().to_string().into_bytes(),
-    }
+    from_body(Some(resp.status), &resp.body).response(resp)
 }
 
 #[cfg(test)]

@@ -44,13 +44,11 @@ mod messages;
 mod request;
 mod response;
 mod stream;
-#[cfg(test)]
-mod test_support;
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
     Adapter, ErrorBody, HttpRequest, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
-    SseEvent, UpstreamCall, Usage,
+    UpstreamCall,
 };
 
 /// The plugin's config table.
@@ -82,94 +80,78 @@ impl Default for Config {
     }
 }
 
-/// Parses and checks the config JSON (`{}` or empty means every default).
-pub(crate) fn parse_config(json: &str) -> Result<Config, String> {
-    let json = if json.trim().is_empty() { "{}" } else { json };
-    let config: Config =
-        serde_json::from_str(json).map_err(|e| format!("anthropic adapter config: {e}"))?;
-    if config.anthropic_version.trim().is_empty() {
-        return Err("anthropic adapter config: `anthropic_version` must not be empty".into());
-    }
-    if config.default_max_tokens == 0 {
-        return Err("anthropic adapter config: `default_max_tokens` must be at least 1".into());
-    }
-    Ok(config)
-}
-
-/// A 200 response holding `body` as JSON.
-pub(crate) fn json_response(body: &serde_json::Value) -> HttpResponse {
-    HttpResponse {
-        status: 200,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.to_string().into_bytes(),
-    }
-}
-
-/// OpenAI's `usage` object for `u`.
-pub(crate) fn usage_json(u: &Usage) -> serde_json::Value {
-    serde_json::json!({
-        "prompt_tokens": u.prompt_tokens,
-        "completion_tokens": u.completion_tokens,
-        "total_tokens": u.prompt_tokens.saturating_add(u.completion_tokens),
-        "prompt_tokens_details": { "cached_tokens": u.cached_tokens },
-    })
-}
-
 /// Seconds since the Unix epoch, from the host's clock (for `created` fields).
 fn now_s() -> u64 {
     sluice_plugin_sdk::now_ms() / 1000
 }
 
-struct Anthropic;
+/// The adapter: its config, checked once per instance.
+struct Anthropic {
+    config: Config,
+}
 
 impl Plugin for Anthropic {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        parse_config(config_json)?;
-        Ok(PluginInfo {
-            wants_body: true,
-            passthrough: false,
-        })
+    type Config = Config;
+
+    fn new(config: Config) -> Result<Self, String> {
+        if config.anthropic_version.trim().is_empty() {
+            return Err("anthropic adapter config: `anthropic_version` must not be empty".into());
+        }
+        if config.default_max_tokens == 0 {
+            return Err("anthropic adapter config: `default_max_tokens` must be at least 1".into());
+        }
+        Ok(Anthropic { config })
+    }
+
+    fn info(&self) -> PluginInfo {
+        PluginInfo::translating()
     }
 }
 
 impl Adapter for Anthropic {
+    type Stream = stream::State;
+
     fn to_upstream(
-        ctx: RequestCtx,
-        provider: Provider,
-        req: HttpRequest,
+        &self,
+        ctx: &RequestCtx,
+        provider: &Provider,
+        req: &HttpRequest,
     ) -> Result<UpstreamCall, ErrorBody> {
-        stream::reset();
-        let config = parse_config(&sluice_plugin_sdk::config_json())
-            .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e))?;
-        let call = request::upstream_request(&ctx, &provider, &req.body, &config)?;
-        if ctx.stream {
-            stream::begin(&ctx.request_id, &provider.upstream_model, now_s());
-        }
-        Ok(UpstreamCall::Send(call))
+        request::upstream_request(ctx, provider, &req.body, &self.config).map(UpstreamCall::Send)
     }
 
     fn from_upstream(
-        ctx: RequestCtx,
-        resp: HttpResponse,
+        &self,
+        ctx: &RequestCtx,
+        resp: &HttpResponse,
     ) -> Result<Option<HttpResponse>, ErrorBody> {
-        response::from_upstream(&ctx, &resp, now_s()).map(Some)
+        response::from_upstream(ctx, resp, now_s()).map(Some)
     }
 
-    fn from_upstream_event(event: SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
-        stream::on_event(&event, now_s)
-    }
-
-    fn finish_stream() -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
-        // A stream that ends without its stop event was cut short: say so rather than finish.
-        stream::finish_complete("The Anthropic stream ended before the message was complete.")
+    fn start_stream(&self, ctx: &RequestCtx, provider: &Provider) -> stream::State {
+        stream::State::new(&ctx.request_id, &provider.upstream_model, now_s())
     }
 }
 
 sluice_plugin_sdk::export_adapter!(Anthropic);
 
+/// The provider and models the unit tests use.
+#[cfg(test)]
+const TEST: sluice_plugin_sdk::openai::test_support::TestProvider =
+    sluice_plugin_sdk::openai::test_support::TestProvider::new(
+        "anthropic",
+        "https://api.anthropic.com/v1",
+        "claude-sonnet-4-5",
+        "claude",
+    );
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_config(json: &str) -> Result<Config, String> {
+        sluice_plugin_sdk::from_config_json::<Anthropic>(json).map(|a| a.config)
+    }
 
     #[test]
     fn config_defaults_and_validation() {
@@ -187,23 +169,11 @@ mod tests {
 
     #[test]
     fn init_asks_for_the_body_and_no_passthrough() {
-        let info = Anthropic::init("{}").expect("loads");
+        let info = sluice_plugin_sdk::from_config_json::<Anthropic>("{}")
+            .expect("loads")
+            .info();
         assert!(info.wants_body);
         assert!(!info.passthrough);
-        assert!(Anthropic::init(r#"{"x":1}"#).is_err());
-    }
-
-    #[test]
-    fn usage_json_adds_total_and_cached() {
-        let u = Usage {
-            prompt_tokens: 10,
-            completion_tokens: 5,
-            cached_tokens: 3,
-        };
-        assert_eq!(
-            usage_json(&u),
-            serde_json::json!({"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,
-                "prompt_tokens_details":{"cached_tokens":3}})
-        );
+        assert!(sluice_plugin_sdk::from_config_json::<Anthropic>(r#"{"x":1}"#).is_err());
     }
 }

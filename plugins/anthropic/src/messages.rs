@@ -1,8 +1,9 @@
 //! The conversation: OpenAI `messages` to Anthropic's `system` text and alternating turns.
 
-use crate::content::{self, bad};
+use crate::content;
 use serde_json::{Value, json};
 use sluice_plugin_sdk::ErrorBody;
+use sluice_plugin_sdk::openai::{ToolCall, bad};
 
 /// A converted conversation.
 #[derive(Debug, PartialEq)]
@@ -46,48 +47,12 @@ impl Turns {
     }
 }
 
-/// The `tool_use` blocks of an assistant message's `tool_calls`.
+/// The `tool_use` blocks of an assistant message's `tool_calls` (each needs an `id`).
 fn tool_use_blocks(message: &Value, param: &str) -> Result<Vec<Value>, ErrorBody> {
-    let calls = match message.get("tool_calls") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(calls)) => calls,
-        Some(_) => return Err(bad(param, "`tool_calls` must be a list")),
-    };
-    let mut blocks = Vec::with_capacity(calls.len());
-    for (j, call) in calls.iter().enumerate() {
-        let param = format!("{param}.tool_calls[{j}]");
-        let id = call
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&param, "a tool call needs a string `id`"))?;
-        let function = call.get("function").unwrap_or(&Value::Null);
-        let name = function
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&param, "a tool call needs `function.name`"))?;
-        let arguments = function
-            .get("arguments")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let input: Value = if arguments.trim().is_empty() {
-            json!({})
-        } else {
-            serde_json::from_str(arguments).map_err(|e| {
-                bad(
-                    &param,
-                    format!("`function.arguments` of tool call `{id}` is not valid JSON: {e}"),
-                )
-            })?
-        };
-        if !input.is_object() {
-            return Err(bad(
-                &param,
-                format!("`function.arguments` of tool call `{id}` must be a JSON object"),
-            ));
-        }
-        blocks.push(json!({ "type": "tool_use", "id": id, "name": name, "input": input }));
-    }
-    Ok(blocks)
+    Ok(ToolCall::list(message, param, true)?
+        .into_iter()
+        .map(|c| json!({ "type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments }))
+        .collect())
 }
 
 /// Converts OpenAI `messages`.

@@ -1,7 +1,11 @@
 //! The response: a Messages API answer to an OpenAI chat completion.
 
-use crate::{errors, json_response, usage_json};
+use crate::errors;
 use serde_json::{Value, json};
+use sluice_plugin_sdk::openai::FinishReason;
+use sluice_plugin_sdk::openai::response::{
+    assistant_message, choice, completion, count, json_response, tool_call, usage_json,
+};
 use sluice_plugin_sdk::{ErrorBody, HttpResponse, RequestCtx, Usage};
 
 /// Maps a whole upstream answer: 2xx messages become chat completions, errors OpenAI errors.
@@ -20,30 +24,25 @@ pub(crate) fn from_upstream(
 }
 
 /// OpenAI's `finish_reason` for an Anthropic `stop_reason`.
-pub(crate) fn finish_reason(stop_reason: &str) -> &'static str {
+pub(crate) fn finish_reason(stop_reason: &str) -> FinishReason {
     match stop_reason {
-        "max_tokens" | "model_context_window_exceeded" => "length",
-        "tool_use" => "tool_calls",
-        "refusal" => "content_filter",
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "refusal" => FinishReason::ContentFilter,
         // end_turn, stop_sequence, pause_turn and anything new.
-        _ => "stop",
+        _ => FinishReason::Stop,
     }
 }
 
 /// Token counts from an Anthropic `usage` object. Prompt tokens include cache reads and writes,
 /// which Anthropic counts apart from `input_tokens`.
 pub(crate) fn usage(u: &Value) -> Usage {
-    let n = |k: &str| {
-        u.get(k)
-            .and_then(Value::as_u64)
-            .map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX))
-    };
-    let cached = n("cache_read_input_tokens");
+    let cached = count(u, "cache_read_input_tokens");
     Usage {
-        prompt_tokens: n("input_tokens")
+        prompt_tokens: count(u, "input_tokens")
             .saturating_add(cached)
-            .saturating_add(n("cache_creation_input_tokens")),
-        completion_tokens: n("output_tokens"),
+            .saturating_add(count(u, "cache_creation_input_tokens")),
+        completion_tokens: count(u, "output_tokens"),
         cached_tokens: cached,
     }
 }
@@ -62,54 +61,40 @@ pub(crate) fn translate(
         .ok_or_else(|| ErrorBody::bad_upstream("anthropic answered a message without `content`"))?;
     let mut text = String::new();
     let mut tool_calls = Vec::new();
+    let s = |b: &Value, k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     for block in blocks {
         match block.get("type").and_then(Value::as_str) {
-            Some("text") => text.push_str(block.get("text").and_then(Value::as_str).unwrap_or("")),
+            Some("text") => text.push_str(&s(block, "text")),
             Some("tool_use") => {
                 let input = block.get("input").cloned().unwrap_or_else(|| json!({}));
-                tool_calls.push(json!({
-                    "id": block.get("id").and_then(Value::as_str).unwrap_or(""),
-                    "type": "function",
-                    "function": {
-                        "name": block.get("name").and_then(Value::as_str).unwrap_or(""),
-                        "arguments": input.to_string(),
-                    },
-                }));
+                let arguments = input.to_string();
+                tool_calls.push(tool_call(&s(block, "id"), &s(block, "name"), &arguments));
             }
             // Thinking, redacted thinking and server tool blocks have no OpenAI equivalent.
             _ => {}
         }
     }
-    let mut out_message = json!({
-        "role": "assistant",
-        "content": if text.is_empty() && !tool_calls.is_empty() { Value::Null } else { json!(text) },
-        "refusal": null,
-    });
-    if !tool_calls.is_empty() {
-        out_message["tool_calls"] = Value::Array(tool_calls);
-    }
     let finish = message
         .get("stop_reason")
         .and_then(Value::as_str)
-        .map_or("stop", finish_reason);
+        .map_or(FinishReason::Stop, finish_reason);
     let id = message
         .get("id")
         .and_then(Value::as_str)
         .unwrap_or(request_id);
     let usage = usage(message.get("usage").unwrap_or(&Value::Null));
-    Ok(json!({
-        "id": format!("chatcmpl-{id}"),
-        "object": "chat.completion",
-        "created": created,
-        "model": message.get("model").and_then(Value::as_str).unwrap_or(model),
-        "choices": [{
-            "index": 0,
-            "message": out_message,
-            "logprobs": null,
-            "finish_reason": finish,
-        }],
-        "usage": usage_json(&usage),
-    }))
+    let model = message
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or(model);
+    let choices = vec![choice(0, assistant_message(&text, tool_calls), finish)];
+    Ok(completion(
+        &format!("chatcmpl-{id}"),
+        created,
+        model,
+        choices,
+        usage_json(&usage, None),
+    ))
 }
 
 #[cfg(test)]

@@ -10,24 +10,23 @@
 //! | `error`                                | `{"error": {...}}` in OpenAI's shape               |
 //! | `ping`, `content_block_stop`, `message_stop`, text `content_block_start`, thinking deltas | nothing |
 //!
-//! The usage chunk (`choices: []`) comes once, from [`finish`].
+//! The usage chunk (`choices: []`) comes once, at the end; a stream that ends before the message
+//! stopped is a 502.
 
+use crate::errors;
 use crate::response::{finish_reason, usage};
-use crate::{errors, usage_json};
 use serde_json::{Map, Value, json};
-use sluice_plugin_sdk::stream::{StreamSlot, StreamState};
+use sluice_plugin_sdk::openai::ChunkBuilder;
+use sluice_plugin_sdk::openai::ChunkTranslator;
+use sluice_plugin_sdk::openai::response::usage_json;
 use sluice_plugin_sdk::{ErrorBody, SseEvent, Usage};
 use std::collections::HashMap;
 
 /// What one stream needs to remember between events.
 #[derive(Debug)]
 pub(crate) struct State {
-    /// The chunk id: `chatcmpl-<message id>` once `message_start` names it.
-    id: String,
-    /// The model the chunks name.
-    model: String,
-    /// The chunks' `created` (seconds since the epoch).
-    created: u64,
+    /// The chunks' id (`chatcmpl-<message id>` once `message_start` names it), model and time.
+    chunks: ChunkBuilder,
     /// Anthropic's usage fields, merged from `message_start` and `message_delta`.
     usage: Map<String, Value>,
     /// Whether `message_start` arrived (so usage is known).
@@ -42,9 +41,7 @@ impl State {
     /// A stream for request `request_id`, to model `model`, created at `created`.
     pub(crate) fn new(request_id: &str, model: &str, created: u64) -> Self {
         State {
-            id: format!("chatcmpl-{request_id}"),
-            model: model.to_string(),
-            created,
+            chunks: ChunkBuilder::new(request_id, model, created),
             usage: Map::new(),
             started: false,
             tools: HashMap::new(),
@@ -52,22 +49,9 @@ impl State {
         }
     }
 
-    /// A chunk holding `choices`.
-    fn chunk(&self, choices: Value) -> Value {
-        json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": choices,
-        })
-    }
-
-    /// A chunk with one choice holding `delta` and `finish_reason`.
-    fn delta(&self, delta: Value, finish: Option<&str>) -> Value {
-        self.chunk(
-            json!([{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }]),
-        )
+    /// A chunk with one choice holding `delta`.
+    fn delta(&self, delta: Value) -> Value {
+        self.chunks.delta(0, delta, None)
     }
 
     /// Merges an Anthropic `usage` object into the stream's usage (later values win).
@@ -82,7 +66,7 @@ impl State {
     }
 
     /// The chunks for one upstream event.
-    pub(crate) fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+    fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
         if event.data.trim().is_empty() {
             return Ok(Vec::new());
         }
@@ -100,14 +84,14 @@ impl State {
             "message_start" => {
                 let message = v.get("message").unwrap_or(&Value::Null);
                 if let Some(id) = message.get("id").and_then(Value::as_str) {
-                    self.id = format!("chatcmpl-{id}");
+                    self.chunks.id = format!("chatcmpl-{id}");
                 }
                 if let Some(model) = message.get("model").and_then(Value::as_str) {
-                    self.model = model.to_string();
+                    self.chunks.model = model.to_string();
                 }
                 self.merge_usage(message.get("usage"));
                 self.started = true;
-                vec![self.delta(json!({ "role": "assistant", "content": "" }), None)]
+                vec![self.delta(json!({ "role": "assistant", "content": "" }))]
             }
             "content_block_start" => {
                 let block = v.get("content_block").unwrap_or(&Value::Null);
@@ -126,14 +110,14 @@ impl State {
                         "arguments": "",
                     },
                 });
-                vec![self.delta(json!({ "tool_calls": [call] }), None)]
+                vec![self.delta(json!({ "tool_calls": [call] }))]
             }
             "content_block_delta" => {
                 let delta = v.get("delta").unwrap_or(&Value::Null);
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => match delta.get("text").and_then(Value::as_str) {
                         Some(text) if !text.is_empty() => {
-                            vec![self.delta(json!({ "content": text }), None)]
+                            vec![self.delta(json!({ "content": text }))]
                         }
                         _ => Vec::new(),
                     },
@@ -147,7 +131,7 @@ impl State {
                             Some(ordinal) if !part.is_empty() => {
                                 let call =
                                     json!({ "index": ordinal, "function": { "arguments": part } });
-                                vec![self.delta(json!({ "tool_calls": [call] }), None)]
+                                vec![self.delta(json!({ "tool_calls": [call] }))]
                             }
                             _ => Vec::new(),
                         }
@@ -161,7 +145,8 @@ impl State {
                 match v.pointer("/delta/stop_reason").and_then(Value::as_str) {
                     Some(reason) => {
                         self.stopped = true;
-                        vec![self.delta(json!({}), Some(finish_reason(reason)))]
+                        let finish = Some(finish_reason(reason));
+                        vec![self.chunks.delta(0, json!({}), finish)]
                     }
                     None => Vec::new(),
                 }
@@ -185,72 +170,28 @@ impl State {
         self.started
             .then(|| usage(&Value::Object(self.usage.clone())))
     }
-
-    /// The last chunks (the usage chunk, `choices: []`) and the stream's usage.
-    pub(crate) fn finish(&self) -> (Vec<Value>, Option<Usage>) {
-        match self.usage() {
-            Some(u) => {
-                let mut last = self.chunk(json!([]));
-                last["usage"] = usage_json(&u);
-                (vec![last], Some(u))
-            }
-            None => (Vec::new(), None),
-        }
-    }
 }
 
-impl StreamState for State {
-    fn new(request_id: &str, model: &str, created: u64) -> Self {
-        State::new(request_id, model, created)
+impl ChunkTranslator for State {
+    /// A stream that ends without its stop event was cut short: say so rather than finish.
+    const CUT_SHORT: &'static str = "The Anthropic stream ended before the message was complete.";
+
+    fn chunks(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+        self.handle(event)
     }
-    fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
-        State::handle(self, event)
-    }
+
+    /// Whether the stream reached its end (a stop reason or `message_stop`).
     fn completed(&self) -> bool {
         self.stopped
     }
-    fn finish(&self) -> (Vec<Value>, Option<Usage>) {
-        State::finish(self)
+
+    /// The last chunks (the usage chunk, `choices: []`) and the stream's usage.
+    fn last(&self) -> (Vec<Value>, Option<Usage>) {
+        match self.usage() {
+            Some(u) => (vec![self.chunks.usage(usage_json(&u, None))], Some(u)),
+            None => (Vec::new(), None),
+        }
     }
-}
-
-thread_local! {
-    /// The stream this instance is serving. One instance serves one request at a time.
-    static STATE: StreamSlot<State> = const { StreamSlot::new() };
-}
-
-/// Forgets any previous stream (called for every new request).
-pub(crate) fn reset() {
-    STATE.with(StreamSlot::reset);
-}
-
-/// Starts a stream for request `request_id` to `model`.
-pub(crate) fn begin(request_id: &str, model: &str, created: u64) {
-    STATE.with(|s| s.begin(request_id, model, created));
-}
-
-/// Maps one upstream event; `now` gives `created` when no stream was begun.
-pub(crate) fn on_event(event: &SseEvent, now: fn() -> u64) -> Result<Vec<SseEvent>, ErrorBody> {
-    STATE.with(|s| s.on_event(event, now))
-}
-
-/// Whether the stream being served reached its end (a stop reason or `message_stop`).
-#[cfg(test)]
-pub(crate) fn completed() -> bool {
-    STATE.with(StreamSlot::completed)
-}
-
-/// Ends the stream: the usage chunk and the usage. The state is dropped, so this answers once.
-#[cfg(test)]
-pub(crate) fn finish() -> (Vec<SseEvent>, Option<Usage>) {
-    STATE.with(StreamSlot::finish)
-}
-
-/// Ends the stream; one that never reached its end is a 502 with `cut_short` as its message.
-pub(crate) fn finish_complete(
-    cut_short: &str,
-) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
-    STATE.with(|s| s.finish_complete(cut_short))
 }
 
 #[cfg(test)]

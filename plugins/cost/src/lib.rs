@@ -18,9 +18,7 @@
 //! A model without a price costs 0.
 
 use serde::Deserialize;
-use sluice_plugin_sdk::{
-    Enrich, Enrichment, Outcome, Plugin, PluginInfo, Principal, RequestCtx, Usage,
-};
+use sluice_plugin_sdk::{Enrich, Enrichment, Outcome, Plugin, Principal, RequestCtx, Usage};
 use std::collections::BTreeMap;
 
 #[derive(Deserialize, Clone, Copy)]
@@ -39,8 +37,8 @@ struct Config {
     prices: BTreeMap<String, Price>,
 }
 
-fn parse_config(json: &str) -> Result<Config, String> {
-    let config: Config = serde_json::from_str(json).map_err(|e| format!("cost config: {e}"))?;
+/// Checks the prices (the SDK has parsed the table).
+fn check(config: &Config) -> Result<(), String> {
     for (model, p) in &config.prices {
         if [p.input, p.output, p.cached_input.unwrap_or(0.0)]
             .iter()
@@ -51,7 +49,7 @@ fn parse_config(json: &str) -> Result<Config, String> {
             ));
         }
     }
-    Ok(config)
+    Ok(())
 }
 
 /// The cost in USD of `usage` at `price` (per million tokens).
@@ -100,21 +98,24 @@ fn enrichment(config: &Config, ctx: &RequestCtx, outcome: &Outcome) -> Enrichmen
     }
 }
 
-struct Cost;
+struct Cost(Config);
 
 impl Plugin for Cost {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        parse_config(config_json)?;
-        Ok(PluginInfo::default())
+    type Config = Config;
+    fn new(config: Config) -> Result<Self, String> {
+        check(&config)?;
+        Ok(Cost(config))
     }
 }
 
 impl Enrich for Cost {
-    fn on_response(ctx: RequestCtx, _: Option<Principal>, outcome: Outcome) -> Enrichment {
-        match parse_config(&sluice_plugin_sdk::config_json()) {
-            Ok(config) => enrichment(&config, &ctx, &outcome),
-            Err(_) => enrichment(&Config::default(), &ctx, &outcome),
-        }
+    fn on_response(
+        &self,
+        ctx: &RequestCtx,
+        _: Option<&Principal>,
+        outcome: &Outcome,
+    ) -> Enrichment {
+        enrichment(&self.0, ctx, outcome)
     }
 }
 
@@ -123,6 +124,10 @@ sluice_plugin_sdk::export_enrich!(Cost);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_config(json: &str) -> Result<Config, String> {
+        sluice_plugin_sdk::from_config_json::<Cost>(json).map(|c| c.0)
+    }
 
     fn usage(p: u32, c: u32, cached: u32) -> Usage {
         Usage {

@@ -16,9 +16,10 @@ mod embeddings;
 mod images;
 mod sse;
 
+use sluice_plugin_sdk::stream::PassThrough;
 use sluice_plugin_sdk::{
-    Adapter, ErrorBody, HttpRequest, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
-    UpstreamCall,
+    Adapter, ErrorBody, HttpRequest, HttpResponse, NoConfig, Plugin, PluginInfo, Provider,
+    RequestCtx, UpstreamCall,
 };
 
 /// Counts tokens the echo way: whitespace-separated words, at least one for non-empty text.
@@ -67,21 +68,29 @@ pub(crate) fn answer(
 struct Echo;
 
 impl Plugin for Echo {
-    fn init(_config_json: &str) -> Result<PluginInfo, String> {
-        Ok(PluginInfo {
-            wants_body: true,
-            passthrough: true,
-        })
+    type Config = NoConfig;
+    fn new(_: NoConfig) -> Result<Self, String> {
+        Ok(Echo)
+    }
+    fn info(&self) -> PluginInfo {
+        PluginInfo::passthrough(true)
     }
 }
 
 impl Adapter for Echo {
+    type Stream = PassThrough;
+
     fn to_upstream(
-        ctx: RequestCtx,
-        provider: Provider,
-        req: HttpRequest,
+        &self,
+        ctx: &RequestCtx,
+        provider: &Provider,
+        req: &HttpRequest,
     ) -> Result<UpstreamCall, ErrorBody> {
-        answer(&ctx, &provider.upstream_model, &req.body, now_s()).map(UpstreamCall::Respond)
+        answer(ctx, &provider.upstream_model, &req.body, now_s()).map(UpstreamCall::Respond)
+    }
+
+    fn start_stream(&self, _: &RequestCtx, _: &Provider) -> PassThrough {
+        PassThrough
     }
 }
 

@@ -8,11 +8,12 @@
 //! **Usage is estimated.** Gemini reports no token counts for embeddings, so `prompt_tokens` is
 //! the sum over the inputs of ceil(characters / 4), the usual rough rate for English text.
 
-use crate::contents::bad;
+use crate::model_id;
 use crate::request::headers;
-use crate::{json_response, model_id};
 use base64::Engine;
 use serde_json::{Value, json};
+use sluice_plugin_sdk::openai::bad;
+use sluice_plugin_sdk::openai::response::json_response;
 use sluice_plugin_sdk::{ErrorBody, HttpResponse, Provider, UpstreamRequest};
 use std::cell::RefCell;
 

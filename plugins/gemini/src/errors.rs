@@ -1,34 +1,9 @@
 //! Errors: Gemini's `{"error": {"code", "message", "status", "details"}}` to OpenAI's shape.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sluice_plugin_sdk::HttpResponse;
-
-/// An error in OpenAI's terms.
-#[derive(Debug, PartialEq)]
-pub(crate) struct Mapped {
-    /// HTTP status for the client.
-    pub status: u16,
-    /// OpenAI `type`.
-    pub kind: &'static str,
-    /// OpenAI `code`.
-    pub code: Option<&'static str>,
-    /// Human-readable message.
-    pub message: String,
-    /// Seconds to wait before retrying, from Gemini's `RetryInfo`.
-    pub retry_after: Option<u32>,
-}
-
-impl Mapped {
-    /// The OpenAI error body: `{"error": {"message", "type", "param", "code"}}`.
-    pub fn body(&self) -> Value {
-        json!({ "error": {
-            "message": self.message,
-            "type": self.kind,
-            "param": null,
-            "code": self.code,
-        }})
-    }
-}
+use sluice_plugin_sdk::openai::Mapped;
+use sluice_plugin_sdk::openai::errors::upstream_message;
 
 /// Maps a Gemini error by HTTP status, gRPC status name and `ErrorInfo` reason.
 ///
@@ -46,25 +21,18 @@ pub(crate) fn map(
     grpc: Option<&str>,
     reason: Option<&str>,
 ) -> (u16, &'static str, Option<&'static str>) {
-    match (status, grpc, reason) {
-        (_, _, Some("API_KEY_INVALID")) | (401, _, _) | (_, Some("UNAUTHENTICATED"), _) => {
-            (401, "invalid_request_error", Some("invalid_api_key"))
-        }
-        (429, _, _) | (_, Some("RESOURCE_EXHAUSTED"), _) => {
-            (429, "rate_limit_exceeded", Some("rate_limit_exceeded"))
-        }
-        (403, _, _) | (_, Some("PERMISSION_DENIED"), _) => {
-            (403, "permission_error", Some("forbidden"))
-        }
-        (404, _, _) | (_, Some("NOT_FOUND"), _) => {
-            (404, "invalid_request_error", Some("not_found"))
-        }
+    let status = match (status, grpc, reason) {
+        (_, _, Some("API_KEY_INVALID")) | (401, _, _) | (_, Some("UNAUTHENTICATED"), _) => 401,
+        (429, _, _) | (_, Some("RESOURCE_EXHAUSTED"), _) => 429,
+        (403, _, _) | (_, Some("PERMISSION_DENIED"), _) => 403,
+        (404, _, _) | (_, Some("NOT_FOUND"), _) => 404,
         (503, _, _) | (_, Some("UNAVAILABLE"), _) => {
-            (503, "upstream_error", Some("provider_unavailable"))
+            return (503, "upstream_error", Some("provider_unavailable"));
         }
-        (s @ 400..=499, _, _) => (s, "invalid_request_error", None),
-        _ => (502, "upstream_error", Some("provider_error")),
-    }
+        (s, _, _) => s,
+    };
+    let m = Mapped::from_status(status, String::new());
+    (m.status, m.kind, m.code)
 }
 
 /// Seconds from a `RetryInfo.retryDelay` such as `"37s"` or `"1.5s"`, rounded up.
@@ -94,17 +62,8 @@ pub(crate) fn from_value(status: Option<u16>, v: Option<&Value>, raw: &[u8]) -> 
         d.iter()
             .find_map(|x| x.get("reason").and_then(Value::as_str))
     });
-    let message = match field("message").and_then(Value::as_str) {
-        Some(m) => format!("gemini: {}", m.trim_end()),
-        None => {
-            let text = String::from_utf8_lossy(raw);
-            let text: String = text.trim().chars().take(300).collect();
-            match status {
-                Some(s) => format!("gemini answered HTTP {s}: {text}"),
-                None => format!("gemini reported an error: {text}"),
-            }
-        }
-    };
+    let message = field("message").and_then(Value::as_str).map(str::trim_end);
+    let message = upstream_message("gemini", message, status, raw);
     let (status, kind, code) = map(status.or(code).unwrap_or(500), grpc, reason);
     Mapped {
         status,
@@ -119,20 +78,7 @@ pub(crate) fn from_value(status: Option<u16>, v: Option<&Value>, raw: &[u8]) -> 
 /// status and a `retry-after` header from the upstream's header or Gemini's `RetryInfo`.
 pub(crate) fn error_response(resp: &HttpResponse) -> HttpResponse {
     let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let mapped = from_value(Some(resp.status), parsed.as_ref(), &resp.body);
-    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-    let retry = resp
-        .header("retry-after")
-        .map(str::to_string)
-        .or_else(|| mapped.retry_after.map(|s| s.to_string()));
-    if let Some(retry) = retry {
-        headers.push(("retry-after".to_string(), retry));
-    }
-    HttpResponse {
-        status: mapped.status,
-        headers,
-        body: mapped.body().to_string().into_bytes(),
-    }
+    from_value(Some(resp.status), parsed.as_ref(), &resp.body).response(resp)
 }
 
 #[cfg(test)]

@@ -46,14 +46,13 @@ mod errors;
 mod request;
 mod response;
 mod stream;
-#[cfg(test)]
-mod test_support;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use sluice_plugin_sdk::openai::response::{count, usage_json};
 use sluice_plugin_sdk::{
     Adapter, ErrorBody, HttpRequest, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
-    SseEvent, UpstreamCall, Usage,
+    UpstreamCall, Usage,
 };
 
 /// The plugin's config table.
@@ -63,19 +62,6 @@ pub(crate) struct Config {
     /// Gemini `safetySettings`, sent verbatim with every chat request.
     #[serde(default)]
     pub safety_settings: Option<Vec<Value>>,
-}
-
-/// Parses and checks the config JSON (`{}` or empty means every default).
-pub(crate) fn parse_config(json: &str) -> Result<Config, String> {
-    let json = if json.trim().is_empty() { "{}" } else { json };
-    let config: Config =
-        serde_json::from_str(json).map_err(|e| format!("gemini adapter config: {e}"))?;
-    if let Some(settings) = &config.safety_settings
-        && !settings.iter().all(Value::is_object)
-    {
-        return Err("gemini adapter config: `safety_settings` must be a list of tables".into());
-    }
-    Ok(config)
 }
 
 /// Token counts of one answer, as OpenAI reports them.
@@ -94,11 +80,7 @@ pub(crate) struct Tokens {
 impl Tokens {
     /// Reads Gemini's `usageMetadata`.
     pub(crate) fn from_metadata(meta: &Value) -> Self {
-        let n = |k: &str| {
-            meta.get(k)
-                .and_then(Value::as_u64)
-                .map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX))
-        };
+        let n = |k: &str| count(meta, k);
         let reasoning = n("thoughtsTokenCount");
         Tokens {
             prompt: n("promptTokenCount").saturating_add(n("toolUsePromptTokenCount")),
@@ -119,22 +101,7 @@ impl Tokens {
 
     /// OpenAI's `usage` object.
     pub(crate) fn json(&self) -> Value {
-        json!({
-            "prompt_tokens": self.prompt,
-            "completion_tokens": self.completion,
-            "total_tokens": self.prompt.saturating_add(self.completion),
-            "prompt_tokens_details": { "cached_tokens": self.cached },
-            "completion_tokens_details": { "reasoning_tokens": self.reasoning },
-        })
-    }
-}
-
-/// A 200 response holding `body` as JSON.
-pub(crate) fn json_response(body: &Value) -> HttpResponse {
-    HttpResponse {
-        status: 200,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.to_string().into_bytes(),
+        usage_json(&self.usage(), Some(self.reasoning))
     }
 }
 
@@ -149,57 +116,74 @@ fn now_s() -> u64 {
     sluice_plugin_sdk::now_ms() / 1000
 }
 
-struct Gemini;
+/// The adapter: its config, checked once per instance.
+struct Gemini {
+    config: Config,
+}
 
 impl Plugin for Gemini {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        parse_config(config_json)?;
-        Ok(PluginInfo {
-            wants_body: true,
-            passthrough: false,
-        })
+    type Config = Config;
+
+    fn new(config: Config) -> Result<Self, String> {
+        if let Some(settings) = &config.safety_settings
+            && !settings.iter().all(Value::is_object)
+        {
+            return Err("gemini adapter config: `safety_settings` must be a list of tables".into());
+        }
+        Ok(Gemini { config })
+    }
+
+    fn info(&self) -> PluginInfo {
+        PluginInfo::translating()
     }
 }
 
 impl Adapter for Gemini {
+    type Stream = stream::State;
+
     fn to_upstream(
-        ctx: RequestCtx,
-        provider: Provider,
-        req: HttpRequest,
+        &self,
+        ctx: &RequestCtx,
+        provider: &Provider,
+        req: &HttpRequest,
     ) -> Result<UpstreamCall, ErrorBody> {
-        stream::reset();
         embeddings::forget();
-        let config = parse_config(&sluice_plugin_sdk::config_json())
-            .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e))?;
-        let call = request::upstream_request(&ctx, &provider, &req.body, &config)?;
-        if ctx.stream && ctx.endpoint == "chat.completions" {
-            stream::begin(&ctx.request_id, model_id(&provider), now_s());
-        }
-        Ok(UpstreamCall::Send(call))
+        request::upstream_request(ctx, provider, &req.body, &self.config).map(UpstreamCall::Send)
     }
 
     fn from_upstream(
-        ctx: RequestCtx,
-        resp: HttpResponse,
+        &self,
+        ctx: &RequestCtx,
+        resp: &HttpResponse,
     ) -> Result<Option<HttpResponse>, ErrorBody> {
-        response::from_upstream(&ctx, &resp, now_s()).map(Some)
+        response::from_upstream(ctx, resp, now_s()).map(Some)
     }
 
-    fn from_upstream_event(event: SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
-        stream::on_event(&event, now_s)
-    }
-
-    fn finish_stream() -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
-        // A stream that ends before any candidate finished was cut short: say so.
-        stream::finish_complete("The Gemini stream ended before the answer was complete.")
+    fn start_stream(&self, ctx: &RequestCtx, provider: &Provider) -> stream::State {
+        stream::State::new(&ctx.request_id, model_id(provider), now_s())
     }
 }
 
 sluice_plugin_sdk::export_adapter!(Gemini);
 
+/// The provider and models the unit tests use.
+#[cfg(test)]
+const TEST: sluice_plugin_sdk::openai::test_support::TestProvider =
+    sluice_plugin_sdk::openai::test_support::TestProvider::new(
+        "gemini",
+        "https://generativelanguage.googleapis.com/v1beta",
+        "gemini-2.5-flash",
+        "gemini",
+    );
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn parse_config(json: &str) -> Result<Config, String> {
+        sluice_plugin_sdk::from_config_json::<Gemini>(json).map(|g| g.config)
+    }
 
     #[test]
     fn config_defaults_and_validation() {
@@ -217,10 +201,12 @@ mod tests {
 
     #[test]
     fn init_asks_for_the_body_and_no_passthrough() {
-        let info = Gemini::init("{}").expect("loads");
+        let info = sluice_plugin_sdk::from_config_json::<Gemini>("{}")
+            .expect("loads")
+            .info();
         assert!(info.wants_body);
         assert!(!info.passthrough);
-        assert!(Gemini::init(r#"{"x":1}"#).is_err());
+        assert!(sluice_plugin_sdk::from_config_json::<Gemini>(r#"{"x":1}"#).is_err());
     }
 
     #[test]
@@ -244,7 +230,7 @@ mod tests {
 
     #[test]
     fn model_ids_drop_the_models_prefix() {
-        let mut p = test_support::provider(None);
+        let mut p = TEST.provider(None);
         assert_eq!(model_id(&p), "gemini-2.5-flash");
         p.upstream_model = "models/gemini-2.5-pro".into();
         assert_eq!(model_id(&p), "gemini-2.5-pro");

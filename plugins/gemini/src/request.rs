@@ -1,9 +1,12 @@
 //! The request: OpenAI chat completions to `generateContent` / `streamGenerateContent`, and the
 //! dispatch of embeddings.
 
-use crate::contents::{self, bad};
+use crate::contents;
 use crate::{Config, embeddings, model_id};
 use serde_json::{Map, Value, json};
+use sluice_plugin_sdk::openai::{
+    ChatRequest, ResponseFormat, Tool, ToolChoice, bad, unsupported_endpoint,
+};
 use sluice_plugin_sdk::{ErrorBody, Provider, RequestCtx, UpstreamRequest};
 
 /// The headers of every Gemini call: JSON and the provider's key.
@@ -22,10 +25,7 @@ pub(crate) fn upstream_request(
     body: &[u8],
     config: &Config,
 ) -> Result<UpstreamRequest, ErrorBody> {
-    let parse = || -> Result<Value, ErrorBody> {
-        serde_json::from_slice(body)
-            .map_err(|e| ErrorBody::bad_request(format!("the request body is not valid JSON: {e}")))
-    };
+    let parse = || ChatRequest::parse_body(body);
     match ctx.endpoint.as_str() {
         "chat.completions" => {
             let out = translate(&parse()?, config)?;
@@ -48,34 +48,15 @@ pub(crate) fn upstream_request(
             embeddings::remember(pending);
             Ok(call)
         }
-        other => Err(ErrorBody::new(
-            400,
-            "invalid_request_error",
-            Some("unsupported_endpoint"),
-            format!(
-                "the endpoint `{other}` is not supported by the gemini provider `{}`",
-                provider.name
-            ),
-        )),
+        other => Err(unsupported_endpoint(other, "gemini", &provider.name)),
     }
 }
 
 /// Translates an OpenAI chat completion request body into a `generateContent` body.
 pub(crate) fn translate(req: &Value, config: &Config) -> Result<Map<String, Value>, ErrorBody> {
-    let req = req
-        .as_object()
-        .ok_or_else(|| ErrorBody::bad_request("the request body must be a JSON object"))?;
-    let present = |k: &str| req.get(k).filter(|v| !v.is_null());
-    if present("logprobs").and_then(Value::as_bool) == Some(true) {
-        return Err(bad(
-            "logprobs",
-            "the gemini provider does not return logprobs",
-        ));
-    }
-    let list = present("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("messages", "`messages` must be a list"))?;
-    let conversation = contents::convert(list)?;
+    let req = ChatRequest::new(req)?;
+    req.refuse_logprobs("gemini")?;
+    let conversation = contents::convert(req.messages()?)?;
 
     let mut out = Map::new();
     if !conversation.system.is_empty() {
@@ -96,10 +77,7 @@ pub(crate) fn translate(req: &Value, config: &Config) -> Result<Map<String, Valu
         ("frequency_penalty", "frequencyPenalty"),
     ];
     for (from, to) in numbers {
-        if let Some(v) = present(from) {
-            if !v.is_number() {
-                return Err(bad(from, format!("`{from}` must be a number")));
-            }
+        if let Some(v) = req.number(from)? {
             generation.insert(to.into(), v.clone());
         }
     }
@@ -110,7 +88,7 @@ pub(crate) fn translate(req: &Value, config: &Config) -> Result<Map<String, Valu
         ("seed", "seed"),
     ];
     for (from, to) in integers {
-        if let Some(v) = present(from) {
+        if let Some(v) = req.get(from) {
             let ok = if from == "seed" {
                 v.is_i64()
             } else {
@@ -123,55 +101,34 @@ pub(crate) fn translate(req: &Value, config: &Config) -> Result<Map<String, Valu
             generation.entry(to).or_insert_with(|| v.clone());
         }
     }
-    if let Some(stop) = present("stop") {
-        let stops = match stop {
-            Value::String(s) => json!([s]),
-            Value::Array(items) if items.iter().all(Value::is_string) => stop.clone(),
-            _ => return Err(bad("stop", "`stop` must be a string or a list of strings")),
-        };
+    if let Some(stops) = req.stop()? {
         generation.insert("stopSequences".into(), stops);
     }
-    if let Some(format) = present("response_format") {
-        match format.get("type").and_then(Value::as_str) {
-            Some("text") => {}
-            Some("json_object") => {
-                generation.insert("responseMimeType".into(), json!("application/json"));
-            }
-            Some("json_schema") => {
-                let schema = format.pointer("/json_schema/schema").ok_or_else(|| {
-                    bad(
-                        "response_format",
-                        "`response_format.json_schema.schema` is required",
-                    )
-                })?;
-                generation.insert("responseMimeType".into(), json!("application/json"));
-                generation.insert("responseSchema".into(), schema.clone());
-            }
-            _ => {
-                return Err(bad(
-                    "response_format",
-                    "`response_format.type` must be `text`, `json_object` or `json_schema`",
-                ));
-            }
+    match req.response_format()? {
+        None | Some(ResponseFormat::Text) => {}
+        Some(ResponseFormat::JsonObject) => {
+            generation.insert("responseMimeType".into(), json!("application/json"));
+        }
+        Some(ResponseFormat::JsonSchema { schema, .. }) => {
+            generation.insert("responseMimeType".into(), json!("application/json"));
+            generation.insert("responseSchema".into(), schema.clone());
         }
     }
     if !generation.is_empty() {
         out.insert("generationConfig".into(), Value::Object(generation));
     }
 
-    let declarations = match present("tools") {
-        Some(t) => function_declarations(t)?,
-        None => Vec::new(),
-    };
-    if !declarations.is_empty() {
+    let tools = req.tools("gemini")?;
+    if !tools.is_empty() {
+        let declarations: Vec<Value> = tools.iter().map(declaration).collect();
         out.insert(
             "tools".into(),
             json!([{ "functionDeclarations": declarations }]),
         );
-        if let Some(choice) = present("tool_choice") {
+        if let Some(choice) = req.tool_choice()? {
             out.insert(
                 "toolConfig".into(),
-                json!({ "functionCallingConfig": calling_config(choice)? }),
+                json!({ "functionCallingConfig": calling_config(choice) }),
             );
         }
     }
@@ -190,63 +147,25 @@ fn empty_object_schema(schema: &Value) -> bool {
             .is_none_or(Map::is_empty)
 }
 
-/// OpenAI `tools` as Gemini function declarations.
-fn function_declarations(tools: &Value) -> Result<Vec<Value>, ErrorBody> {
-    let list = tools
-        .as_array()
-        .ok_or_else(|| bad("tools", "`tools` must be a list"))?;
-    let mut out = Vec::with_capacity(list.len());
-    for (i, tool) in list.iter().enumerate() {
-        let param = format!("tools[{i}]");
-        let kind = tool
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("function");
-        if kind != "function" {
-            return Err(bad(
-                &param,
-                format!("the gemini provider takes function tools, not `{kind}`"),
-            ));
-        }
-        let function = tool.get("function").unwrap_or(&Value::Null);
-        let name = function
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&param, "a tool needs `function.name`"))?;
-        let mut d = json!({ "name": name });
-        if let Some(desc) = function.get("description").and_then(Value::as_str) {
-            d["description"] = json!(desc);
-        }
-        if let Some(p) = function
-            .get("parameters")
-            .filter(|p| !p.is_null() && !empty_object_schema(p))
-        {
-            d["parameters"] = p.clone();
-        }
-        out.push(d);
+/// An OpenAI function tool as a Gemini function declaration.
+fn declaration(tool: &Tool) -> Value {
+    let mut d = json!({ "name": tool.name });
+    if let Some(desc) = tool.description {
+        d["description"] = json!(desc);
     }
-    Ok(out)
+    if let Some(p) = tool.parameters.filter(|p| !empty_object_schema(p)) {
+        d["parameters"] = p.clone();
+    }
+    d
 }
 
 /// OpenAI `tool_choice` as Gemini's `functionCallingConfig`.
-fn calling_config(choice: &Value) -> Result<Value, ErrorBody> {
+fn calling_config(choice: ToolChoice) -> Value {
     match choice {
-        Value::String(s) => match s.as_str() {
-            "auto" => Ok(json!({ "mode": "AUTO" })),
-            "required" => Ok(json!({ "mode": "ANY" })),
-            "none" => Ok(json!({ "mode": "NONE" })),
-            other => Err(bad(
-                "tool_choice",
-                format!("unknown `tool_choice` `{other}`"),
-            )),
-        },
-        v => {
-            let name = v
-                .pointer("/function/name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("tool_choice", "`tool_choice` must name `function.name`"))?;
-            Ok(json!({ "mode": "ANY", "allowedFunctionNames": [name] }))
-        }
+        ToolChoice::Auto => json!({ "mode": "AUTO" }),
+        ToolChoice::Required => json!({ "mode": "ANY" }),
+        ToolChoice::None => json!({ "mode": "NONE" }),
+        ToolChoice::Function(name) => json!({ "mode": "ANY", "allowedFunctionNames": [name] }),
     }
 }
 

@@ -1,8 +1,12 @@
 //! The response: a `generateContent` answer to an OpenAI chat completion (and the dispatch of
 //! embeddings answers and errors).
 
-use crate::{Tokens, embeddings, errors, json_response};
+use crate::{Tokens, embeddings, errors};
 use serde_json::{Value, json};
+use sluice_plugin_sdk::openai::FinishReason;
+use sluice_plugin_sdk::openai::response::{
+    assistant_message, choice, completion, json_response, tool_call,
+};
 use sluice_plugin_sdk::{ErrorBody, HttpResponse, RequestCtx};
 
 /// Maps a whole upstream answer: errors to OpenAI errors, answers to chat completions or
@@ -32,19 +36,19 @@ pub(crate) fn from_upstream(
 
 /// OpenAI's `finish_reason` for a Gemini `finishReason`; `STOP` after function calls is
 /// `tool_calls`.
-pub(crate) fn finish_reason(reason: &str, called_tools: bool) -> &'static str {
+pub(crate) fn finish_reason(reason: &str, called_tools: bool) -> FinishReason {
     match reason {
-        "STOP" if called_tools => "tool_calls",
-        "MAX_TOKENS" => "length",
+        "STOP" if called_tools => FinishReason::ToolCalls,
+        "MAX_TOKENS" => FinishReason::Length,
         "SAFETY"
         | "RECITATION"
         | "BLOCKLIST"
         | "PROHIBITED_CONTENT"
         | "SPII"
         | "IMAGE_SAFETY"
-        | "IMAGE_PROHIBITED_CONTENT" => "content_filter",
+        | "IMAGE_PROHIBITED_CONTENT" => FinishReason::ContentFilter,
         // STOP, OTHER, LANGUAGE, MALFORMED_FUNCTION_CALL and anything new.
-        _ => "stop",
+        _ => FinishReason::Stop,
     }
 }
 
@@ -70,14 +74,8 @@ pub(crate) fn candidate_parts(candidate: &Value, first_call: usize) -> (String, 
                 .and_then(Value::as_str)
                 .map_or_else(|| format!("call_{n}"), str::to_string);
             let args = call.get("args").cloned().unwrap_or_else(|| json!({}));
-            calls.push(json!({
-                "id": id,
-                "type": "function",
-                "function": {
-                    "name": call.get("name").and_then(Value::as_str).unwrap_or(""),
-                    "arguments": args.to_string(),
-                },
-            }));
+            let name = call.get("name").and_then(Value::as_str).unwrap_or("");
+            calls.push(tool_call(&id, name, &args.to_string()));
         }
     }
     (text, calls)
@@ -112,19 +110,9 @@ pub(crate) fn translate(
         let finish = candidate
             .get("finishReason")
             .and_then(Value::as_str)
-            .map_or("stop", |r| finish_reason(r, !calls.is_empty()));
-        let mut message = json!({
-            "role": "assistant",
-            "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { json!(text) },
-            "refusal": null,
-        });
-        if !calls.is_empty() {
-            message["tool_calls"] = Value::Array(calls);
-        }
-        choices.push((
-            index,
-            json!({ "index": index, "message": message, "logprobs": null, "finish_reason": finish }),
-        ));
+            .map_or(FinishReason::Stop, |r| finish_reason(r, !calls.is_empty()));
+        let message = assistant_message(&text, calls);
+        choices.push((index, choice(index, message, finish)));
     }
     if choices.is_empty() {
         let Some(reason) = block_reason(resp) else {
@@ -132,10 +120,7 @@ pub(crate) fn translate(
         };
         let message = json!({ "role": "assistant", "content": null,
                               "refusal": format!("The prompt was blocked ({reason}).") });
-        choices.push((
-            0,
-            json!({ "index": 0, "message": message, "logprobs": null, "finish_reason": "content_filter" }),
-        ));
+        choices.push((0, choice(0, message, FinishReason::ContentFilter)));
     }
     choices.sort_by_key(|(i, _)| *i);
     let tokens = Tokens::from_metadata(resp.get("usageMetadata").unwrap_or(&Value::Null));
@@ -143,14 +128,18 @@ pub(crate) fn translate(
         .get("responseId")
         .and_then(Value::as_str)
         .unwrap_or(request_id);
-    Ok(json!({
-        "id": format!("chatcmpl-{id}"),
-        "object": "chat.completion",
-        "created": created,
-        "model": resp.get("modelVersion").and_then(Value::as_str).unwrap_or(model),
-        "choices": choices.into_iter().map(|(_, c)| c).collect::<Vec<_>>(),
-        "usage": tokens.json(),
-    }))
+    let model = resp
+        .get("modelVersion")
+        .and_then(Value::as_str)
+        .unwrap_or(model);
+    let choices = choices.into_iter().map(|(_, c)| c).collect();
+    Ok(completion(
+        &format!("chatcmpl-{id}"),
+        created,
+        model,
+        choices,
+        tokens.json(),
+    ))
 }
 
 #[cfg(test)]

@@ -4,13 +4,14 @@
 //! candidate. Per candidate, the first chunk carries `role: "assistant"`; text parts become
 //! `content` deltas and function calls (Gemini sends them whole) `tool_calls` deltas with the
 //! complete arguments; a `finishReason` becomes a separate chunk with `finish_reason`. The
-//! latest `usageMetadata` is kept, and [`finish`] sends the usage chunk (`choices: []`) once.
+//! latest `usageMetadata` is kept for the usage chunk (`choices: []`) sent once at the end; a
+//! stream that ends before any candidate finished is a 502.
 //! An `{"error": ...}` event becomes an OpenAI-shaped error event.
 
 use crate::response::{block_reason, candidate_parts, finish_reason};
 use crate::{Tokens, errors};
 use serde_json::{Map, Value, json};
-use sluice_plugin_sdk::stream::{StreamSlot, StreamState};
+use sluice_plugin_sdk::openai::{ChunkBuilder, ChunkTranslator, FinishReason};
 use sluice_plugin_sdk::{ErrorBody, SseEvent, Usage};
 use std::collections::BTreeMap;
 
@@ -26,14 +27,10 @@ struct Candidate {
 /// What one stream needs to remember between events.
 #[derive(Debug)]
 pub(crate) struct State {
-    /// The chunk id: `chatcmpl-<responseId>` once Gemini names it.
-    id: String,
-    /// Whether `id` came from a `responseId`.
+    /// The chunks' id (`chatcmpl-<responseId>` once Gemini names it), model and time.
+    chunks: ChunkBuilder,
+    /// Whether the id came from a `responseId`.
     named: bool,
-    /// The model the chunks name.
-    model: String,
-    /// The chunks' `created` (seconds since the epoch).
-    created: u64,
     /// The latest `usageMetadata`.
     usage: Option<Value>,
     /// Whether a candidate finished (a `finishReason`, or a blocked prompt).
@@ -46,36 +43,21 @@ impl State {
     /// A stream for request `request_id`, to model `model`, created at `created`.
     pub(crate) fn new(request_id: &str, model: &str, created: u64) -> Self {
         State {
-            id: format!("chatcmpl-{request_id}"),
+            chunks: ChunkBuilder::new(request_id, model, created),
             named: false,
-            model: model.to_string(),
-            created,
             usage: None,
             finished: false,
             candidates: BTreeMap::new(),
         }
     }
 
-    /// A chunk holding `choices`.
-    fn chunk(&self, choices: Value) -> Value {
-        json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": choices,
-        })
-    }
-
     /// A chunk with one choice.
-    fn choice(&self, index: u64, delta: Map<String, Value>, finish: Option<&str>) -> Value {
-        self.chunk(
-            json!([{ "index": index, "delta": delta, "logprobs": null, "finish_reason": finish }]),
-        )
+    fn choice(&self, index: u64, delta: Map<String, Value>, finish: Option<FinishReason>) -> Value {
+        self.chunks.delta(index, Value::Object(delta), finish)
     }
 
     /// The chunks for one upstream event.
-    pub(crate) fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+    fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
         let data = event.data.trim();
         if data.is_empty() || data == "[DONE]" {
             return Ok(Vec::new());
@@ -103,11 +85,11 @@ impl State {
         if !self.named
             && let Some(id) = resp.get("responseId").and_then(Value::as_str)
         {
-            self.id = format!("chatcmpl-{id}");
+            self.chunks.id = format!("chatcmpl-{id}");
             self.named = true;
         }
         if let Some(model) = resp.get("modelVersion").and_then(Value::as_str) {
-            self.model = model.to_string();
+            self.chunks.model = model.to_string();
         }
         if let Some(meta) = resp.get("usageMetadata") {
             self.usage = Some(meta.clone());
@@ -163,75 +145,33 @@ impl State {
             }
             self.candidates.entry(0).or_default().started = true;
             self.finished = true;
-            out.push(self.choice(0, delta, Some("content_filter")));
+            out.push(self.choice(0, delta, Some(FinishReason::ContentFilter)));
         }
+    }
+}
+
+impl ChunkTranslator for State {
+    /// A stream that ends without its stop event was cut short: say so rather than finish.
+    const CUT_SHORT: &'static str = "The Gemini stream ended before the answer was complete.";
+
+    fn chunks(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
+        self.handle(event)
+    }
+
+    /// Whether the stream reached its end (a `finishReason` or a blocked prompt).
+    fn completed(&self) -> bool {
+        self.finished
     }
 
     /// The last chunks (the usage chunk, `choices: []`) and the stream's usage, once Gemini
     /// reported `usageMetadata`.
-    pub(crate) fn finish(&self) -> (Vec<Value>, Option<Usage>) {
+    fn last(&self) -> (Vec<Value>, Option<Usage>) {
         let Some(meta) = &self.usage else {
             return (Vec::new(), None);
         };
         let tokens = Tokens::from_metadata(meta);
-        let mut last = self.chunk(json!([]));
-        last["usage"] = tokens.json();
-        (vec![last], Some(tokens.usage()))
+        (vec![self.chunks.usage(tokens.json())], Some(tokens.usage()))
     }
-}
-
-impl StreamState for State {
-    fn new(request_id: &str, model: &str, created: u64) -> Self {
-        State::new(request_id, model, created)
-    }
-    fn handle(&mut self, event: &SseEvent) -> Result<Vec<Value>, ErrorBody> {
-        State::handle(self, event)
-    }
-    fn completed(&self) -> bool {
-        self.finished
-    }
-    fn finish(&self) -> (Vec<Value>, Option<Usage>) {
-        State::finish(self)
-    }
-}
-
-thread_local! {
-    /// The stream this instance is serving. One instance serves one request at a time.
-    static STATE: StreamSlot<State> = const { StreamSlot::new() };
-}
-
-/// Forgets any previous stream (called for every new request).
-pub(crate) fn reset() {
-    STATE.with(StreamSlot::reset);
-}
-
-/// Starts a stream for request `request_id` to `model`.
-pub(crate) fn begin(request_id: &str, model: &str, created: u64) {
-    STATE.with(|s| s.begin(request_id, model, created));
-}
-
-/// Maps one upstream event; `now` gives `created` when no stream was begun.
-pub(crate) fn on_event(event: &SseEvent, now: fn() -> u64) -> Result<Vec<SseEvent>, ErrorBody> {
-    STATE.with(|s| s.on_event(event, now))
-}
-
-/// Whether the stream being served reached its end (a `finishReason` or a blocked prompt).
-#[cfg(test)]
-pub(crate) fn completed() -> bool {
-    STATE.with(StreamSlot::completed)
-}
-
-/// Ends the stream: the usage chunk and the usage. The state is dropped, so this answers once.
-#[cfg(test)]
-pub(crate) fn finish() -> (Vec<SseEvent>, Option<Usage>) {
-    STATE.with(StreamSlot::finish)
-}
-
-/// Ends the stream; one that never reached its end is a 502 with `cut_short` as its message.
-pub(crate) fn finish_complete(
-    cut_short: &str,
-) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody> {
-    STATE.with(|s| s.finish_complete(cut_short))
 }
 
 #[cfg(test)]

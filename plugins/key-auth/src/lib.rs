@@ -21,9 +21,8 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sluice_plugin_sdk::keys::KeyRecord;
-use sluice_plugin_sdk::{Auth, ErrorBody, Plugin, PluginInfo, Principal, RequestCtx};
+use sluice_plugin_sdk::{Auth, ErrorBody, Plugin, Principal, RequestCtx};
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use subtle::ConstantTimeEq;
 
 /// The plugin's config table.
@@ -56,8 +55,8 @@ struct Key {
     hash: [u8; 32],
 }
 
-fn parse_config(json: &str) -> Result<Vec<Key>, String> {
-    let config: Config = serde_json::from_str(json).map_err(|e| format!("key-auth config: {e}"))?;
+/// Decodes the configured hashes (the SDK has parsed the table).
+fn decode(config: Config) -> Result<Vec<Key>, String> {
     config
         .keys
         .into_iter()
@@ -124,29 +123,28 @@ fn managed_principal(key: KeyRecord, now_ms: u64) -> Result<Principal, ErrorBody
     })
 }
 
-struct KeyAuth;
+/// The plugin: the configured keys, decoded once per instance.
+struct KeyAuth(Vec<Key>);
 
 impl Plugin for KeyAuth {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        parse_config(config_json)?;
-        Ok(PluginInfo::default())
+    type Config = Config;
+    fn new(config: Config) -> Result<Self, String> {
+        decode(config).map(KeyAuth)
     }
 }
 
 impl Auth for KeyAuth {
-    fn authenticate(_ctx: RequestCtx, credential: Option<String>) -> Result<Principal, ErrorBody> {
+    fn authenticate(
+        &self,
+        _ctx: &RequestCtx,
+        credential: Option<&str>,
+    ) -> Result<Principal, ErrorBody> {
         let Some(secret) = credential.filter(|c| !c.is_empty()) else {
             return Err(ErrorBody::invalid_api_key(
                 "You didn't provide an API key. Send it as `Authorization: Bearer <key>`.",
             ));
         };
-        // Parsed once per instance: a warm instance keeps it, a reload brings new instances.
-        static KEYS: OnceLock<Result<Vec<Key>, String>> = OnceLock::new();
-        let keys = KEYS
-            .get_or_init(|| parse_config(&sluice_plugin_sdk::config_json()))
-            .as_ref()
-            .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e.clone()))?;
-        if let Some(key) = find(keys, &secret) {
+        if let Some(key) = find(&self.0, secret) {
             return Ok(principal(key));
         }
         let hash = hex::encode(Sha256::digest(secret.as_bytes()));
@@ -162,6 +160,10 @@ sluice_plugin_sdk::export_auth!(KeyAuth);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_config(json: &str) -> Result<Vec<Key>, String> {
+        sluice_plugin_sdk::from_config_json::<KeyAuth>(json).map(|k| k.0)
+    }
 
     const DEMO_HASH: &str = "2a7b1c1a2a0b1b53a0ff6e5d4a4e48e8a26c06d43b4e3b5b4a6f0f3a1f1c8d2e";
 

@@ -13,6 +13,7 @@
 //! ```
 
 use serde::Deserialize;
+use sluice_plugin_sdk::stream::PassThrough;
 use sluice_plugin_sdk::{
     Adapter, ErrorBody, HttpRequest, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall,
     UpstreamRequest,
@@ -25,10 +26,6 @@ use std::collections::BTreeMap;
 struct Config {
     #[serde(default)]
     headers: BTreeMap<String, String>,
-}
-
-fn parse_config(json: &str) -> Result<Config, String> {
-    serde_json::from_str(json).map_err(|e| format!("openai adapter config: {e}"))
 }
 
 /// Builds the upstream request for `ctx` (pure, so it is unit-tested natively).
@@ -49,29 +46,32 @@ fn upstream_request(ctx: &RequestCtx, provider: &Provider, config: &Config) -> U
     }
 }
 
-struct OpenAi;
+struct OpenAi(Config);
 
 impl Plugin for OpenAi {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        parse_config(config_json)?;
-        Ok(PluginInfo {
-            wants_body: false,
-            passthrough: true,
-        })
+    type Config = Config;
+    fn new(config: Config) -> Result<Self, String> {
+        Ok(OpenAi(config))
+    }
+    fn info(&self) -> PluginInfo {
+        PluginInfo::passthrough(false)
     }
 }
 
 impl Adapter for OpenAi {
+    type Stream = PassThrough;
+
     fn to_upstream(
-        ctx: RequestCtx,
-        provider: Provider,
-        _req: HttpRequest,
+        &self,
+        ctx: &RequestCtx,
+        provider: &Provider,
+        _req: &HttpRequest,
     ) -> Result<UpstreamCall, ErrorBody> {
-        let config = parse_config(&sluice_plugin_sdk::config_json())
-            .map_err(|e| ErrorBody::new(500, "server_error", Some("plugin_config"), e))?;
-        Ok(UpstreamCall::Send(upstream_request(
-            &ctx, &provider, &config,
-        )))
+        Ok(UpstreamCall::Send(upstream_request(ctx, provider, &self.0)))
+    }
+
+    fn start_stream(&self, _: &RequestCtx, _: &Provider) -> PassThrough {
+        PassThrough
     }
 }
 
@@ -80,6 +80,10 @@ sluice_plugin_sdk::export_adapter!(OpenAi);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_config(json: &str) -> Result<OpenAi, String> {
+        sluice_plugin_sdk::from_config_json(json)
+    }
 
     fn ctx(path: &str, stream: bool) -> RequestCtx {
         RequestCtx {
@@ -125,7 +129,7 @@ mod tests {
     fn sends_no_auth_header_without_a_key_and_adds_configured_headers() {
         let config =
             parse_config(r#"{"headers":{"OpenAI-Organization":"org-1"}}"#).expect("config parses");
-        let r = upstream_request(&ctx("/embeddings", false), &provider(None), &config);
+        let r = upstream_request(&ctx("/embeddings", false), &provider(None), &config.0);
         assert_eq!(
             r.headers,
             vec![("openai-organization".to_string(), "org-1".to_string())]

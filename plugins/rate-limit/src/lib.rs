@@ -29,8 +29,8 @@
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Outcome, Plugin, PluginInfo, Policy,
-    Principal, RequestCtx, kv,
+    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Outcome, Plugin, Policy, Principal,
+    RequestCtx, kv,
 };
 use std::collections::BTreeMap;
 
@@ -67,10 +67,6 @@ struct Config {
 
 fn default_max_tokens() -> u64 {
     1024
-}
-
-fn parse_config(json: &str) -> Result<Config, String> {
-    serde_json::from_str(json).map_err(|e| format!("rate-limit config: {e}"))
 }
 
 /// What a counter measures, for messages.
@@ -196,34 +192,24 @@ fn deny(d: &Dimension, ms_to_reset: u64) -> Decision {
     ))
 }
 
-struct RateLimit;
+struct RateLimit(Config);
 
 impl Plugin for RateLimit {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        parse_config(config_json)?;
-        Ok(PluginInfo::default())
+    type Config = Config;
+    fn new(config: Config) -> Result<Self, String> {
+        Ok(RateLimit(config))
     }
 }
 
 impl Policy for RateLimit {
     fn on_request(
-        ctx: RequestCtx,
-        principal: Principal,
-        meta: LlmMeta,
-        _: HttpRequest,
+        &self,
+        ctx: &RequestCtx,
+        principal: &Principal,
+        meta: &LlmMeta,
+        _: &HttpRequest,
     ) -> Decision {
-        let config = match parse_config(&sluice_plugin_sdk::config_json()) {
-            Ok(c) => c,
-            Err(e) => {
-                return Decision::Deny(ErrorBody::new(
-                    500,
-                    "server_error",
-                    Some("plugin_config"),
-                    e,
-                ));
-            }
-        };
-        let dims = dimensions(&config, &ctx, &principal, &meta);
+        let dims = dimensions(&self.0, ctx, principal, meta);
         let mut taken: Vec<&Dimension> = Vec::with_capacity(dims.len());
         let mut headers = Vec::new();
         for d in &dims {
@@ -256,20 +242,23 @@ impl Policy for RateLimit {
         })
     }
 
-    fn on_complete(ctx: RequestCtx, principal: Principal, meta: LlmMeta, outcome: Outcome) {
-        let Ok(config) = parse_config(&sluice_plugin_sdk::config_json()) else {
-            return;
-        };
+    fn on_complete(
+        &self,
+        ctx: &RequestCtx,
+        principal: &Principal,
+        meta: &LlmMeta,
+        outcome: &Outcome,
+    ) {
         let now = sluice_plugin_sdk::now_ms();
         // A window that ended since the request began keeps what it counted; refunds into the
         // next window would let that window overshoot.
         let same_window =
             (now - u64::from(outcome.latency_ms).min(now)) / WINDOW_MS == now / WINDOW_MS;
-        let (used_in, used_out) = match outcome.usage {
+        let (used_in, used_out) = match &outcome.usage {
             Some(u) => (i64::from(u.prompt_tokens), i64::from(u.completion_tokens)),
             None => (0, 0),
         };
-        for d in dimensions(&config, &ctx, &principal, &meta) {
+        for d in dimensions(&self.0, ctx, principal, meta) {
             let delta = match d.kind {
                 Kind::Requests => continue,
                 Kind::InputTokens => used_in - d.amount,
@@ -287,6 +276,10 @@ sluice_plugin_sdk::export_policy!(RateLimit);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_config(json: &str) -> Result<Config, String> {
+        sluice_plugin_sdk::from_config_json::<RateLimit>(json).map(|r| r.0)
+    }
 
     fn principal(attrs: &[(&str, &str)]) -> Principal {
         Principal {

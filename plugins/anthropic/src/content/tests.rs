@@ -17,21 +17,6 @@ fn system_text_joins_text_parts_and_refuses_images() {
 }
 
 #[test]
-fn data_urls_split_into_type_and_payload() {
-    assert_eq!(
-        parse_data_url("data:image/png;base64,iVBORw0"),
-        Some(("image/png", "iVBORw0"))
-    );
-    assert_eq!(
-        parse_data_url("data:application/pdf;name=x.pdf;base64,JVBER"),
-        Some(("application/pdf", "JVBER"))
-    );
-    assert_eq!(parse_data_url("data:text/plain,hello"), None);
-    assert_eq!(parse_data_url("data:;base64,AA"), None);
-    assert_eq!(parse_data_url("https://x"), None);
-}
-
-#[test]
 fn user_parts_become_text_image_and_document_blocks() {
     let parts = json!([
         {"type":"text","text":"What is in these?"},

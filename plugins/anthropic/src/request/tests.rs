@@ -1,5 +1,6 @@
 use super::*;
-use crate::test_support::{ctx, json as parse, provider};
+use crate::TEST;
+use sluice_plugin_sdk::openai::test_support::json as parse;
 
 fn tr(req: Value) -> Value {
     Value::Object(translate(&req, &Config::default()).expect("translates"))
@@ -22,8 +23,8 @@ fn builds_the_messages_call_with_key_version_and_body() {
         default_max_tokens: 1000,
     };
     let r = upstream_request(
-        &ctx("chat.completions", true),
-        &provider(Some("sk-ant-1")),
+        &TEST.ctx("chat.completions", true),
+        &TEST.provider(Some("sk-ant-1")),
         body.to_string().as_bytes(),
         &config,
     )
@@ -51,8 +52,8 @@ fn builds_the_messages_call_with_key_version_and_body() {
 fn non_streams_send_no_stream_flag_and_no_key_header_without_a_key() {
     let body = json!({"model":"x","messages":hi(),"stream":false});
     let r = upstream_request(
-        &ctx("chat.completions", false),
-        &provider(None),
+        &TEST.ctx("chat.completions", false),
+        &TEST.provider(None),
         body.to_string().as_bytes(),
         &Config::default(),
     )
@@ -68,8 +69,8 @@ fn non_streams_send_no_stream_flag_and_no_key_header_without_a_key() {
 #[test]
 fn other_endpoints_and_bad_bodies_are_refused() {
     let e = upstream_request(
-        &ctx("embeddings", false),
-        &provider(None),
+        &TEST.ctx("embeddings", false),
+        &TEST.provider(None),
         b"{}",
         &Config::default(),
     )
@@ -78,8 +79,8 @@ fn other_endpoints_and_bad_bodies_are_refused() {
     assert_eq!(e.code.as_deref(), Some("unsupported_endpoint"));
     assert!(e.message.contains("not supported"));
     let e = upstream_request(
-        &ctx("chat.completions", false),
-        &provider(None),
+        &TEST.ctx("chat.completions", false),
+        &TEST.provider(None),
         b"{nope",
         &Config::default(),
     )

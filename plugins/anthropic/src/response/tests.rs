@@ -1,5 +1,6 @@
 use super::*;
-use crate::test_support::{ctx, json as parse};
+use crate::TEST;
+use sluice_plugin_sdk::openai::test_support::json as parse;
 
 const TEXT: &str = include_str!("../../../../tests/fixtures/anthropic/text.json");
 const TOOL_USE: &str = include_str!("../../../../tests/fixtures/anthropic/tool_use.json");
@@ -13,7 +14,7 @@ fn answer(status: u16, body: &str) -> HttpResponse {
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.as_bytes().to_vec(),
     };
-    from_upstream(&ctx("chat.completions", false), &resp, 1_700_000_000).expect("maps")
+    from_upstream(&TEST.ctx("chat.completions", false), &resp, 1_700_000_000).expect("maps")
 }
 
 #[test]
@@ -93,7 +94,7 @@ fn stop_reasons_map_to_finish_reasons() {
         ("refusal", "content_filter"),
         ("model_context_window_exceeded", "length"),
     ] {
-        assert_eq!(finish_reason(stop), finish, "{stop}");
+        assert_eq!(finish_reason(stop).as_str(), finish, "{stop}");
     }
 }
 
@@ -123,7 +124,7 @@ fn errors_and_garbage() {
         headers: vec![],
         body: b"not json".to_vec(),
     };
-    let e = from_upstream(&ctx("chat.completions", false), &resp, 0).expect_err("502");
+    let e = from_upstream(&TEST.ctx("chat.completions", false), &resp, 0).expect_err("502");
     assert_eq!(e.status, 502);
     let e = translate(&json!({"id": "x"}), "r", "m", 0).expect_err("502");
     assert_eq!(e.status, 502);

@@ -1,5 +1,6 @@
 use super::*;
-use crate::test_support::{counts, parse_sse};
+use sluice_plugin_sdk::openai::test_support::{counts, finish_twice, translate_recorded};
+use sluice_plugin_sdk::stream::StreamTranslator;
 
 const TOOL_STREAM: &str = include_str!("../../../../tests/fixtures/anthropic/stream_tool_use.sse");
 const TEXT_STREAM: &str = include_str!("../../../../tests/fixtures/anthropic/stream_text.sse");
@@ -9,23 +10,11 @@ fn no_clock() -> u64 {
     99
 }
 
-/// Runs a recorded stream through the plugin's stream functions, as the host would.
+/// Runs a recorded stream through a stream translator, as the host would.
 fn run(recorded: &str) -> (Vec<Value>, Vec<Value>, Option<Usage>) {
-    reset();
-    begin("req-1", "claude-sonnet-4-5", 1_700_000_000);
-    let mut chunks = Vec::new();
-    for event in parse_sse(recorded) {
-        for out in on_event(&event, no_clock).expect("maps") {
-            assert_eq!(out.event, None);
-            assert_ne!(out.data, "[DONE]");
-            chunks.push(serde_json::from_str::<Value>(&out.data).expect("JSON chunk"));
-        }
-    }
-    let (last, usage) = finish();
-    let last = last
-        .iter()
-        .map(|e| serde_json::from_str::<Value>(&e.data).expect("JSON chunk"))
-        .collect();
+    let mut stream = State::new("req-1", "claude-sonnet-4-5", 1_700_000_000);
+    let chunks = translate_recorded(&mut stream, recorded);
+    let (last, usage) = stream.last();
     (chunks, last, usage)
 }
 
@@ -123,48 +112,50 @@ fn error_events_become_openai_error_data() {
 
 #[test]
 fn the_usage_chunk_comes_once_and_state_resets() {
-    let _ = run(TEXT_STREAM);
-    let (events, usage) = finish();
-    assert!(events.is_empty() && usage.is_none());
+    // `finish` consumes the stream, so its usage chunk comes once; the SDK drops it.
+    let mut stream = State::new("req-1", "m", 1);
+    translate_recorded(&mut stream, TEXT_STREAM);
+    let [first, again] = finish_twice(stream, || State::new("stream", "", no_clock()));
+    let (events, usage) = first.expect("complete");
+    assert_eq!(events.len(), 1);
+    assert!(usage.is_some());
+    assert_eq!(again.expect_err("a fresh stream is incomplete").status, 502);
     // A stream that never started reports no usage.
-    reset();
-    begin("req-2", "m", 1);
-    let out = on_event(
-        &SseEvent {
+    let mut stream = State::new("req-2", "m", 1);
+    let out = stream
+        .on_event(&SseEvent {
             event: Some("ping".into()),
             data: r#"{"type":"ping"}"#.into(),
-        },
-        no_clock,
-    )
-    .expect("ping");
+        })
+        .expect("ping");
     assert!(out.is_empty());
-    let (events, usage) = finish();
+    let (events, usage) = stream.last();
     assert!(events.is_empty() && usage.is_none());
 }
 
 #[test]
 fn message_delta_usage_overrides_and_events_without_begin_work() {
-    reset();
+    // What the SDK starts when events come without `to-upstream` in this instance.
+    let mut stream = State::new("stream", "", no_clock());
     let start = SseEvent::data(
         r#"{"type":"message_start","message":{"id":"msg_x","model":"claude-x","usage":{"input_tokens":5,"output_tokens":1}}}"#,
     );
-    let first = on_event(&start, no_clock).expect("start");
+    let first = stream.on_event(&start).expect("start");
     let first: Value = serde_json::from_str(&first[0].data).expect("JSON");
     assert_eq!(first["created"], 99);
     assert_eq!(first["id"], "chatcmpl-msg_x");
     let delta = SseEvent::data(
         r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"input_tokens":7,"cache_read_input_tokens":3,"output_tokens":40}}"#,
     );
-    let out = on_event(&delta, no_clock).expect("delta");
+    let out = stream.on_event(&delta).expect("delta");
     assert!(out[0].data.contains(r#""finish_reason":"length""#));
-    let (_, usage) = finish();
+    let (_, usage) = stream.finish().expect("stopped");
     assert_eq!(counts(usage), Some((10, 40, 3)));
 }
 
 #[test]
 fn odd_events_are_ignored_or_refused() {
-    reset();
-    begin("r", "m", 1);
+    let mut stream = State::new("r", "m", 1);
     let ignored = [
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
         r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#,
@@ -176,34 +167,38 @@ fn odd_events_are_ignored_or_refused() {
     ];
     for data in ignored {
         assert!(
-            on_event(&SseEvent::data(data), no_clock)
+            stream
+                .on_event(&SseEvent::data(data))
                 .expect("ok")
                 .is_empty(),
             "{data}"
         );
     }
-    let e = on_event(&SseEvent::data("{broken"), no_clock).expect_err("502");
+    let e = stream
+        .on_event(&SseEvent::data("{broken"))
+        .expect_err("502");
     assert_eq!(e.status, 502);
     // The event name stands in when the data has no `type`.
     let named = SseEvent {
         event: Some("message_stop".into()),
         data: "{}".into(),
     };
-    assert!(on_event(&named, no_clock).expect("ok").is_empty());
+    assert!(stream.on_event(&named).expect("ok").is_empty());
 }
 
 #[test]
 fn a_stream_is_complete_only_once_the_message_stops() {
-    reset();
-    begin("req-c", "m", 1);
+    let mut stream = State::new("req-c", "m", 1);
     let start = SseEvent::data(
         r#"{"type":"message_start","message":{"id":"msg_c","model":"m","usage":{"input_tokens":1,"output_tokens":1}}}"#,
     );
-    on_event(&start, no_clock).expect("start");
-    assert!(!completed(), "cut off after message_start");
+    stream.on_event(&start).expect("start");
+    assert!(!stream.completed(), "cut off after message_start");
+    let mut cut = State::new("req-d", "m", 1);
+    cut.on_event(&start).expect("start");
+    assert_eq!(cut.finish().expect_err("cut short").status, 502);
     let stop = SseEvent::data(r#"{"type":"message_stop"}"#);
-    on_event(&stop, no_clock).expect("stop");
-    assert!(completed());
-    let _ = finish();
-    assert!(!completed(), "no stream is being served after finish");
+    stream.on_event(&stop).expect("stop");
+    assert!(stream.completed());
+    assert!(stream.finish().is_ok());
 }

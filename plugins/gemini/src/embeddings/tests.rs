@@ -1,11 +1,12 @@
 use super::*;
-use crate::test_support::{json as parse, provider};
+use crate::TEST;
+use sluice_plugin_sdk::openai::test_support::json as parse;
 
 const ONE: &str = include_str!("../../../../tests/fixtures/gemini/embed_content.json");
 const BATCH: &str = include_str!("../../../../tests/fixtures/gemini/batch_embed_contents.json");
 
 fn request(req: Value) -> (UpstreamRequest, Pending) {
-    upstream_request(&provider(Some("k")), &req).expect("request")
+    upstream_request(&TEST.provider(Some("k")), &req).expect("request")
 }
 
 #[test]
@@ -65,7 +66,7 @@ fn bad_inputs_are_400() {
         ),
     ];
     for (req, param) in cases {
-        let e = upstream_request(&provider(None), &req).expect_err("400");
+        let e = upstream_request(&TEST.provider(None), &req).expect_err("400");
         assert_eq!(e.status, 400, "{req}");
         assert_eq!(e.param.as_deref(), Some(param), "{req}");
     }

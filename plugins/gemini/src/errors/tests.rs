@@ -1,5 +1,6 @@
 use super::*;
-use crate::test_support::json as parse;
+use serde_json::json;
+use sluice_plugin_sdk::openai::test_support::json as parse;
 
 const INVALID: &str = include_str!("../../../../tests/fixtures/gemini/error_invalid_argument.json");
 const KEY: &str = include_str!("../../../../tests/fixtures/gemini/error_api_key_invalid.json");

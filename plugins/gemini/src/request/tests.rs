@@ -1,5 +1,6 @@
 use super::*;
-use crate::test_support::{ctx, json as parse, provider};
+use crate::TEST;
+use sluice_plugin_sdk::openai::test_support::json as parse;
 
 fn tr(req: Value) -> Value {
     Value::Object(translate(&req, &Config::default()).expect("translates"))
@@ -11,8 +12,8 @@ fn hi() -> Value {
 
 fn call(endpoint: &str, stream: bool, body: Value) -> Result<UpstreamRequest, ErrorBody> {
     upstream_request(
-        &ctx(endpoint, stream),
-        &provider(Some("AIza-test")),
+        &TEST.ctx(endpoint, stream),
+        &TEST.provider(Some("AIza-test")),
         body.to_string().as_bytes(),
         &Config::default(),
     )
@@ -58,10 +59,10 @@ fn streams_call_stream_generate_content_with_sse() {
     let body = parse(r.body.as_deref().expect("body"));
     assert_eq!(body.get("stream"), None);
     assert_eq!(body.get("stream_options"), None);
-    let mut p = provider(None);
+    let mut p = TEST.provider(None);
     p.upstream_model = "models/gemini-2.5-pro".into();
     let r = upstream_request(
-        &ctx("chat.completions", false),
+        &TEST.ctx("chat.completions", false),
         &p,
         br#"{"messages":[{"role":"user","content":"x"}]}"#,
         &Config::default(),
@@ -78,8 +79,8 @@ fn other_endpoints_and_bad_bodies_are_refused() {
     assert_eq!(e.code.as_deref(), Some("unsupported_endpoint"));
     assert!(e.message.contains("not supported"));
     let e = upstream_request(
-        &ctx("chat.completions", false),
-        &provider(None),
+        &TEST.ctx("chat.completions", false),
+        &TEST.provider(None),
         b"nope",
         &Config::default(),
     )

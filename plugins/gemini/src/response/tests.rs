@@ -1,5 +1,6 @@
 use super::*;
-use crate::test_support::{ctx, json as parse};
+use crate::TEST;
+use sluice_plugin_sdk::openai::test_support::json as parse;
 
 const TEXT: &str = include_str!("../../../../tests/fixtures/gemini/text.json");
 const CALLS: &str = include_str!("../../../../tests/fixtures/gemini/function_call.json");
@@ -15,7 +16,7 @@ fn answer(endpoint: &str, status: u16, body: &str) -> HttpResponse {
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.as_bytes().to_vec(),
     };
-    from_upstream(&ctx(endpoint, false), &resp, 1_700_000_000).expect("maps")
+    from_upstream(&TEST.ctx(endpoint, false), &resp, 1_700_000_000).expect("maps")
 }
 
 #[test]
@@ -88,7 +89,7 @@ fn candidates_become_choices_with_finish_reasons() {
         ("MALFORMED_FUNCTION_CALL", false, "stop"),
         ("OTHER", false, "stop"),
     ] {
-        assert_eq!(finish_reason(reason, tools), want, "{reason}");
+        assert_eq!(finish_reason(reason, tools).as_str(), want, "{reason}");
     }
 }
 
@@ -129,7 +130,7 @@ fn errors_garbage_and_embeddings_dispatch() {
         headers: vec![],
         body: b"<html>".to_vec(),
     };
-    let e = from_upstream(&ctx("chat.completions", false), &resp, 0).expect_err("502");
+    let e = from_upstream(&TEST.ctx("chat.completions", false), &resp, 0).expect_err("502");
     assert_eq!(e.status, 502);
 
     embeddings::remember(embeddings::Pending {

@@ -1,5 +1,6 @@
 use super::*;
-use crate::test_support::{counts, parse_sse};
+use sluice_plugin_sdk::openai::test_support::{counts, finish_twice, translate_recorded};
+use sluice_plugin_sdk::stream::StreamTranslator;
 
 const CALL_STREAM: &str =
     include_str!("../../../../tests/fixtures/gemini/stream_function_call.sse");
@@ -9,23 +10,11 @@ fn no_clock() -> u64 {
     99
 }
 
-/// Runs a recorded stream through the plugin's stream functions, as the host would.
+/// Runs a recorded stream through a stream translator, as the host would.
 fn run(recorded: &str) -> (Vec<Value>, Vec<Value>, Option<Usage>) {
-    reset();
-    begin("req-1", "gemini-2.5-flash", 1_700_000_000);
-    let mut chunks = Vec::new();
-    for event in parse_sse(recorded) {
-        for out in on_event(&event, no_clock).expect("maps") {
-            assert_eq!(out.event, None);
-            assert_ne!(out.data, "[DONE]");
-            chunks.push(serde_json::from_str::<Value>(&out.data).expect("JSON chunk"));
-        }
-    }
-    let (last, usage) = finish();
-    let last = last
-        .iter()
-        .map(|e| serde_json::from_str::<Value>(&e.data).expect("JSON chunk"))
-        .collect();
+    let mut stream = State::new("req-1", "gemini-2.5-flash", 1_700_000_000);
+    let chunks = translate_recorded(&mut stream, recorded);
+    let (last, usage) = stream.last();
     (chunks, last, usage)
 }
 
@@ -82,23 +71,24 @@ fn text_stream_joins_content_and_finishes_with_stop() {
     assert_eq!(chunks[4]["choices"][0]["finish_reason"], "stop");
     assert_eq!(last[0]["usage"]["total_tokens"], 26);
     assert_eq!(counts(usage), Some((9, 17, 0)));
-    // The usage chunk comes once.
-    let (again, usage) = finish();
-    assert!(again.is_empty() && usage.is_none());
+    // The usage chunk comes once: `finish` consumes the stream, and the SDK then holds none.
+    let mut stream = State::new("req-1", "m", 1);
+    translate_recorded(&mut stream, TEXT_STREAM);
+    let [first, again] = finish_twice(stream, || State::new("stream", "", no_clock()));
+    let (events, usage) = first.expect("complete");
+    assert_eq!((events.len(), counts(usage)), (1, Some((9, 17, 0))));
+    assert_eq!(again.expect_err("a fresh stream is incomplete").status, 502);
 }
 
 #[test]
 fn several_candidates_keep_their_own_role_and_tool_indexes() {
-    reset();
-    begin("r", "m", 1);
+    let mut stream = State::new("r", "m", 1);
     let ev = |v: Value| SseEvent::data(v.to_string());
-    let first = on_event(
-        &ev(json!({"candidates":[
+    let first = stream
+        .on_event(&ev(json!({"candidates":[
         {"index":0,"content":{"parts":[{"functionCall":{"name":"a","args":{}}}]}},
-        {"index":1,"content":{"parts":[{"text":"B"}]}}]})),
-        no_clock,
-    )
-    .expect("ok");
+        {"index":1,"content":{"parts":[{"text":"B"}]}}]})))
+        .expect("ok");
     let first: Vec<Value> = first
         .iter()
         .map(|e| serde_json::from_str(&e.data).expect("json"))
@@ -107,9 +97,8 @@ fn several_candidates_keep_their_own_role_and_tool_indexes() {
     assert_eq!(first[0]["choices"][0]["delta"]["role"], "assistant");
     assert_eq!(first[1]["choices"][0]["index"], 1);
     assert_eq!(first[1]["choices"][0]["delta"]["role"], "assistant");
-    let second = on_event(&ev(json!({"candidates":[
-        {"index":0,"content":{"parts":[{"functionCall":{"name":"b","args":{"x":1}}}]},"finishReason":"STOP"}]})),
-        no_clock).expect("ok");
+    let second = stream.on_event(&ev(json!({"candidates":[
+        {"index":0,"content":{"parts":[{"functionCall":{"name":"b","args":{"x":1}}}]},"finishReason":"STOP"}]}))).expect("ok");
     let second: Vec<Value> = second
         .iter()
         .map(|e| serde_json::from_str(&e.data).expect("json"))
@@ -121,17 +110,18 @@ fn several_candidates_keep_their_own_role_and_tool_indexes() {
     );
     assert_eq!(second[1]["choices"][0]["finish_reason"], "tool_calls");
     // No usageMetadata: no usage chunk.
-    let (last, usage) = finish();
+    let (last, usage) = stream.last();
     assert!(last.is_empty() && usage.is_none());
 }
 
 #[test]
 fn errors_blocks_and_odd_events() {
-    reset();
+    // What the SDK starts when events come without `to-upstream` in this instance.
+    let mut stream = State::new("stream", "", no_clock());
     let error = SseEvent::data(
         r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#,
     );
-    let out = on_event(&error, no_clock).expect("ok");
+    let out = stream.on_event(&error).expect("ok");
     assert_eq!(
         serde_json::from_str::<Value>(&out[0].data).expect("json"),
         json!({"error":{"message":"gemini: The model is overloaded.","type":"upstream_error",
@@ -140,42 +130,43 @@ fn errors_blocks_and_odd_events() {
     let blocked = SseEvent::data(
         r#"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":5}}"#,
     );
-    let out = on_event(&blocked, no_clock).expect("ok");
+    let out = stream.on_event(&blocked).expect("ok");
     let chunk: Value = serde_json::from_str(&out[0].data).expect("json");
     assert_eq!(chunk["created"], 99);
     assert_eq!(chunk["choices"][0]["finish_reason"], "content_filter");
     assert_eq!(chunk["choices"][0]["delta"]["role"], "assistant");
     for quiet in ["", "[DONE]", r#"{"usageMetadata":{"promptTokenCount":5}}"#] {
         assert!(
-            on_event(&SseEvent::data(quiet), no_clock)
+            stream
+                .on_event(&SseEvent::data(quiet))
                 .expect("ok")
                 .is_empty(),
             "{quiet}"
         );
     }
     assert_eq!(
-        on_event(&SseEvent::data("{nope"), no_clock)
+        stream
+            .on_event(&SseEvent::data("{nope"))
             .expect_err("502")
             .status,
         502
     );
-    let (_, usage) = finish();
+    let (_, usage) = stream.finish().expect("blocked counts as finished");
     assert_eq!(counts(usage), Some((5, 0, 0)));
 }
 
 #[test]
 fn a_stream_is_complete_only_once_a_candidate_finishes() {
-    reset();
-    begin("req-c", "m", 1);
+    let mut stream = State::new("req-c", "m", 1);
     let partial = SseEvent::data(
         r#"{"candidates":[{"content":{"parts":[{"text":"Hel"}],"role":"model"},"index":0}]}"#,
     );
-    on_event(&partial, no_clock).expect("partial");
-    assert!(!completed(), "no finishReason yet");
+    stream.on_event(&partial).expect("partial");
+    assert!(!stream.completed(), "no finishReason yet");
     let last = SseEvent::data(
         r#"{"candidates":[{"content":{"parts":[{"text":"lo"}],"role":"model"},"finishReason":"STOP","index":0}]}"#,
     );
-    on_event(&last, no_clock).expect("last");
-    assert!(completed());
-    let _ = finish();
+    stream.on_event(&last).expect("last");
+    assert!(stream.completed());
+    assert!(stream.finish().is_ok());
 }

@@ -11,35 +11,44 @@
 //!
 //! Its config may set `tag`, echoed in the `x-chaos-tag` header (reload tests change it).
 
+use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Plugin, PluginInfo, Policy, Principal,
-    RequestCtx,
+    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Plugin, Policy, Principal, RequestCtx,
 };
 
-struct Chaos;
+/// The config: other fields are ignored.
+#[derive(Deserialize)]
+struct Config {
+    /// Echoed in `x-chaos-tag`.
+    tag: Option<String>,
+    /// Present (with any value): the load is rejected.
+    reject: Option<serde::de::IgnoredAny>,
+}
+
+/// The plugin: the tag it echoes.
+struct Chaos {
+    tag: String,
+}
 
 impl Plugin for Chaos {
-    fn init(config_json: &str) -> Result<PluginInfo, String> {
-        if config_json.contains("\"reject\"") {
+    type Config = Config;
+    fn new(config: Config) -> Result<Self, String> {
+        if config.reject.is_some() {
             return Err("this config asks to be rejected".into());
         }
-        Ok(PluginInfo::default())
+        let tag = config.tag.unwrap_or_else(|| "none".to_string());
+        Ok(Chaos { tag })
     }
 }
 
-fn tag() -> String {
-    let config = sluice_plugin_sdk::config_json();
-    // The tag is a plain string; a tiny scan avoids a JSON dependency in this test plugin.
-    config
-        .split("\"tag\":\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or("none")
-        .to_string()
-}
-
 impl Policy for Chaos {
-    fn on_request(ctx: RequestCtx, _: Principal, _: LlmMeta, _: HttpRequest) -> Decision {
+    fn on_request(
+        &self,
+        ctx: &RequestCtx,
+        _: &Principal,
+        _: &LlmMeta,
+        _: &HttpRequest,
+    ) -> Decision {
         let mode = ctx
             .headers
             .iter()
@@ -66,7 +75,7 @@ impl Policy for Chaos {
             _ => Decision::Continue(Allow {
                 headers: vec![
                     ("x-chaos-seen".into(), "1".into()),
-                    ("x-chaos-tag".into(), tag()),
+                    ("x-chaos-tag".into(), self.tag.clone()),
                 ],
                 metadata: vec![("chaos".into(), "\"ok\"".into())],
                 body: None,

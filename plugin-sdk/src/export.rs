@@ -1,0 +1,183 @@
+//! The macros that export a plugin: one per stage. Each builds the plugin once per instance
+//! (see [`crate::Plugin`]) and serves the stage's WIT functions from it.
+
+/// Exports an [`Auth`](crate::Auth) plugin. Call it once, at the crate root of a `cdylib` crate.
+///
+/// ```ignore
+/// sluice_plugin_sdk::export_auth!(MyAuth);
+/// ```
+#[macro_export]
+macro_rules! export_auth {
+    ($plugin:ty) => {
+        $crate::__export_stages!($plugin; auth: __SluicePlugin, policy: $crate::__Unsupported,
+            adapter: $crate::__Unsupported, enrich: $crate::__Unsupported);
+    };
+}
+
+/// Exports a [`Policy`](crate::Policy) plugin. Call it once, at the crate root of a `cdylib`
+/// crate.
+///
+/// ```ignore
+/// sluice_plugin_sdk::export_policy!(MyRule);
+/// ```
+#[macro_export]
+macro_rules! export_policy {
+    ($plugin:ty) => {
+        $crate::__export_stages!($plugin; auth: $crate::__Unsupported, policy: __SluicePlugin,
+            adapter: $crate::__Unsupported, enrich: $crate::__Unsupported);
+    };
+}
+
+/// Exports an [`Adapter`](crate::Adapter) plugin. Call it once, at the crate root of a `cdylib`
+/// crate.
+///
+/// ```ignore
+/// sluice_plugin_sdk::export_adapter!(MyProvider);
+/// ```
+#[macro_export]
+macro_rules! export_adapter {
+    ($plugin:ty) => {
+        $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
+            policy: $crate::__Unsupported, adapter: __SluicePlugin, enrich: $crate::__Unsupported);
+    };
+}
+
+/// Exports an [`Enrich`](crate::Enrich) plugin. Call it once, at the crate root of a `cdylib`
+/// crate.
+///
+/// ```ignore
+/// sluice_plugin_sdk::export_enrich!(TraceId);
+/// ```
+#[macro_export]
+macro_rules! export_enrich {
+    ($plugin:ty) => {
+        $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
+            policy: $crate::__Unsupported, adapter: $crate::__Unsupported, enrich: __SluicePlugin);
+    };
+}
+
+/// Implements every generated export on a hidden type. Each stage is served by a
+/// [`Source`](crate::__glue::Source): `__SluicePlugin` (this instance's plugin) for the stage the
+/// plugin implements, `__Unsupported` for the others.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_stages {
+    ($plugin:ty; auth: $auth:ty, policy: $policy:ty, adapter: $adapter:ty, enrich: $enrich:ty) => {
+        /// Finds this instance's plugin value.
+        #[allow(dead_code)]
+        enum __SluicePlugin {}
+
+        ::std::thread_local! {
+            /// The plugin value of this instance.
+            static __SLUICE_INSTANCE: $crate::__glue::Instance<$plugin> =
+                const { $crate::__glue::Instance::new() };
+            /// The stream this instance is serving (adapters only).
+            static __SLUICE_STREAM: $crate::__glue::Slot<$adapter> =
+                const { $crate::stream::StreamSlot::new() };
+        }
+
+        impl $crate::__glue::Source for __SluicePlugin {
+            type Stage = $plugin;
+            fn stage() -> ::std::result::Result<&'static $plugin, ::std::string::String> {
+                __SLUICE_INSTANCE.with($crate::__glue::Instance::get)
+            }
+        }
+
+        /// The type the generated component exports are implemented on.
+        #[allow(dead_code)]
+        enum __SluiceExports {}
+
+        impl $crate::bindings::exports::sluice::plugin::lifecycle::Guest for __SluiceExports {
+            fn init(config_json: String) -> Result<$crate::PluginInfo, String> {
+                __SLUICE_INSTANCE.with(|i| i.init(&config_json))
+            }
+        }
+
+        impl $crate::bindings::exports::sluice::plugin::auth_stage::Guest for __SluiceExports {
+            fn authenticate(
+                ctx: $crate::RequestCtx,
+                credential: Option<String>,
+            ) -> Result<$crate::Principal, $crate::ErrorBody> {
+                $crate::__glue::authenticate::<$auth>(ctx, credential)
+            }
+        }
+
+        impl $crate::bindings::exports::sluice::plugin::policy_stage::Guest for __SluiceExports {
+            fn on_request(
+                ctx: $crate::RequestCtx,
+                principal: $crate::Principal,
+                meta: $crate::LlmMeta,
+                req: $crate::HttpRequest,
+            ) -> $crate::Decision {
+                $crate::__glue::on_request::<$policy>(ctx, principal, meta, req)
+            }
+            fn on_complete(
+                ctx: $crate::RequestCtx,
+                principal: $crate::Principal,
+                meta: $crate::LlmMeta,
+                outcome: $crate::Outcome,
+            ) {
+                $crate::__glue::on_complete::<$policy>(ctx, principal, meta, outcome)
+            }
+        }
+
+        impl $crate::bindings::exports::sluice::plugin::adapter::Guest for __SluiceExports {
+            fn to_upstream(
+                ctx: $crate::RequestCtx,
+                provider: $crate::Provider,
+                req: $crate::HttpRequest,
+            ) -> Result<$crate::UpstreamCall, $crate::ErrorBody> {
+                $crate::__glue::to_upstream::<$adapter>(&__SLUICE_STREAM, ctx, provider, req)
+            }
+            fn from_upstream(
+                ctx: $crate::RequestCtx,
+                resp: $crate::HttpResponse,
+            ) -> Result<Option<$crate::HttpResponse>, $crate::ErrorBody> {
+                $crate::__glue::from_upstream::<$adapter>(ctx, resp)
+            }
+            fn from_upstream_event(
+                event: $crate::SseEvent,
+            ) -> Result<Vec<$crate::SseEvent>, $crate::ErrorBody> {
+                $crate::__glue::from_upstream_event::<$adapter>(&__SLUICE_STREAM, event)
+            }
+            fn finish_stream()
+            -> Result<(Vec<$crate::SseEvent>, Option<$crate::Usage>), $crate::ErrorBody> {
+                $crate::__glue::finish_stream::<$adapter>(&__SLUICE_STREAM)
+            }
+        }
+
+        impl $crate::bindings::exports::sluice::plugin::enrich_stage::Guest for __SluiceExports {
+            fn on_response(
+                ctx: $crate::RequestCtx,
+                principal: Option<$crate::Principal>,
+                outcome: $crate::Outcome,
+            ) -> $crate::Enrichment {
+                $crate::__glue::on_response::<$enrich>(ctx, principal, outcome)
+            }
+        }
+
+        /// Native builds (a plugin's unit tests) have no component exports; this keeps the
+        /// exports reachable there, so they are compiled and linted the same way.
+        #[cfg(not(target_arch = "wasm32"))]
+        #[doc(hidden)]
+        pub fn __sluice_entry_points() -> [usize; 9] {
+            use $crate::bindings::exports::sluice::plugin as x;
+            [
+                <__SluiceExports as x::lifecycle::Guest>::init as *const () as usize,
+                <__SluiceExports as x::auth_stage::Guest>::authenticate as *const () as usize,
+                <__SluiceExports as x::policy_stage::Guest>::on_request as *const () as usize,
+                <__SluiceExports as x::policy_stage::Guest>::on_complete as *const () as usize,
+                <__SluiceExports as x::adapter::Guest>::to_upstream as *const () as usize,
+                <__SluiceExports as x::adapter::Guest>::from_upstream as *const () as usize,
+                <__SluiceExports as x::adapter::Guest>::from_upstream_event as *const () as usize,
+                <__SluiceExports as x::adapter::Guest>::finish_stream as *const () as usize,
+                <__SluiceExports as x::enrich_stage::Guest>::on_response as *const () as usize,
+            ]
+        }
+
+        // Native builds (unit tests of a plugin's logic) export nothing: component exports
+        // only mean something in a Wasm component.
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::__export_sdk_world!(__SluiceExports with_types_in $crate::bindings);
+    };
+}
