@@ -80,7 +80,8 @@ pub mod bindings {
     #![allow(missing_docs, unsafe_code, clippy::all)]
     wit_bindgen::generate!({
         world: "sdk",
-        path: "../wit",
+        // Contract 0.1.0 until the SDK moves to 0.2.0 (wit/plugin.wit).
+        path: "../wit/deps/sluice-plugin-0.1.0",
         pub_export_macro: true,
         export_macro_name: "__export_sdk_world",
         default_bindings_module: "::sluice_plugin_sdk::bindings",
