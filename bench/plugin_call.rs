@@ -6,10 +6,8 @@
 
 use sluice::builtin;
 use sluice::capabilities::{KvStore, MemoryKv, PluginEnv};
-use sluice::pipeline::bindings::adapter::exports::sluice::plugin::adapter::Provider;
-use sluice::pipeline::bindings::types::{
-    HttpRequest, LlmMeta, Outcome, Principal, RequestCtx, Usage,
-};
+use sluice::pipeline::bindings::adapter_if::Provider;
+use sluice::pipeline::bindings::types::{Endpoint, LlmMeta, Outcome, Principal, RequestCtx, Usage};
 use sluice::pipeline::engine::{Runtime, RuntimeLimits};
 use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings};
 use sluice::pipeline::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
@@ -57,9 +55,7 @@ fn env(name: &str, config: &str) -> Arc<PluginEnv> {
 fn ctx() -> RequestCtx {
     RequestCtx {
         request_id: "req_0123456789abcdef01234567".into(),
-        endpoint: "chat.completions".into(),
-        method: "POST".into(),
-        path: "/chat/completions".into(),
+        endpoint: Endpoint::ChatCompletions,
         model: "gpt-4o-mini".into(),
         stream: false,
         user_id: Some("user-1".into()),
@@ -103,20 +99,10 @@ async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
         api_key: Some("sk-upstream".into()),
         upstream_model: "gpt-4o-mini".into(),
     };
-    let req = HttpRequest {
-        method: "POST".into(),
-        path: "/chat/completions".into(),
-        headers: ctx.headers.clone(),
-        body: Vec::new(),
-    };
     timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
-            .call(async |w, s| {
-                w.sluice_plugin_adapter()
-                    .call_to_upstream(s, &ctx, &provider, &req)
-                    .await
-            })
+            .call(async |w, s| w.to_upstream(s, &ctx, &provider, &[]).await)
             .await
             .expect("call")
             .expect("ok");
@@ -145,11 +131,7 @@ async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
     timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
-            .call(async |w, s| {
-                w.sluice_plugin_auth_stage()
-                    .call_authenticate(s, &ctx, Some("sk-sluice-demo"))
-                    .await
-            })
+            .call(async |w, s| w.authenticate(s, &ctx, Some("sk-sluice-demo")).await)
             .await
             .expect("call")
             .expect("authenticated");
@@ -192,8 +174,6 @@ fn principal() -> Principal {
 
 fn meta() -> LlmMeta {
     LlmMeta {
-        model: "gpt-4o-mini".into(),
-        stream: false,
         max_tokens: Some(256),
         est_prompt_tokens: 500,
         n: 1,
@@ -221,30 +201,16 @@ async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration
     let config = r#"{"rpm":1000000000,"tpm_in":1000000000000,"tpm_out":1000000000000}"#;
     let plugin: Arc<Plugin<PolicyWorld>> = load(runtime, "rate-limit", config, mode).await;
     let (ctx, who, meta, outcome) = (ctx(), principal(), meta(), outcome());
-    let req = HttpRequest {
-        method: "POST".into(),
-        path: "/chat/completions".into(),
-        headers: vec![],
-        body: vec![],
-    };
     timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
-            .call(async |w, s| {
-                w.sluice_plugin_policy_stage()
-                    .call_on_request(s, &ctx, &who, &meta, &req)
-                    .await
-            })
+            .call(async |w, s| w.on_request(s, &ctx, &who, &meta, &[]).await)
             .await
             .expect("on-request");
         drop(lease);
         let mut lease = plugin.lease().await.expect("lease");
         lease
-            .call(async |w, s| {
-                w.sluice_plugin_policy_stage()
-                    .call_on_complete(s, &ctx, &who, &meta, &outcome)
-                    .await
-            })
+            .call(async |w, s| w.on_complete(s, &ctx, &who, &meta, &outcome).await)
             .await
             .expect("on-complete");
         drop(lease);
@@ -259,11 +225,7 @@ async fn bench_cost(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
     timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
         lease
-            .call(async |w, s| {
-                w.sluice_plugin_enrich_stage()
-                    .call_on_response(s, &ctx, Some(&who), &outcome)
-                    .await
-            })
+            .call(async |w, s| w.on_response(s, &ctx, Some(&who), &outcome).await)
             .await
             .expect("on-response");
         drop(lease);

@@ -7,6 +7,7 @@ pub mod host;
 pub mod keys;
 pub mod kv;
 pub mod state;
+mod v01;
 
 pub use kv::{KvStore, MemoryKv, WindowCount};
 pub use state::{MemoryCap, PluginEnv, PluginState};
@@ -22,5 +23,5 @@ pub fn add_to_linker(linker: &mut Linker<PluginState>) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("linking sluice:plugin/kv: {e}"))?;
     keys_if::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
         .map_err(|e| anyhow::anyhow!("linking sluice:plugin/keys: {e}"))?;
-    Ok(())
+    v01::add_to_linker(linker)
 }

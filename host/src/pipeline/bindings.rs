@@ -1,57 +1,80 @@
-//! The one place `bindgen!` runs: typed bindings for each stage world of `sluice:plugin@0.1.0`.
+//! The one place `bindgen!` runs: typed bindings for each stage world of the plugin contract, in
+//! both versions the host loads. [`v2`] is `sluice:plugin@0.2.0` (`wit/plugin.wit`), the host's
+//! own vocabulary; [`v1`] is the frozen `sluice:plugin@0.1.0` (`wit/deps/`), which `compat`
+//! translates to and from.
 //!
-//! The `policy` module generates the shared interfaces (`types`, `host`, `kv`); the other worlds
-//! reuse them through `with`, so the host implements its imports once and one linker serves every
-//! world. Exports are async: plugin calls run on fibers, so WASI's async host functions (a
-//! guest's panic message written to stderr, say) work inside the tokio runtime.
+//! In each version the `policy` module generates the shared interfaces (`types`, `host`, `kv`);
+//! the other worlds reuse them through `with`, so the host implements each import once per
+//! version and one linker serves every world. Exports are async: plugin calls run on fibers, so
+//! WASI's async host functions (a guest's panic message written to stderr, say) work inside the
+//! tokio runtime. `keys.lookup` is an async import: it waits on the key store's blocking thread.
 #![allow(missing_docs, clippy::all)]
 
-pub mod policy {
-    wasmtime::component::bindgen!({
-        world: "policy",
-        path: "../wit",
-        exports: { default: async },
-    });
-}
+/// Bindings of every stage world of one contract version found at `$path`, whose package module
+/// bindgen names `$pkg`.
+macro_rules! contract {
+    ($version:ident, $path:literal, $pkg:ident) => {
+        pub mod $version {
+            pub mod policy {
+                wasmtime::component::bindgen!({
+                    world: "policy",
+                    path: $path,
+                    exports: { default: async },
+                });
+            }
 
-/// The auth world also generates `keys`, whose lookup is async: it waits on the key store's
-/// blocking thread, not on an async worker.
-pub mod auth {
-    wasmtime::component::bindgen!({
-        world: "auth",
-        path: "../wit",
-        exports: { default: async },
-        imports: { "sluice:plugin/keys.lookup": async },
-        with: {
-            "sluice:plugin/types": super::policy::sluice::plugin::types,
-            "sluice:plugin/host": super::policy::sluice::plugin::host,
-            "sluice:plugin/kv": super::policy::sluice::plugin::kv,
-        },
-    });
-}
+            pub mod auth {
+                wasmtime::component::bindgen!({
+                    world: "auth",
+                    path: $path,
+                    exports: { default: async },
+                    imports: { "sluice:plugin/keys.lookup": async },
+                    with: {
+                        "sluice:plugin/types": super::policy::sluice::$pkg::types,
+                        "sluice:plugin/host": super::policy::sluice::$pkg::host,
+                        "sluice:plugin/kv": super::policy::sluice::$pkg::kv,
+                    },
+                });
+            }
 
-/// Bindings of a world that reuses the interfaces generated in `policy`.
-macro_rules! world {
-    ($module:ident, $world:literal) => {
-        pub mod $module {
-            wasmtime::component::bindgen!({
-                world: $world,
-                path: "../wit",
-                exports: { default: async },
-                with: {
-                    "sluice:plugin/types": super::policy::sluice::plugin::types,
-                    "sluice:plugin/host": super::policy::sluice::plugin::host,
-                    "sluice:plugin/kv": super::policy::sluice::plugin::kv,
-                },
-            });
+            pub mod adapter {
+                wasmtime::component::bindgen!({
+                    world: "provider-adapter",
+                    path: $path,
+                    exports: { default: async },
+                    with: {
+                        "sluice:plugin/types": super::policy::sluice::$pkg::types,
+                        "sluice:plugin/host": super::policy::sluice::$pkg::host,
+                        "sluice:plugin/kv": super::policy::sluice::$pkg::kv,
+                    },
+                });
+            }
+
+            pub mod enrich {
+                wasmtime::component::bindgen!({
+                    world: "enrich",
+                    path: $path,
+                    exports: { default: async },
+                    with: {
+                        "sluice:plugin/types": super::policy::sluice::$pkg::types,
+                        "sluice:plugin/host": super::policy::sluice::$pkg::host,
+                        "sluice:plugin/kv": super::policy::sluice::$pkg::kv,
+                    },
+                });
+            }
+
+            pub use adapter::exports::sluice::$pkg::adapter as adapter_if;
+            pub use auth::sluice::$pkg::keys as keys_if;
+            pub use policy::sluice::$pkg::host as host_if;
+            pub use policy::sluice::$pkg::kv as kv_if;
+            pub use policy::sluice::$pkg::types;
         }
     };
 }
 
-world!(adapter, "provider-adapter");
-world!(enrich, "enrich");
+// `../wit` holds both versions (0.1.0 under deps/), so bindgen names the package by version.
+contract!(v2, "../wit", plugin0_2_0);
+contract!(v1, "../wit/deps/sluice-plugin-0.1.0", plugin);
 
-pub use auth::sluice::plugin::keys as keys_if;
-pub use policy::sluice::plugin::host as host_if;
-pub use policy::sluice::plugin::kv as kv_if;
-pub use policy::sluice::plugin::types;
+// The host speaks 0.2.
+pub use v2::{adapter_if, host_if, keys_if, kv_if, types};

@@ -2,10 +2,12 @@
 //! model names to providers. A [`Pipeline`] is immutable; a reload builds a new one and swaps it in.
 
 pub mod bindings;
+mod compat;
 pub mod engine;
 mod load;
 pub mod plugin;
 pub mod stages;
+pub mod worlds;
 
 use crate::capabilities::KvStore;
 use crate::config::{Config, ConfigError, StageKind};
@@ -17,10 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub use bindings::adapter::ProviderAdapter as AdapterWorld;
-pub use bindings::auth::Auth as AuthWorld;
-pub use bindings::enrich::Enrich as EnrichWorld;
-pub use bindings::policy::Policy as PolicyWorld;
+pub use worlds::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
 
 /// Why a pipeline could not be built.
 #[derive(Debug, thiserror::Error)]

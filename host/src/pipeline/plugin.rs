@@ -4,7 +4,6 @@
 //! trap, a timeout or memory exhaustion poisons the instance (it is dropped, never reused) and
 //! fails only the request that made the call, with a [`PluginError`] that names the plugin.
 
-use super::bindings::{adapter, auth, enrich, policy};
 use super::engine::{EPOCH_TICK, Runtime};
 use crate::capabilities::{PluginEnv, PluginState};
 use std::sync::{Arc, Mutex};
@@ -114,44 +113,6 @@ pub struct PluginInfo {
     pub passthrough: bool,
 }
 
-macro_rules! world {
-    ($module:ident, $world:ident, $pre:ident, $init:ident) => {
-        impl World for $module::$world {
-            type Pre = $module::$pre<PluginState>;
-            fn pre(pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
-                $module::$pre::new(pre)
-            }
-            async fn instantiate(
-                pre: &Self::Pre,
-                store: &mut Store<PluginState>,
-            ) -> wasmtime::Result<Self> {
-                pre.instantiate_async(store).await
-            }
-            async fn init(
-                &self,
-                store: &mut Store<PluginState>,
-                config_json: &str,
-            ) -> wasmtime::Result<Result<PluginInfo, String>> {
-                let r = self.$init().call_init(store, config_json).await?;
-                Ok(r.map(|i| PluginInfo {
-                    wants_body: i.wants_body,
-                    passthrough: i.passthrough,
-                }))
-            }
-        }
-    };
-}
-
-world!(auth, Auth, AuthPre, sluice_plugin_lifecycle);
-world!(policy, Policy, PolicyPre, sluice_plugin_lifecycle);
-world!(
-    adapter,
-    ProviderAdapter,
-    ProviderAdapterPre,
-    sluice_plugin_lifecycle
-);
-world!(enrich, Enrich, EnrichPre, sluice_plugin_lifecycle);
-
 /// One live instance.
 pub struct Instance<W> {
     store: Store<PluginState>,
@@ -194,7 +155,7 @@ impl<W: World> Plugin<W> {
             .map_err(|e| format!("cannot link: {e:#}"))?;
         let pre = W::pre(pre).map_err(|e| {
             format!(
-                "does not implement the expected world (built against another WIT version?): {e:#}"
+                "does not implement the expected world of sluice:plugin@0.2.0 or @0.1.0 (built against another WIT version, or for another stage?): {e:#}"
             )
         })?;
         let mut plugin: Plugin<W> = Plugin {

@@ -1,8 +1,7 @@
 //! What a call to a provider (or a policy plugin) produced, before the gateway answers with it.
 
-use crate::pipeline::AdapterWorld;
 use crate::pipeline::bindings::types::HttpResponse;
-use crate::pipeline::plugin::Lease;
+use crate::pipeline::stages::adapter::Translator;
 use axum::body::Body;
 use bytes::Bytes;
 use futures::Stream;
@@ -29,8 +28,8 @@ pub(super) enum Answer {
     Stream {
         /// Where its bytes come from.
         source: Source,
-        /// The adapter instance that translates it; none when the adapter is pass-through.
-        lease: Option<Lease<AdapterWorld>>,
+        /// What translates it; none when the adapter is pass-through.
+        translator: Option<Translator>,
         /// Longest silence from the upstream.
         idle_timeout: Duration,
     },

@@ -7,11 +7,9 @@ use super::exchange::Exchange;
 use super::request::Prepared;
 use super::upstream_error::{header_pairs, header_value, is_event_stream, upstream_error};
 use crate::error::ApiError;
-use crate::pipeline::bindings::adapter::exports::sluice::plugin::adapter::{
-    Provider as ProviderRec, UpstreamCall,
-};
-use crate::pipeline::bindings::types::{HttpRequest, HttpResponse};
-use crate::pipeline::stages::adapter;
+use crate::pipeline::bindings::adapter_if::{Provider as ProviderRec, UpstreamCall};
+use crate::pipeline::bindings::types::HttpResponse;
+use crate::pipeline::stages::adapter::{self, Translator};
 use crate::pipeline::{Deployment, Route};
 use crate::upstream::{Outbound, read_body};
 use axum::body::Body;
@@ -114,16 +112,7 @@ impl Exchange {
         }
         let body = prepared.upstream_body(&dep.upstream_model);
         let plugin = &provider.adapter;
-        let req = HttpRequest {
-            method: self.ctx.method.clone(),
-            path: self.ctx.path.clone(),
-            headers: self.ctx.headers.clone(),
-            body: if plugin.info.wants_body {
-                body.to_vec()
-            } else {
-                Vec::new()
-            },
-        };
+        let given: &[u8] = if plugin.info.wants_body { &body } else { &[] };
         let rec = ProviderRec {
             name: provider.name.clone(),
             base_url: provider.base_url.clone(),
@@ -131,7 +120,7 @@ impl Exchange {
             upstream_model: dep.upstream_model.clone(),
         };
         let mut lease = plugin.lease().await.map_err(Attempt::last)?;
-        let call = adapter::to_upstream(&mut lease, &self.ctx, &rec, &req)
+        let call = adapter::to_upstream(&mut lease, &self.ctx, &rec, given)
             .await
             .map_err(Attempt::last)?;
         // Pass-through adapters have nothing more to do: free their instance now.
@@ -169,9 +158,17 @@ impl Exchange {
                 self.upstream_us = upstream_started.elapsed().as_micros() as u64;
                 let bytes = resp.bytes_stream();
                 return Ok(if streamed {
+                    let translator = match lease {
+                        Some(lease) => Some(
+                            Translator::open(lease, &self.ctx, &rec)
+                                .await
+                                .map_err(Attempt::last)?,
+                        ),
+                        None => None,
+                    };
                     Answer::Stream {
                         source: Source::Upstream(Box::pin(bytes)),
-                        lease,
+                        translator,
                         idle_timeout: provider.timeout,
                     }
                 } else {
@@ -233,7 +230,7 @@ impl Exchange {
         if self.ctx.stream && is_event_stream(&resp.headers) {
             Ok(Answer::Stream {
                 source: Source::Whole(Bytes::from(resp.body)),
-                lease: None,
+                translator: None,
                 idle_timeout,
             })
         } else if ok && !self.endpoint.answers_json() {

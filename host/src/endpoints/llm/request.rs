@@ -2,7 +2,7 @@
 //! the body the upstream gets.
 
 use crate::error::ApiError;
-use crate::pipeline::bindings::types::LlmMeta;
+use crate::pipeline::bindings::types::{self, LlmMeta};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
@@ -30,6 +30,17 @@ impl Endpoint {
             Endpoint::Embeddings => "embeddings",
             Endpoint::AudioSpeech => "audio.speech",
             Endpoint::ImagesGenerations => "images.generations",
+        }
+    }
+
+    /// The endpoint as plugins see it.
+    pub fn wit(self) -> types::Endpoint {
+        match self {
+            Endpoint::ChatCompletions => types::Endpoint::ChatCompletions,
+            Endpoint::Completions => types::Endpoint::Completions,
+            Endpoint::Embeddings => types::Endpoint::Embeddings,
+            Endpoint::AudioSpeech => types::Endpoint::AudioSpeech,
+            Endpoint::ImagesGenerations => types::Endpoint::ImagesGenerations,
         }
     }
 
@@ -142,8 +153,6 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
         .unwrap_or(1);
     let meta = LlmMeta {
-        model: model.clone(),
-        stream,
         max_tokens,
         est_prompt_tokens: estimate_prompt_tokens(&body),
         n,

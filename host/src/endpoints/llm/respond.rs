@@ -8,6 +8,7 @@ use super::exchange::Exchange;
 use super::stream;
 use crate::error::ApiError;
 use crate::pipeline::bindings::types::{HttpResponse, Usage};
+use crate::pipeline::stages::adapter::Translator;
 use crate::state::add_headers;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,9 +24,9 @@ impl Exchange {
             Answer::Plugin(r) => self.plugin_response(r),
             Answer::Stream {
                 source,
-                lease,
+                translator,
                 idle_timeout,
-            } => self.stream(source, lease, idle_timeout),
+            } => self.stream(source, translator, idle_timeout),
         }
     }
 
@@ -104,7 +105,7 @@ impl Exchange {
     fn stream(
         mut self,
         source: super::answer::Source,
-        lease: Option<crate::pipeline::plugin::Lease<crate::pipeline::AdapterWorld>>,
+        translator: Option<Translator>,
         idle_timeout: std::time::Duration,
     ) -> Response {
         let mut headers = HeaderMap::new();
@@ -117,7 +118,7 @@ impl Exchange {
         let body = stream::spawn(stream::StreamJob {
             x: self,
             source,
-            lease,
+            translator,
             idle_timeout,
         });
         let mut resp = Response::new(body);

@@ -12,10 +12,8 @@ use super::body::{UsageJson, splice_field};
 use super::exchange::Exchange;
 use super::sse::{self, Event, Framer};
 use crate::error::ApiError;
-use crate::pipeline::AdapterWorld;
 use crate::pipeline::bindings::types::{SseEvent, Usage};
-use crate::pipeline::plugin::Lease;
-use crate::pipeline::stages::adapter;
+use crate::pipeline::stages::adapter::Translator;
 use crate::upstream::map_error;
 use axum::body::Body;
 use bytes::Bytes;
@@ -29,8 +27,8 @@ use tokio::sync::mpsc;
 pub(super) struct StreamJob {
     pub x: Exchange,
     pub source: Source,
-    /// The adapter instance that answered `to-upstream`, unless the adapter is pass-through.
-    pub lease: Option<Lease<AdapterWorld>>,
+    /// What translates the stream, unless the adapter is pass-through.
+    pub translator: Option<Translator>,
     pub idle_timeout: Duration,
 }
 
@@ -147,7 +145,7 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
     let StreamJob {
         mut x,
         source,
-        mut lease,
+        mut translator,
         idle_timeout,
     } = job;
     let mut pump = Pump {
@@ -159,12 +157,14 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         done: false,
         errored: None,
     };
-    let result = pump_all(&x, &mut pump, source, &mut lease, idle_timeout).await;
+    let result = pump_all(&x, &mut pump, source, &mut translator, idle_timeout).await;
     // The status the stream ended with; 499 when the client went away.
     let status = match result {
         Ok(()) => match pump.errored {
             Some(status) => status,
-            None => finish(&mut x, &mut pump, &mut lease).await.unwrap_or(499),
+            None => finish(&mut x, &mut pump, &mut translator)
+                .await
+                .unwrap_or(499),
         },
         Err(Failure::Gone) => 499,
         Err(Failure::Error(e)) => {
@@ -173,6 +173,9 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
             e.status.as_u16()
         }
     };
+    if let Some(t) = translator {
+        t.close().await;
+    }
     let usage = pump.usage.take();
     x.complete(status, usage);
 }
@@ -192,7 +195,7 @@ async fn pump_all(
     x: &Exchange,
     pump: &mut Pump,
     source: Source,
-    lease: &mut Option<Lease<AdapterWorld>>,
+    translator: &mut Option<Translator>,
     idle_timeout: Duration,
 ) -> Result<(), Failure> {
     let mut framer = Framer::default();
@@ -206,7 +209,7 @@ async fn pump_all(
             let mut events = framer.push(&bytes).map_err(oversize)?;
             events.extend(framer.finish());
             for e in events {
-                handle_event(pump, lease, e).await?;
+                handle_event(pump, translator, e).await?;
             }
         }
         Source::Upstream(mut body) => loop {
@@ -227,11 +230,11 @@ async fn pump_all(
                 }
                 Ok(None) => {
                     if let Some(e) = framer.finish() {
-                        handle_event(pump, lease, e).await?;
+                        handle_event(pump, translator, e).await?;
                     }
                     // A pass-through stream is complete only with its `[DONE]`; a translating
                     // adapter says in `finish-stream` whether its provider's stream completed.
-                    if lease.is_none() && !pump.done && pump.errored.is_none() {
+                    if translator.is_none() && !pump.done && pump.errored.is_none() {
                         return Err(Failure::Error(ApiError::bad_gateway(format!(
                             "The stream from the provider `{}` ended before it was complete.",
                             x.provider
@@ -247,7 +250,7 @@ async fn pump_all(
                 }
                 Ok(Some(Ok(chunk))) => {
                     for e in framer.push(&chunk).map_err(oversize)? {
-                        handle_event(pump, lease, e).await?;
+                        handle_event(pump, translator, e).await?;
                     }
                 }
             }
@@ -258,22 +261,20 @@ async fn pump_all(
 
 async fn handle_event(
     pump: &mut Pump,
-    lease: &mut Option<Lease<AdapterWorld>>,
+    translator: &mut Option<Translator>,
     e: Event,
 ) -> Result<(), Failure> {
     if pump.done {
         return Ok(());
     }
-    let Some(lease) = lease.as_mut() else {
+    let Some(translator) = translator.as_mut() else {
         return Ok(pump.forward(e.event.as_deref(), &e.data).await?);
     };
     let ev = SseEvent {
         event: e.event,
         data: e.data,
     };
-    let out = adapter::from_upstream_event(lease, &ev)
-        .await
-        .map_err(Failure::Error)?;
+    let out = translator.on_event(&ev).await.map_err(Failure::Error)?;
     for o in out {
         pump.forward(o.event.as_deref(), &o.data).await?;
     }
@@ -285,10 +286,10 @@ async fn handle_event(
 async fn finish(
     x: &mut Exchange,
     pump: &mut Pump,
-    lease: &mut Option<Lease<AdapterWorld>>,
+    translator: &mut Option<Translator>,
 ) -> Result<u16, Gone> {
-    if let Some(l) = lease.as_mut() {
-        match adapter::finish_stream(l).await {
+    if let Some(t) = translator.as_mut() {
+        match t.finish().await {
             Ok((events, usage)) => {
                 pump.done = false;
                 for e in events {
@@ -301,7 +302,8 @@ async fn finish(
             Err(e) => return fail_late(pump, e).await,
         }
     }
-    *lease = None;
+    // The instance goes back to its pool.
+    *translator = None;
     let usage = pump.usage;
     let outcome = x.outcome(200, usage);
     if let Err(e) = x.enrich(&outcome).await {

@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::http::auth::{credential, plugin_headers};
-use crate::pipeline::bindings::types::RequestCtx;
+use crate::pipeline::bindings::types::{Endpoint, RequestCtx};
 use crate::pipeline::stages;
 use crate::pipeline::{Pipeline, Route};
 use crate::state::{AppState, new_request_id};
@@ -26,12 +26,10 @@ fn model_json(r: &Route) -> Value {
     json!({ "id": r.name, "object": "model", "created": 0, "owned_by": r.deployments[0].provider.name })
 }
 
-fn ctx(path: String, model: String, headers: &HeaderMap) -> RequestCtx {
+fn ctx(model: String, headers: &HeaderMap) -> RequestCtx {
     RequestCtx {
         request_id: new_request_id(),
-        endpoint: "models".into(),
-        method: "GET".into(),
-        path,
+        endpoint: Endpoint::Models,
         model,
         stream: false,
         user_id: None,
@@ -56,7 +54,7 @@ fn decorate(mut resp: Response, ctx: &RequestCtx, started: Instant) -> Response 
 async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
     let started = Instant::now();
     let pipeline = gw.pipeline.load_full();
-    let ctx = ctx("/models".into(), String::new(), &headers);
+    let ctx = ctx(String::new(), &headers);
     let resp = list_inner(&pipeline, &ctx, &headers).await;
     decorate(resp, &ctx, started)
 }
@@ -84,7 +82,7 @@ async fn retrieve(
 ) -> Response {
     let started = Instant::now();
     let pipeline = gw.pipeline.load_full();
-    let ctx = ctx(format!("/models/{model}"), model.clone(), &headers);
+    let ctx = ctx(model.clone(), &headers);
     let resp = retrieve_inner(&pipeline, &ctx, &headers, &model).await;
     decorate(resp, &ctx, started)
 }

@@ -1,27 +1,23 @@
 //! The adapter stage: a provider adapter maps the request to the provider's, and the provider's
-//! answers (whole, or event by event) back to OpenAI's shape. The host makes the HTTP call.
+//! answers (whole, or event by event through a [`Translator`]) back to OpenAI's shape. The host
+//! makes the HTTP call.
 
 use crate::error::ApiError;
 use crate::pipeline::AdapterWorld;
-use crate::pipeline::bindings::adapter::exports::sluice::plugin::adapter::{
-    Provider, UpstreamCall,
-};
-use crate::pipeline::bindings::types::{HttpRequest, HttpResponse, RequestCtx, SseEvent, Usage};
-use crate::pipeline::plugin::Lease;
+use crate::pipeline::bindings::adapter_if::{Provider, UpstreamCall};
+use crate::pipeline::bindings::types::{HttpResponse, RequestCtx, SseEvent, Usage};
+use crate::pipeline::plugin::{Lease, PluginError};
+use crate::pipeline::worlds::StreamHandle;
 
 /// Calls `to-upstream`: what to send to the provider, or a whole answer.
 pub async fn to_upstream(
     lease: &mut Lease<AdapterWorld>,
     ctx: &RequestCtx,
     provider: &Provider,
-    req: &HttpRequest,
+    body: &[u8],
 ) -> Result<UpstreamCall, ApiError> {
     lease
-        .call(async |w, s| {
-            w.sluice_plugin_adapter()
-                .call_to_upstream(s, ctx, provider, req)
-                .await
-        })
+        .call(async |w, s| w.to_upstream(s, ctx, provider, body).await)
         .await?
         .map_err(ApiError::from)
 }
@@ -33,36 +29,67 @@ pub async fn from_upstream(
     resp: &HttpResponse,
 ) -> Result<Option<HttpResponse>, ApiError> {
     lease
-        .call(async |w, s| {
-            w.sluice_plugin_adapter()
-                .call_from_upstream(s, ctx, resp)
-                .await
-        })
+        .call(async |w, s| w.from_upstream(s, ctx, resp).await)
         .await?
         .map_err(ApiError::from)
 }
 
-/// Calls `from-upstream-event` on one upstream stream event.
-pub async fn from_upstream_event(
-    lease: &mut Lease<AdapterWorld>,
-    event: &SseEvent,
-) -> Result<Vec<SseEvent>, ApiError> {
-    lease
-        .call(async |w, s| {
-            w.sluice_plugin_adapter()
-                .call_from_upstream_event(s, event)
-                .await
-        })
-        .await?
-        .map_err(ApiError::from)
+/// One stream being translated: the adapter instance (held for the stream's life) and the
+/// translator inside it.
+pub struct Translator {
+    lease: Lease<AdapterWorld>,
+    stream: Option<StreamHandle>,
 }
 
-/// Calls `finish-stream`: the last events and the stream's usage.
-pub async fn finish_stream(
-    lease: &mut Lease<AdapterWorld>,
-) -> Result<(Vec<SseEvent>, Option<Usage>), ApiError> {
-    lease
-        .call(async |w, s| w.sluice_plugin_adapter().call_finish_stream(s).await)
-        .await?
-        .map_err(ApiError::from)
+impl Translator {
+    /// Starts translating the stream of `ctx` to `provider` in the instance of `lease`.
+    pub async fn open(
+        mut lease: Lease<AdapterWorld>,
+        ctx: &RequestCtx,
+        provider: &Provider,
+    ) -> Result<Translator, ApiError> {
+        let stream = lease
+            .call(async |w, s| w.open_stream(s, ctx, provider).await)
+            .await?;
+        Ok(Translator {
+            lease,
+            stream: Some(stream),
+        })
+    }
+
+    /// Translates one upstream event.
+    pub async fn on_event(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, ApiError> {
+        let stream = self.stream.as_ref().ok_or_else(|| self.ended())?;
+        self.lease
+            .call(async |w, s| w.on_event(s, stream, event).await)
+            .await?
+            .map_err(ApiError::from)
+    }
+
+    /// Ends the stream: the last events and its usage.
+    pub async fn finish(&mut self) -> Result<(Vec<SseEvent>, Option<Usage>), ApiError> {
+        let stream = self.stream.take().ok_or_else(|| self.ended())?;
+        self.lease
+            .call(async |w, s| w.finish(s, stream).await)
+            .await?
+            .map_err(ApiError::from)
+    }
+
+    /// Drops a stream that ends early (its client went away, or the upstream failed), so the
+    /// instance goes back to its pool clean.
+    pub async fn close(mut self) {
+        if let Some(stream) = self.stream.take()
+            && let Err(e) = self.lease.call(async |w, s| w.close(s, stream).await).await
+        {
+            tracing::warn!(error = %e, "closing a stream translator failed");
+        }
+    }
+
+    fn ended(&self) -> ApiError {
+        PluginError::Trap {
+            plugin: std::sync::Arc::clone(&self.lease.plugin().name),
+            message: "its stream translator was used after the stream ended".into(),
+        }
+        .into()
+    }
 }

@@ -21,11 +21,7 @@ pub async fn authenticate(
     };
     let mut lease = auth.lease().await?;
     let result = lease
-        .call(async |w, s| {
-            w.sluice_plugin_auth_stage()
-                .call_authenticate(s, ctx, credential)
-                .await
-        })
+        .call(async |w, s| w.authenticate(s, ctx, credential).await)
         .await?;
     result.map_err(ApiError::from)
 }

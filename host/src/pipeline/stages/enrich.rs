@@ -5,9 +5,6 @@ use crate::error::ApiError;
 use crate::pipeline::Pipeline;
 use crate::pipeline::bindings::types::{Outcome, Principal, RequestCtx};
 
-/// The metadata field in which a contract-0.1 enrich plugin reports the cost.
-const COST_FIELD: &str = "cost_usd";
-
 /// Runs the enrich plugins on a finished response.
 pub async fn run_enrich(
     pipeline: &Pipeline,
@@ -20,27 +17,15 @@ pub async fn run_enrich(
         let r = match p.lease().await {
             Ok(mut lease) => {
                 lease
-                    .call(async |w, s| {
-                        w.sluice_plugin_enrich_stage()
-                            .call_on_response(s, ctx, principal, outcome)
-                            .await
-                    })
+                    .call(async |w, s| w.on_response(s, ctx, principal, outcome).await)
                     .await
             }
             Err(e) => Err(e),
         };
         match r {
             Ok(e) => {
-                // Contract 0.1 has no typed cost: an enrich plugin reports it as the metadata
-                // field `cost_usd` (a JSON number).
-                if let Some(cost) = e
-                    .metadata
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == COST_FIELD)
-                    .and_then(|(_, v)| v.parse::<f64>().ok())
-                {
-                    additions.cost_usd = Some(cost);
+                if e.cost_usd.is_some() {
+                    additions.cost_usd = e.cost_usd;
                 }
                 additions.headers.extend(e.headers);
                 additions.metadata.extend(e.metadata);

@@ -3,7 +3,7 @@
 use super::{Additions, fail_open};
 use crate::error::ApiError;
 use crate::pipeline::bindings::types::{
-    Decision, HttpRequest, HttpResponse, LlmMeta, Outcome, Principal, RequestCtx,
+    Decision, HttpResponse, LlmMeta, Outcome, Principal, RequestCtx,
 };
 use crate::pipeline::plugin::Plugin;
 use crate::pipeline::{Pipeline, PolicyWorld};
@@ -33,24 +33,15 @@ pub async fn run_policies(
 ) -> Result<PolicyOutcome, ApiError> {
     let mut new_body: Option<Vec<u8>> = None;
     for p in &pipeline.policies {
-        let req = HttpRequest {
-            method: ctx.method.clone(),
-            path: ctx.path.clone(),
-            headers: ctx.headers.clone(),
-            body: if p.info.wants_body {
-                new_body.as_deref().unwrap_or(body).to_vec()
-            } else {
-                Vec::new()
-            },
+        let given: &[u8] = if p.info.wants_body {
+            new_body.as_deref().unwrap_or(body)
+        } else {
+            &[]
         };
         let decision = match p.lease().await {
             Ok(mut lease) => {
                 lease
-                    .call(async |w, s| {
-                        w.sluice_plugin_policy_stage()
-                            .call_on_request(s, ctx, principal, meta, &req)
-                            .await
-                    })
+                    .call(async |w, s| w.on_request(s, ctx, principal, meta, given).await)
                     .await
             }
             Err(e) => Err(e),
@@ -91,11 +82,7 @@ pub async fn run_on_complete(
         let r = match p.lease().await {
             Ok(mut lease) => {
                 lease
-                    .call(async |w, s| {
-                        w.sluice_plugin_policy_stage()
-                            .call_on_complete(s, ctx, principal, meta, outcome)
-                            .await
-                    })
+                    .call(async |w, s| w.on_complete(s, ctx, principal, meta, outcome).await)
                     .await
             }
             Err(e) => Err(e),
