@@ -1,14 +1,31 @@
 //! Loading one configured plugin: its bytes (built-in or file), the compile, its environment and
 //! settings, and its `init`.
 
-use super::LoadError;
 use super::engine::Runtime;
 use super::plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
 use crate::builtin;
 use crate::capabilities::{KvStore, PluginEnv};
-use crate::config::{Config, InstancesConfig, OnErrorConfig, PluginConfig};
+use crate::config::{Config, ConfigError, InstancesConfig, OnErrorConfig, PluginConfig};
 use crate::store::KeyStore;
 use std::sync::Arc;
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The config is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A plugin could not be loaded.
+    #[error("plugin `{name}` ({source_ref}): {reason}")]
+    Plugin {
+        /// The plugin's name.
+        name: String,
+        /// Its source.
+        source_ref: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
 
 pub(super) struct Loader<'a> {
     pub(super) runtime: &'a Arc<Runtime>,

@@ -13,6 +13,7 @@ use crate::capabilities::KvStore;
 use crate::config::{Config, ConfigError, StageKind};
 use crate::store::KeyStore;
 use engine::Runtime;
+pub use load::LoadError;
 use load::Loader;
 use plugin::{Plugin, World};
 use std::collections::HashMap;
@@ -20,24 +21,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use worlds::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
-
-/// Why a pipeline could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The config is invalid.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// A plugin could not be loaded.
-    #[error("plugin `{name}` ({source_ref}): {reason}")]
-    Plugin {
-        /// The plugin's name.
-        name: String,
-        /// Its source.
-        source_ref: String,
-        /// What went wrong.
-        reason: String,
-    },
-}
 
 /// A provider: where requests go and the adapter that translates them.
 pub struct Provider {

@@ -1,7 +1,7 @@
 //! Managed API keys: created by `sluice keys create` or `POST /admin/keys`, looked up by the auth
 //! plugin through the `keys` capability. Only the sha256 of a secret is stored.
 
-use super::{Db, StoreError};
+use super::db::{Db, StoreError};
 use crate::time::now_ms;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};

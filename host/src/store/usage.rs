@@ -1,7 +1,7 @@
 //! Usage records: one row per request, written off the response path in batches, and flushed
 //! whole on shutdown.
 
-use super::{Db, StoreError};
+use super::db::{Db, StoreError};
 use rusqlite::params;
 use serde::Serialize;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The enrich stage: cost, trace ids, headers and metadata on a finished response.
 
-use super::{Additions, fail_open};
+use super::additions::{Additions, fail_open};
 use crate::error::ApiError;
 use crate::pipeline::Pipeline;
 use crate::pipeline::bindings::types::{Outcome, Principal, RequestCtx};

@@ -3,34 +3,12 @@
 //! never call plugin bindings themselves.
 
 pub mod adapter;
+mod additions;
 mod auth;
 mod enrich;
 mod policy;
 
+pub use additions::Additions;
 pub use auth::{authenticate, model_allowed};
 pub use enrich::run_enrich;
 pub use policy::{PolicyOutcome, run_on_complete, run_policies};
-
-use super::plugin::{OnError, Plugin, PluginError, World};
-use crate::error::ApiError;
-
-/// Headers and metadata that stages add to the response.
-#[derive(Default)]
-pub struct Additions {
-    /// Response headers.
-    pub headers: Vec<(String, String)>,
-    /// Fields of the metadata object (values are JSON text).
-    pub metadata: Vec<(String, String)>,
-    /// The request's cost in USD, as the enrich stage priced it.
-    pub cost_usd: Option<f64>,
-}
-
-/// Applies a plugin's `on_error`: None when the failure is skipped.
-fn fail_open<W: World>(p: &Plugin<W>, e: PluginError) -> Option<ApiError> {
-    if p.settings.on_error == OnError::FailOpen {
-        tracing::warn!(error = %e, "plugin failed; skipped (on_error = fail-open)");
-        None
-    } else {
-        Some(e.into())
-    }
-}

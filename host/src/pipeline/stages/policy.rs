@@ -1,6 +1,6 @@
 //! The policy stage: ordered plugins that continue, deny or respond; and their `on-complete` hooks.
 
-use super::{Additions, fail_open};
+use super::additions::{Additions, fail_open};
 use crate::error::ApiError;
 use crate::pipeline::bindings::types::{
     Decision, HttpResponse, LlmMeta, Outcome, Principal, RequestCtx,
