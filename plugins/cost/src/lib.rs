@@ -95,6 +95,7 @@ fn enrichment(config: &Config, ctx: &RequestCtx, outcome: &Outcome) -> Enrichmen
             ("latency_ms".into(), outcome.latency_ms.to_string()),
             ("status".into(), outcome.status.to_string()),
         ],
+        cost_usd: None,
     }
 }
 
@@ -124,6 +125,7 @@ sluice_plugin_sdk::export_enrich!(Cost);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_plugin_sdk::Endpoint;
 
     fn parse_config(json: &str) -> Result<Config, String> {
         sluice_plugin_sdk::from_config_json::<Cost>(json).map(|c| c.0)
@@ -163,9 +165,7 @@ mod tests {
             parse_config(r#"{"prices":{"m-up":{"input":1.0,"output":2.0}}}"#).expect("config");
         let ctx = RequestCtx {
             request_id: "req_1".into(),
-            endpoint: "chat.completions".into(),
-            method: "POST".into(),
-            path: "/chat/completions".into(),
+            endpoint: Endpoint::ChatCompletions,
             model: "m".into(),
             stream: false,
             user_id: None,
