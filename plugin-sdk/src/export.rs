@@ -71,9 +71,6 @@ macro_rules! __export_stages {
             /// The plugin value of this instance.
             static __SLUICE_INSTANCE: $crate::__glue::Instance<$plugin> =
                 const { $crate::__glue::Instance::new() };
-            /// The stream this instance is serving (adapters only).
-            static __SLUICE_STREAM: $crate::__glue::Slot<$adapter> =
-                const { $crate::stream::StreamSlot::new() };
         }
 
         impl $crate::__glue::Source for __SluicePlugin {
@@ -87,13 +84,13 @@ macro_rules! __export_stages {
         #[allow(dead_code)]
         enum __SluiceExports {}
 
-        impl $crate::bindings::exports::sluice::plugin::lifecycle::Guest for __SluiceExports {
+        impl $crate::bindings::exports::sluice::plugin0_2_0::lifecycle::Guest for __SluiceExports {
             fn init(config_json: String) -> Result<$crate::PluginInfo, String> {
                 __SLUICE_INSTANCE.with(|i| i.init(&config_json))
             }
         }
 
-        impl $crate::bindings::exports::sluice::plugin::auth_stage::Guest for __SluiceExports {
+        impl $crate::bindings::exports::sluice::plugin0_2_0::auth_stage::Guest for __SluiceExports {
             fn authenticate(
                 ctx: $crate::RequestCtx,
                 credential: Option<String>,
@@ -102,14 +99,14 @@ macro_rules! __export_stages {
             }
         }
 
-        impl $crate::bindings::exports::sluice::plugin::policy_stage::Guest for __SluiceExports {
+        impl $crate::bindings::exports::sluice::plugin0_2_0::policy_stage::Guest for __SluiceExports {
             fn on_request(
                 ctx: $crate::RequestCtx,
                 principal: $crate::Principal,
                 meta: $crate::LlmMeta,
-                req: $crate::HttpRequest,
+                body: Vec<u8>,
             ) -> $crate::Decision {
-                $crate::__glue::on_request::<$policy>(ctx, principal, meta, req)
+                $crate::__glue::on_request::<$policy>(ctx, principal, meta, body)
             }
             fn on_complete(
                 ctx: $crate::RequestCtx,
@@ -121,13 +118,14 @@ macro_rules! __export_stages {
             }
         }
 
-        impl $crate::bindings::exports::sluice::plugin::adapter::Guest for __SluiceExports {
+        impl $crate::bindings::exports::sluice::plugin0_2_0::adapter::Guest for __SluiceExports {
+            type StreamTranslator = $crate::__glue::Translator<$adapter>;
             fn to_upstream(
                 ctx: $crate::RequestCtx,
                 provider: $crate::Provider,
-                req: $crate::HttpRequest,
+                body: Vec<u8>,
             ) -> Result<$crate::UpstreamCall, $crate::ErrorBody> {
-                $crate::__glue::to_upstream::<$adapter>(&__SLUICE_STREAM, ctx, provider, req)
+                $crate::__glue::to_upstream::<$adapter>(ctx, provider, body)
             }
             fn from_upstream(
                 ctx: $crate::RequestCtx,
@@ -135,18 +133,9 @@ macro_rules! __export_stages {
             ) -> Result<Option<$crate::HttpResponse>, $crate::ErrorBody> {
                 $crate::__glue::from_upstream::<$adapter>(ctx, resp)
             }
-            fn from_upstream_event(
-                event: $crate::SseEvent,
-            ) -> Result<Vec<$crate::SseEvent>, $crate::ErrorBody> {
-                $crate::__glue::from_upstream_event::<$adapter>(&__SLUICE_STREAM, event)
-            }
-            fn finish_stream()
-            -> Result<(Vec<$crate::SseEvent>, Option<$crate::Usage>), $crate::ErrorBody> {
-                $crate::__glue::finish_stream::<$adapter>(&__SLUICE_STREAM)
-            }
         }
 
-        impl $crate::bindings::exports::sluice::plugin::enrich_stage::Guest for __SluiceExports {
+        impl $crate::bindings::exports::sluice::plugin0_2_0::enrich_stage::Guest for __SluiceExports {
             fn on_response(
                 ctx: $crate::RequestCtx,
                 principal: Option<$crate::Principal>,
@@ -160,8 +149,10 @@ macro_rules! __export_stages {
         /// exports reachable there, so they are compiled and linted the same way.
         #[cfg(not(target_arch = "wasm32"))]
         #[doc(hidden)]
-        pub fn __sluice_entry_points() -> [usize; 9] {
-            use $crate::bindings::exports::sluice::plugin as x;
+        pub fn __sluice_entry_points() -> [usize; 10] {
+            use $crate::bindings::exports::sluice::plugin0_2_0 as x;
+            use $crate::bindings::exports::sluice::plugin0_2_0::adapter::GuestStreamTranslator as T;
+            type Translator = $crate::__glue::Translator<$adapter>;
             [
                 <__SluiceExports as x::lifecycle::Guest>::init as *const () as usize,
                 <__SluiceExports as x::auth_stage::Guest>::authenticate as *const () as usize,
@@ -169,8 +160,9 @@ macro_rules! __export_stages {
                 <__SluiceExports as x::policy_stage::Guest>::on_complete as *const () as usize,
                 <__SluiceExports as x::adapter::Guest>::to_upstream as *const () as usize,
                 <__SluiceExports as x::adapter::Guest>::from_upstream as *const () as usize,
-                <__SluiceExports as x::adapter::Guest>::from_upstream_event as *const () as usize,
-                <__SluiceExports as x::adapter::Guest>::finish_stream as *const () as usize,
+                <Translator as T>::new as *const () as usize,
+                <Translator as T>::on_event as *const () as usize,
+                <Translator as T>::finish as *const () as usize,
                 <__SluiceExports as x::enrich_stage::Guest>::on_response as *const () as usize,
             ]
         }

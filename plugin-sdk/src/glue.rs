@@ -1,14 +1,13 @@
 //! What the export macros call: builds the plugin once per instance and serves each WIT export
 //! from it. Not for plugin authors, apart from [`from_config_json`].
 
-use crate::stream::StreamSlot;
+use crate::bindings::exports::sluice::plugin0_2_0::adapter::GuestStreamTranslator;
+use crate::stream::{StreamEnd, StreamTranslator};
 use crate::{
-    Adapter, Auth, Decision, Enrich, Enrichment, ErrorBody, HttpRequest, HttpResponse, Level,
-    LlmMeta, Outcome, Plugin, PluginInfo, Policy, Principal, Provider, RequestCtx, SseEvent,
-    UpstreamCall, Usage,
+    Adapter, Auth, Decision, Enrich, Enrichment, ErrorBody, HttpResponse, Level, LlmMeta, Outcome,
+    Plugin, PluginInfo, Policy, Principal, Provider, RequestCtx, SseEvent, UpstreamCall,
 };
-use std::cell::Cell;
-use std::thread::LocalKey;
+use std::cell::{Cell, RefCell};
 
 /// Builds a plugin from its config JSON the way the export glue does: blank text counts as `{}`,
 /// the JSON is parsed into [`Plugin::Config`], then [`Plugin::new`] runs. Handy in unit tests.
@@ -71,7 +70,7 @@ impl<P: Plugin> Default for Instance<P> {
 
 /// Where the export glue finds the value that serves a stage: the plugin's instance, or
 /// [`crate::__Unsupported`] for the stages it does not implement.
-pub trait Source {
+pub trait Source: 'static {
     /// The type implementing the stage.
     type Stage: Plugin;
     /// The value serving the stage, or why it could not be built.
@@ -89,9 +88,6 @@ impl Source for crate::__Unsupported {
 fn config_error(e: String) -> ErrorBody {
     ErrorBody::new(500, "server_error", Some("plugin_config"), e)
 }
-
-/// The stream slot type of an adapter source.
-pub type Slot<S> = StreamSlot<<<S as Source>::Stage as Adapter>::Stream>;
 
 /// `authenticate`.
 pub fn authenticate<S: Source>(
@@ -111,13 +107,13 @@ pub fn on_request<S: Source>(
     ctx: RequestCtx,
     principal: Principal,
     meta: LlmMeta,
-    req: HttpRequest,
+    body: Vec<u8>,
 ) -> Decision
 where
     S::Stage: Policy,
 {
     match S::stage() {
-        Ok(p) => p.on_request(&ctx, &principal, &meta, &req),
+        Ok(p) => p.on_request(&ctx, &principal, &meta, &body),
         Err(e) => Decision::Deny(config_error(e)),
     }
 }
@@ -151,26 +147,18 @@ where
     }
 }
 
-/// `to-upstream`: forgets any earlier stream, and starts one when the call streams.
+/// `to-upstream`.
 pub fn to_upstream<S: Source>(
-    slot: &'static LocalKey<Slot<S>>,
     ctx: RequestCtx,
     provider: Provider,
-    req: HttpRequest,
+    body: Vec<u8>,
 ) -> Result<UpstreamCall, ErrorBody>
 where
     S::Stage: Adapter,
 {
-    slot.with(|s| s.set(None));
-    let adapter = S::stage().map_err(config_error)?;
-    let call = adapter.to_upstream(&ctx, &provider, &req)?;
-    if let UpstreamCall::Send(r) = &call
-        && r.stream
-    {
-        let stream = adapter.start_stream(&ctx, &provider);
-        slot.with(|s| s.set(Some(stream)));
-    }
-    Ok(call)
+    S::stage()
+        .map_err(config_error)?
+        .to_upstream(&ctx, &provider, &body)
 }
 
 /// `from-upstream`.
@@ -184,50 +172,121 @@ where
     S::stage().map_err(config_error)?.from_upstream(&ctx, &resp)
 }
 
-/// A stream started without `to-upstream` in this instance: it knows no request or provider.
-fn start_unknown<S: Source>() -> Result<<S::Stage as Adapter>::Stream, ErrorBody>
+/// The `stream-translator` resource: holds the [`Adapter::Stream`] of one stream, built by
+/// [`Adapter::start_stream`] in the resource's constructor. The host creates one per stream of
+/// an adapter that is not pass-through and drops it when the stream ends.
+pub struct Translator<S: Source>(StreamCell<<S::Stage as Adapter>::Stream>)
+where
+    S::Stage: Adapter;
+
+impl<S: Source> GuestStreamTranslator for Translator<S>
 where
     S::Stage: Adapter,
 {
-    let ctx = RequestCtx {
-        request_id: "stream".into(),
-        endpoint: String::new(),
-        method: String::new(),
-        path: String::new(),
-        model: String::new(),
-        stream: true,
-        user_id: None,
-        key_id: None,
-        headers: Vec::new(),
-    };
-    let provider = Provider {
-        name: String::new(),
-        base_url: String::new(),
-        api_key: None,
-        upstream_model: String::new(),
-    };
-    Ok(S::stage()
-        .map_err(config_error)?
-        .start_stream(&ctx, &provider))
+    fn new(ctx: RequestCtx, provider: Provider) -> Self {
+        let stream = S::stage()
+            .map(|adapter| adapter.start_stream(&ctx, &provider))
+            .map_err(config_error);
+        Translator(StreamCell::new(stream))
+    }
+
+    fn on_event(&self, event: SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
+        self.0.on_event(&event)
+    }
+
+    fn finish(&self) -> StreamEnd {
+        self.0.finish()
+    }
 }
 
-/// `from-upstream-event`.
-pub fn from_upstream_event<S: Source>(
-    slot: &'static LocalKey<Slot<S>>,
-    event: SseEvent,
-) -> Result<Vec<SseEvent>, ErrorBody>
-where
-    S::Stage: Adapter,
-{
-    slot.with(|s| s.on_event(&event, start_unknown::<S>))
+/// One stream's translator behind `&self` (resource methods take `&self`): `finish` takes it out
+/// and consumes it, so a stream ends once. Holds the error instead when the plugin could not be
+/// built, and answers every call with it.
+pub struct StreamCell<T>(Result<RefCell<Option<T>>, ErrorBody>);
+
+impl<T: StreamTranslator> StreamCell<T> {
+    /// Holds `stream`, or the error that kept it from being started.
+    pub fn new(stream: Result<T, ErrorBody>) -> Self {
+        StreamCell(stream.map(|s| RefCell::new(Some(s))))
+    }
+
+    /// Maps one event with the held translator.
+    pub fn on_event(&self, event: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
+        let cell = self.0.as_ref().map_err(ErrorBody::clone)?;
+        match cell.borrow_mut().as_mut() {
+            Some(stream) => stream.on_event(event),
+            None => Err(finished()),
+        }
+    }
+
+    /// Ends the stream: consumes the held translator; later calls answer an error.
+    pub fn finish(&self) -> StreamEnd {
+        let cell = self.0.as_ref().map_err(ErrorBody::clone)?;
+        let held = cell.borrow_mut().take();
+        match held {
+            Some(stream) => stream.finish(),
+            None => Err(finished()),
+        }
+    }
 }
 
-/// `finish-stream`: ends the stream and drops it.
-pub fn finish_stream<S: Source>(
-    slot: &'static LocalKey<Slot<S>>,
-) -> Result<(Vec<SseEvent>, Option<Usage>), ErrorBody>
-where
-    S::Stage: Adapter,
-{
-    slot.with(|s| s.finish(start_unknown::<S>))
+/// The 500 for a call on a translator whose stream already finished (a host bug).
+fn finished() -> ErrorBody {
+    ErrorBody::new(
+        500,
+        "server_error",
+        Some("stream_finished"),
+        "the stream-translator was called after its stream finished",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts events; its end reports the count as usage.
+    struct Counting(u32);
+
+    impl StreamTranslator for Counting {
+        fn on_event(&mut self, e: &SseEvent) -> Result<Vec<SseEvent>, ErrorBody> {
+            self.0 += 1;
+            Ok(vec![e.clone()])
+        }
+        fn finish(self) -> StreamEnd {
+            let usage = crate::Usage {
+                prompt_tokens: 0,
+                completion_tokens: self.0,
+                cached_tokens: 0,
+            };
+            Ok((Vec::new(), Some(usage)))
+        }
+    }
+
+    #[test]
+    fn a_stream_cell_translates_then_finishes_once() {
+        let cell = StreamCell::new(Ok(Counting(0)));
+        for _ in 0..3 {
+            let out = cell.on_event(&SseEvent::data("x")).expect("maps");
+            assert_eq!(out.len(), 1);
+        }
+        let (events, usage) = cell.finish().expect("ends");
+        assert!(events.is_empty());
+        assert_eq!(usage.map(|u| u.completion_tokens), Some(3));
+        let again = cell.finish().expect_err("finished");
+        assert_eq!(again.code.as_deref(), Some("stream_finished"));
+        let late = cell.on_event(&SseEvent::data("y")).expect_err("finished");
+        assert_eq!(late.status, 500);
+    }
+
+    #[test]
+    fn a_stream_cell_of_an_unbuilt_plugin_answers_its_error() {
+        let cell: StreamCell<Counting> =
+            StreamCell::new(Err(config_error("invalid config: nope".into())));
+        let e = cell.on_event(&SseEvent::data("x")).expect_err("no plugin");
+        assert_eq!(e.code.as_deref(), Some("plugin_config"));
+        assert_eq!(
+            cell.finish().expect_err("no plugin").message,
+            "invalid config: nope"
+        );
+    }
 }

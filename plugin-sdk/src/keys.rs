@@ -1,6 +1,6 @@
 //! Keys the gateway manages (`sluice keys create`, `/admin/keys`), for auth plugins.
 
-use crate::bindings::sluice::plugin::keys as imp;
+use crate::bindings::sluice::plugin0_2_0::keys as imp;
 
 /// A managed key: who owns it, what it may use, and whether it is still valid.
 pub use imp::KeyRecord;

@@ -3,7 +3,7 @@
 //! Each plugin has its own namespace. The store lives in the gateway's memory by default and can
 //! be backed by a shared store, so that counters hold across gateway replicas.
 
-use crate::bindings::sluice::plugin::kv as imp;
+use crate::bindings::sluice::plugin0_2_0::kv as imp;
 
 /// Result of [`incr`]: the counter after the increment and the time left in its window.
 pub use imp::WindowCount;

@@ -16,8 +16,8 @@
 //!
 //! ```no_run
 //! use serde::Deserialize;
-//! use sluice_plugin_sdk::{export_policy, Allow, Decision, ErrorBody, HttpRequest, LlmMeta,
-//!                         Plugin, Policy, Principal, RequestCtx};
+//! use sluice_plugin_sdk::{export_policy, Allow, Decision, ErrorBody, LlmMeta, Plugin, Policy,
+//!                         Principal, RequestCtx};
 //!
 //! /// Refuses requests for more output tokens than the configured cap.
 //! struct MaxTokens { cap: u32 }
@@ -34,7 +34,7 @@
 //! }
 //!
 //! impl Policy for MaxTokens {
-//!     fn on_request(&self, _: &RequestCtx, _: &Principal, meta: &LlmMeta, _: &HttpRequest)
+//!     fn on_request(&self, _: &RequestCtx, _: &Principal, meta: &LlmMeta, _body: &[u8])
 //!         -> Decision {
 //!         match meta.max_tokens {
 //!             Some(n) if n > self.cap => Decision::Deny(ErrorBody::bad_request(
@@ -54,9 +54,21 @@
 //! keeps the value. Instances the gateway creates later (fresh per request, or warm from a pool)
 //! build theirs the same way on first use. A plugin that takes no config uses [`NoConfig`].
 //!
-//! **Adapters** translate streams with a [`stream::StreamTranslator`] that the SDK creates per
-//! stream ([`Adapter::start_stream`]) and drops at its end; [`openai`] holds the OpenAI-side
-//! types and builders adapters share.
+//! **What a stage gets.** The SDK builds against `sluice:plugin@0.2.0`, where no field is sent
+//! twice. [`RequestCtx`] holds the [`Endpoint`] (an enum; [`Endpoint::as_str`] gives the name,
+//! such as `chat.completions`), the model, whether a stream was asked for, and the request's
+//! headers ([`RequestCtx::header`]). [`LlmMeta`] summarises the body (`max_tokens`, estimated
+//! prompt tokens, `n`). [`Policy::on_request`] and [`Adapter::to_upstream`] receive the body as
+//! `&[u8]`, filled when [`Plugin::info`] declares `wants_body` and empty otherwise.
+//!
+//! **Adapters** translate streams with a [`stream::StreamTranslator`]: for each stream of an
+//! adapter that is not pass-through, the host creates a `stream-translator` resource, in which the
+//! SDK keeps the value [`Adapter::start_stream`] returns; every upstream event goes to it, and
+//! [`stream::StreamTranslator::finish`] consumes it at the stream's end. [`openai`] holds the
+//! OpenAI-side types and builders adapters share.
+//!
+//! **Enrich plugins** that price requests set [`Enrichment::cost_usd`]; the host records it with
+//! the request's usage.
 //!
 //! A plugin has no network, filesystem or environment. It reaches the gateway through [`log`],
 //! [`now_ms`], [`config_json`], the key-value store in [`kv`] and, for auth plugins, the managed keys in
@@ -64,6 +76,7 @@
 
 extern crate self as sluice_plugin_sdk;
 
+mod endpoint;
 mod errors;
 mod export;
 #[doc(hidden)]
@@ -80,8 +93,7 @@ pub mod bindings {
     #![allow(missing_docs, unsafe_code, clippy::all)]
     wit_bindgen::generate!({
         world: "sdk",
-        // Contract 0.1.0 until the SDK moves to 0.2.0 (wit/plugin.wit).
-        path: "../wit/deps/sluice-plugin-0.1.0",
+        path: "../wit",
         pub_export_macro: true,
         export_macro_name: "__export_sdk_world",
         default_bindings_module: "::sluice_plugin_sdk::bindings",
@@ -92,10 +104,10 @@ pub mod bindings {
 #[doc(hidden)]
 pub use wit_bindgen as __wit_bindgen;
 
-pub use bindings::exports::sluice::plugin::adapter::{Provider, UpstreamCall};
-pub use bindings::exports::sluice::plugin::lifecycle::PluginInfo;
-pub use bindings::sluice::plugin::types::{
-    Allow, Decision, Enrichment, ErrorBody, Headers, HttpRequest, HttpResponse, LlmMeta, Outcome,
+pub use bindings::exports::sluice::plugin0_2_0::adapter::{Provider, UpstreamCall};
+pub use bindings::exports::sluice::plugin0_2_0::lifecycle::PluginInfo;
+pub use bindings::sluice::plugin0_2_0::types::{
+    Allow, Decision, Endpoint, Enrichment, ErrorBody, Headers, HttpResponse, LlmMeta, Outcome,
     Principal, RequestCtx, SseEvent, UpstreamRequest, Usage,
 };
 #[doc(hidden)]
@@ -105,10 +117,10 @@ pub use glue::from_config_json;
 pub use stages::Unsupported as __Unsupported;
 pub use stages::{Adapter, Auth, Enrich, NoConfig, Plugin, Policy};
 
-use bindings::sluice::plugin::host;
+use bindings::sluice::plugin0_2_0::host;
 
 /// Log levels for [`log`].
-pub use bindings::sluice::plugin::host::Level;
+pub use bindings::sluice::plugin0_2_0::host::Level;
 
 /// Writes `message` to the gateway's log, tagged with this plugin's name.
 pub fn log(level: Level, message: &str) {
@@ -176,6 +188,7 @@ impl Default for Enrichment {
         Enrichment {
             headers: Vec::new(),
             metadata: Vec::new(),
+            cost_usd: None,
         }
     }
 }
@@ -187,9 +200,7 @@ impl Default for RequestCtx {
     fn default() -> Self {
         RequestCtx {
             request_id: String::new(),
-            endpoint: String::new(),
-            method: String::new(),
-            path: String::new(),
+            endpoint: Endpoint::ChatCompletions,
             model: String::new(),
             stream: false,
             user_id: None,
@@ -203,8 +214,6 @@ impl Default for RequestCtx {
 impl Default for LlmMeta {
     fn default() -> Self {
         LlmMeta {
-            model: String::new(),
-            stream: false,
             max_tokens: None,
             est_prompt_tokens: 0,
             n: 1,
@@ -225,18 +234,6 @@ impl Default for Principal {
     }
 }
 
-#[allow(clippy::derivable_impls)]
-impl Default for HttpRequest {
-    fn default() -> Self {
-        HttpRequest {
-            method: String::new(),
-            path: String::new(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-}
-
 impl SseEvent {
     /// An event with only a `data:` field.
     pub fn data(data: impl Into<String>) -> Self {
@@ -247,8 +244,9 @@ impl SseEvent {
     }
 }
 
-impl HttpRequest {
-    /// The value of the first header named `name` (compared case-insensitively).
+impl RequestCtx {
+    /// The value of the first request header named `name` (compared case-insensitively). The
+    /// request's headers live only here: the host passes no separate request record.
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
     }

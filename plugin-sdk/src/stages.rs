@@ -2,8 +2,8 @@
 
 use crate::stream::{PassThrough, StreamTranslator};
 use crate::{
-    Decision, Enrichment, ErrorBody, HttpRequest, HttpResponse, LlmMeta, Outcome, PluginInfo,
-    Principal, Provider, RequestCtx, UpstreamCall,
+    Decision, Enrichment, ErrorBody, HttpResponse, LlmMeta, Outcome, PluginInfo, Principal,
+    Provider, RequestCtx, UpstreamCall,
 };
 use serde::Deserialize;
 
@@ -42,6 +42,7 @@ impl<'de> Deserialize<'de> for NoConfig {
 pub trait Auth: Plugin {
     /// Authenticates a request. `credential` is the bearer token (or `x-api-key` header) if the
     /// client sent one. Answer 401 ([`ErrorBody::invalid_api_key`]) for a missing or wrong key.
+    /// It runs before the body is read, so `ctx.model` is empty.
     fn authenticate(
         &self,
         ctx: &RequestCtx,
@@ -53,12 +54,15 @@ pub trait Auth: Plugin {
 pub trait Policy: Plugin {
     /// Decides on a request before it goes upstream: [`Decision::Continue`] (optionally adding
     /// headers, metadata or a rewritten body), [`Decision::Deny`] or [`Decision::Respond`].
+    /// `body` is the client's JSON body if the plugin declared `wants_body` in
+    /// [`Plugin::info`], else empty; the request's headers are in `ctx`
+    /// ([`RequestCtx::header`]), its model and `stream` flag in `ctx` too.
     fn on_request(
         &self,
         ctx: &RequestCtx,
         principal: &Principal,
         meta: &LlmMeta,
-        req: &HttpRequest,
+        body: &[u8],
     ) -> Decision;
 
     /// Called once the response is complete, with its outcome and usage. The default does nothing.
@@ -77,15 +81,18 @@ pub trait Policy: Plugin {
 /// call; an adapter only translates.
 pub trait Adapter: Plugin {
     /// Translates one upstream stream; [`PassThrough`] for adapters whose streams already are in
-    /// OpenAI's shape.
+    /// OpenAI's shape (with [`PluginInfo::passthrough`] the host never asks for one).
     type Stream: StreamTranslator;
 
-    /// Builds the request the host sends to `provider` (or answers without one).
+    /// Builds the request the host sends to `provider` (or answers without one). `body` is the
+    /// host's prepared body (upstream model set, `user_id` removed,
+    /// `stream_options.include_usage` set for streams) if the plugin declared `wants_body`,
+    /// else empty.
     fn to_upstream(
         &self,
         ctx: &RequestCtx,
         provider: &Provider,
-        req: &HttpRequest,
+        body: &[u8],
     ) -> Result<UpstreamCall, ErrorBody>;
 
     /// Maps a whole upstream response (any status) to an OpenAI response. `Ok(None)`, the
@@ -101,8 +108,9 @@ pub trait Adapter: Plugin {
         Ok(None)
     }
 
-    /// Starts translating a stream: called when [`Adapter::to_upstream`] sends a streaming
-    /// request. The value lives until the stream ends and is then dropped; see [`crate::stream`].
+    /// Starts translating a stream: called when the host creates a `stream-translator` resource
+    /// for it, once the provider has answered a streaming request with a stream. The value
+    /// lives in that resource until the stream ends; see [`crate::stream`].
     fn start_stream(&self, ctx: &RequestCtx, provider: &Provider) -> Self::Stream;
 }
 
@@ -144,7 +152,7 @@ impl Auth for Unsupported {
 }
 
 impl Policy for Unsupported {
-    fn on_request(&self, _: &RequestCtx, _: &Principal, _: &LlmMeta, _: &HttpRequest) -> Decision {
+    fn on_request(&self, _: &RequestCtx, _: &Principal, _: &LlmMeta, _: &[u8]) -> Decision {
         Decision::Deny(unsupported("policy"))
     }
 }
@@ -155,7 +163,7 @@ impl Adapter for Unsupported {
         &self,
         _: &RequestCtx,
         _: &Provider,
-        _: &HttpRequest,
+        _: &[u8],
     ) -> Result<UpstreamCall, ErrorBody> {
         Err(unsupported("adapter"))
     }

@@ -16,7 +16,7 @@
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Plugin, Policy, Principal, RequestCtx,
+    Allow, Decision, ErrorBody, LlmMeta, Plugin, Policy, Principal, RequestCtx,
 };
 
 /// The config table, parsed once per instance by the SDK (an unknown field rejects the load).
@@ -44,7 +44,7 @@ impl Policy for MaxTokens {
         ctx: &RequestCtx,
         _: &Principal,
         meta: &LlmMeta,
-        _: &HttpRequest,
+        _body: &[u8],
     ) -> Decision {
         let max = self.0.max_tokens;
         if self.0.require_user_id && ctx.user_id.is_none() {
@@ -72,7 +72,7 @@ mod tests {
     use super::*;
 
     fn decide(c: &MaxTokens, ctx: &RequestCtx, meta: &LlmMeta) -> Decision {
-        c.on_request(ctx, &Principal::default(), meta, &HttpRequest::default())
+        c.on_request(ctx, &Principal::default(), meta, &[])
     }
 
     fn ctx(user: Option<&str>) -> RequestCtx {

@@ -1,8 +1,9 @@
 //! Builders for adapters' unit tests (the `test-support` feature).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::stream::{StreamEnd, StreamSlot, StreamTranslator};
-use crate::{Provider, RequestCtx, SseEvent, Usage};
+use crate::glue::StreamCell;
+use crate::stream::{StreamEnd, StreamTranslator};
+use crate::{Endpoint, Provider, RequestCtx, SseEvent, Usage};
 use serde_json::Value;
 
 /// The provider and client model an adapter's tests use.
@@ -34,13 +35,11 @@ impl TestProvider {
         }
     }
 
-    /// A request context for `endpoint` (request id `req-1`, path `/chat/completions`).
-    pub fn ctx(&self, endpoint: &str, stream: bool) -> RequestCtx {
+    /// A request context for `endpoint` (request id `req-1`).
+    pub fn ctx(&self, endpoint: Endpoint, stream: bool) -> RequestCtx {
         RequestCtx {
             request_id: "req-1".into(),
-            endpoint: endpoint.into(),
-            method: "POST".into(),
-            path: "/chat/completions".into(),
+            endpoint,
             model: self.client_model.into(),
             stream,
             user_id: None,
@@ -108,12 +107,12 @@ pub fn translate_recorded<S: StreamTranslator>(stream: &mut S, recorded: &str) -
     chunks
 }
 
-/// What `finish-stream` answers twice in a row for an instance serving `stream`: the stream's
-/// end, then (the SDK having dropped it) the end of a stream started afresh by `fresh`.
+/// What the SDK's `stream-translator` answers for two streams in a row: `finish` of the one
+/// holding `stream`, then `finish` of the next stream's translator, which the host creates afresh
+/// (here from `fresh`). The first consumed its stream, so nothing of it reaches the second.
 pub fn finish_twice<S: StreamTranslator>(stream: S, fresh: impl FnOnce() -> S) -> [StreamEnd; 2] {
-    let slot = StreamSlot::new();
-    slot.set(Some(stream));
-    let first = slot.finish(|| unreachable!("a stream is held"));
-    let second = slot.finish(|| Ok(fresh()));
-    [first, second]
+    let first = StreamCell::new(Ok(stream));
+    let end = first.finish();
+    assert!(first.finish().is_err(), "a translator finishes once");
+    [end, StreamCell::new(Ok(fresh())).finish()]
 }

@@ -47,8 +47,7 @@ mod stream;
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Adapter, ErrorBody, HttpRequest, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
-    UpstreamCall,
+    Adapter, ErrorBody, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall,
 };
 
 /// The plugin's config table.
@@ -115,9 +114,9 @@ impl Adapter for Anthropic {
         &self,
         ctx: &RequestCtx,
         provider: &Provider,
-        req: &HttpRequest,
+        body: &[u8],
     ) -> Result<UpstreamCall, ErrorBody> {
-        request::upstream_request(ctx, provider, &req.body, &self.config).map(UpstreamCall::Send)
+        request::upstream_request(ctx, provider, body, &self.config).map(UpstreamCall::Send)
     }
 
     fn from_upstream(

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use sluice_plugin_sdk::openai::{
     ChatRequest, ResponseFormat, Tool, ToolChoice, bad, unsupported_endpoint,
 };
-use sluice_plugin_sdk::{ErrorBody, Provider, RequestCtx, UpstreamRequest};
+use sluice_plugin_sdk::{Endpoint, ErrorBody, Provider, RequestCtx, UpstreamRequest};
 
 /// The upstream call for a client request: `POST {base_url}/messages`.
 pub(crate) fn upstream_request(
@@ -15,9 +15,9 @@ pub(crate) fn upstream_request(
     body: &[u8],
     config: &Config,
 ) -> Result<UpstreamRequest, ErrorBody> {
-    if ctx.endpoint != "chat.completions" {
+    if ctx.endpoint != Endpoint::ChatCompletions {
         return Err(unsupported_endpoint(
-            &ctx.endpoint,
+            ctx.endpoint.as_str(),
             "anthropic",
             &provider.name,
         ));

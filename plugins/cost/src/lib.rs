@@ -1,7 +1,8 @@
 //! `cost`: prices each call from its usage and adds the gateway's trace and cost fields to every
 //! response: `trace_id`, `cost_usd`, `provider`, `model`, `latency_ms` and `status` in the `sluice`
-//! object, and the `x-sluice-cost-usd` header. A stream carries the same fields in its last chunk,
-//! and costs the same as the same call unstreamed (the host always knows a stream's usage).
+//! object, and the `x-sluice-cost-usd` header. The cost is also the enrichment's typed `cost-usd`,
+//! which the host records with the request's usage. A stream carries the same fields in its last
+//! chunk, and costs the same as the same call unstreamed (the host always knows a stream's usage).
 //!
 //! ```toml
 //! [[plugins]]
@@ -95,6 +96,7 @@ fn enrichment(config: &Config, ctx: &RequestCtx, outcome: &Outcome) -> Enrichmen
             ("latency_ms".into(), outcome.latency_ms.to_string()),
             ("status".into(), outcome.status.to_string()),
         ],
+        cost_usd: Some(usd),
     }
 }
 
@@ -124,6 +126,7 @@ sluice_plugin_sdk::export_enrich!(Cost);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_plugin_sdk::Endpoint;
 
     fn parse_config(json: &str) -> Result<Config, String> {
         sluice_plugin_sdk::from_config_json::<Cost>(json).map(|c| c.0)
@@ -163,9 +166,7 @@ mod tests {
             parse_config(r#"{"prices":{"m-up":{"input":1.0,"output":2.0}}}"#).expect("config");
         let ctx = RequestCtx {
             request_id: "req_1".into(),
-            endpoint: "chat.completions".into(),
-            method: "POST".into(),
-            path: "/chat/completions".into(),
+            endpoint: Endpoint::ChatCompletions,
             model: "m".into(),
             stream: false,
             user_id: None,
@@ -191,6 +192,8 @@ mod tests {
                 .map(|(_, v)| v.as_str())
         };
         assert_eq!(get("cost_usd"), Some("0.0020000000"));
+        let usd = e.cost_usd.expect("typed cost");
+        assert!((usd - 0.002).abs() < 1e-15, "{usd}");
         assert_eq!(
             get("trace_id"),
             Some("\"0af7651916cd43dd8448eb211c80319c\"")
@@ -201,6 +204,21 @@ mod tests {
             e.headers,
             vec![("x-sluice-cost-usd".to_string(), "0.0020000000".to_string())]
         );
+    }
+
+    #[test]
+    fn a_model_without_a_price_costs_zero() {
+        let config = parse_config(r#"{"prices":{}}"#).expect("config");
+        let outcome = Outcome {
+            status: 200,
+            provider: "p".into(),
+            served_model: "m-up".into(),
+            usage: Some(usage(1000, 500, 0)),
+            latency_ms: 1,
+            upstream_us: 1,
+        };
+        let e = enrichment(&config, &RequestCtx::default(), &outcome);
+        assert_eq!(e.cost_usd, Some(0.0));
     }
 
     #[test]

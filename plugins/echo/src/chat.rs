@@ -202,9 +202,10 @@ pub(crate) fn answer(
 mod tests {
     use super::*;
     use crate::test_support::{ctx, json};
+    use sluice_plugin_sdk::Endpoint;
 
     fn chat(req: Value, stream: bool) -> HttpResponse {
-        answer(&ctx("chat.completions", stream), "echo-1", &req, 7).expect("answers")
+        answer(&ctx(Endpoint::ChatCompletions, stream), "echo-1", &req, 7).expect("answers")
     }
 
     #[test]
@@ -311,7 +312,8 @@ mod tests {
 
     #[test]
     fn rejects_a_body_without_messages() {
-        let e = answer(&ctx("chat.completions", false), "m", &json!({}), 0).expect_err("400");
+        let e =
+            answer(&ctx(Endpoint::ChatCompletions, false), "m", &json!({}), 0).expect_err("400");
         assert_eq!(e.status, 400);
         assert_eq!(e.param.as_deref(), Some("messages"));
     }

@@ -117,11 +117,12 @@ pub(crate) fn answer(
 mod tests {
     use super::*;
     use crate::test_support::{ctx, json};
+    use sluice_plugin_sdk::Endpoint;
 
     #[test]
     fn echoes_each_prompt_n_times_with_the_suffix() {
         let r = answer(
-            &ctx("completions", false),
+            &ctx(Endpoint::Completions, false),
             "m",
             &json!({"prompt":["a b","c"],"n":2,"suffix":" z"}),
             1,
@@ -142,7 +143,7 @@ mod tests {
     #[test]
     fn accepts_token_arrays_and_rejects_other_prompts() {
         let r = answer(
-            &ctx("completions", false),
+            &ctx(Endpoint::Completions, false),
             "m",
             &json!({"prompt":[1,2,3]}),
             1,
@@ -150,7 +151,7 @@ mod tests {
         .expect("answers");
         assert_eq!(json(&r.body)["choices"][0]["text"], "1 2 3");
         let e = answer(
-            &ctx("completions", false),
+            &ctx(Endpoint::Completions, false),
             "m",
             &json!({"prompt":{"x":1}}),
             1,

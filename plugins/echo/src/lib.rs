@@ -18,8 +18,8 @@ mod sse;
 
 use sluice_plugin_sdk::stream::PassThrough;
 use sluice_plugin_sdk::{
-    Adapter, ErrorBody, HttpRequest, HttpResponse, NoConfig, Plugin, PluginInfo, Provider,
-    RequestCtx, UpstreamCall,
+    Adapter, Endpoint, ErrorBody, HttpResponse, NoConfig, Plugin, PluginInfo, Provider, RequestCtx,
+    UpstreamCall,
 };
 
 /// Counts tokens the echo way: whitespace-separated words, at least one for non-empty text.
@@ -50,13 +50,13 @@ pub(crate) fn answer(
 ) -> Result<HttpResponse, ErrorBody> {
     let req: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ErrorBody::bad_request(format!("echo: the body is not JSON: {e}")))?;
-    match ctx.endpoint.as_str() {
-        "chat.completions" => chat::answer(ctx, model, &req, created),
-        "completions" => completions::answer(ctx, model, &req, created),
-        "embeddings" => embeddings::answer(model, &req),
-        "audio.speech" => audio::answer(&req),
-        "images.generations" => images::answer(&req, created),
-        other => Err(ErrorBody::new(
+    match ctx.endpoint {
+        Endpoint::ChatCompletions => chat::answer(ctx, model, &req, created),
+        Endpoint::Completions => completions::answer(ctx, model, &req, created),
+        Endpoint::Embeddings => embeddings::answer(model, &req),
+        Endpoint::AudioSpeech => audio::answer(&req),
+        Endpoint::ImagesGenerations => images::answer(&req, created),
+        other @ Endpoint::Models => Err(ErrorBody::new(
             404,
             "invalid_request_error",
             Some("unsupported_endpoint"),
@@ -84,9 +84,9 @@ impl Adapter for Echo {
         &self,
         ctx: &RequestCtx,
         provider: &Provider,
-        req: &HttpRequest,
+        body: &[u8],
     ) -> Result<UpstreamCall, ErrorBody> {
-        answer(ctx, &provider.upstream_model, &req.body, now_s()).map(UpstreamCall::Respond)
+        answer(ctx, &provider.upstream_model, body, now_s()).map(UpstreamCall::Respond)
     }
 
     fn start_stream(&self, _: &RequestCtx, _: &Provider) -> PassThrough {
@@ -98,14 +98,12 @@ sluice_plugin_sdk::export_adapter!(Echo);
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use sluice_plugin_sdk::RequestCtx;
+    use sluice_plugin_sdk::{Endpoint, RequestCtx};
 
-    pub fn ctx(endpoint: &str, stream: bool) -> RequestCtx {
+    pub fn ctx(endpoint: Endpoint, stream: bool) -> RequestCtx {
         RequestCtx {
             request_id: "req-1".into(),
-            endpoint: endpoint.into(),
-            method: "POST".into(),
-            path: "/x".into(),
+            endpoint,
             model: "echo".into(),
             stream,
             user_id: None,

@@ -2,8 +2,10 @@
 //!
 //! Gemini embeds text only, so token-array inputs are refused. `dimensions` becomes
 //! `outputDimensionality`. `encoding_format: "base64"` answers each vector as base64 of its
-//! little-endian `f32` values; the format is remembered between `to-upstream` and
-//! `from-upstream`, which the same instance serves.
+//! little-endian `f32` values. The format (and the usage estimate) is remembered between
+//! `to-upstream` and `from-upstream` in a thread-local of the instance: the contract gives an
+//! adapter no per-request state of its own. If another instance answers `from-upstream`, the
+//! answer falls back to float vectors and 0 prompt tokens.
 //!
 //! **Usage is estimated.** Gemini reports no token counts for embeddings, so `prompt_tokens` is
 //! the sum over the inputs of ceil(characters / 4), the usual rough rate for English text.

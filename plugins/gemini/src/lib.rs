@@ -51,8 +51,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sluice_plugin_sdk::openai::response::{count, usage_json};
 use sluice_plugin_sdk::{
-    Adapter, ErrorBody, HttpRequest, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
-    UpstreamCall, Usage,
+    Adapter, ErrorBody, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall, Usage,
 };
 
 /// The plugin's config table.
@@ -145,10 +144,10 @@ impl Adapter for Gemini {
         &self,
         ctx: &RequestCtx,
         provider: &Provider,
-        req: &HttpRequest,
+        body: &[u8],
     ) -> Result<UpstreamCall, ErrorBody> {
         embeddings::forget();
-        request::upstream_request(ctx, provider, &req.body, &self.config).map(UpstreamCall::Send)
+        request::upstream_request(ctx, provider, body, &self.config).map(UpstreamCall::Send)
     }
 
     fn from_upstream(

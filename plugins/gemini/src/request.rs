@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use sluice_plugin_sdk::openai::{
     ChatRequest, ResponseFormat, Tool, ToolChoice, bad, unsupported_endpoint,
 };
-use sluice_plugin_sdk::{ErrorBody, Provider, RequestCtx, UpstreamRequest};
+use sluice_plugin_sdk::{Endpoint, ErrorBody, Provider, RequestCtx, UpstreamRequest};
 
 /// The headers of every Gemini call: JSON and the provider's key.
 pub(crate) fn headers(provider: &Provider) -> Vec<(String, String)> {
@@ -26,8 +26,8 @@ pub(crate) fn upstream_request(
     config: &Config,
 ) -> Result<UpstreamRequest, ErrorBody> {
     let parse = || ChatRequest::parse_body(body);
-    match ctx.endpoint.as_str() {
-        "chat.completions" => {
+    match ctx.endpoint {
+        Endpoint::ChatCompletions => {
             let out = translate(&parse()?, config)?;
             let model = model_id(provider);
             let path = if ctx.stream {
@@ -43,12 +43,16 @@ pub(crate) fn upstream_request(
                 stream: ctx.stream,
             })
         }
-        "embeddings" => {
+        Endpoint::Embeddings => {
             let (call, pending) = embeddings::upstream_request(provider, &parse()?)?;
             embeddings::remember(pending);
             Ok(call)
         }
-        other => Err(unsupported_endpoint(other, "gemini", &provider.name)),
+        other => Err(unsupported_endpoint(
+            other.as_str(),
+            "gemini",
+            &provider.name,
+        )),
     }
 }
 

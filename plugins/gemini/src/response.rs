@@ -7,7 +7,7 @@ use sluice_plugin_sdk::openai::FinishReason;
 use sluice_plugin_sdk::openai::response::{
     assistant_message, choice, completion, json_response, tool_call,
 };
-use sluice_plugin_sdk::{ErrorBody, HttpResponse, RequestCtx};
+use sluice_plugin_sdk::{Endpoint, ErrorBody, HttpResponse, RequestCtx};
 
 /// Maps a whole upstream answer: errors to OpenAI errors, answers to chat completions or
 /// embedding lists (by the request's endpoint).
@@ -23,7 +23,7 @@ pub(crate) fn from_upstream(
     let body: Value = serde_json::from_slice(&resp.body).map_err(|e| {
         ErrorBody::bad_upstream(format!("gemini answered a body that is not JSON: {e}"))
     })?;
-    if ctx.endpoint == "embeddings" {
+    if ctx.endpoint == Endpoint::Embeddings {
         let pending = embeddings::take().unwrap_or_else(|| embeddings::Pending {
             base64: false,
             prompt_tokens: 0,

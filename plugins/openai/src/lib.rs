@@ -15,8 +15,7 @@
 use serde::Deserialize;
 use sluice_plugin_sdk::stream::PassThrough;
 use sluice_plugin_sdk::{
-    Adapter, ErrorBody, HttpRequest, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall,
-    UpstreamRequest,
+    Adapter, ErrorBody, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall, UpstreamRequest,
 };
 use std::collections::BTreeMap;
 
@@ -38,8 +37,8 @@ fn upstream_request(ctx: &RequestCtx, provider: &Provider, config: &Config) -> U
         headers.push((k.to_ascii_lowercase(), v.clone()));
     }
     UpstreamRequest {
-        method: ctx.method.clone(),
-        path: ctx.path.clone(),
+        method: ctx.endpoint.method().to_string(),
+        path: ctx.endpoint.path().to_string(),
         headers,
         body: None,
         stream: ctx.stream,
@@ -65,7 +64,7 @@ impl Adapter for OpenAi {
         &self,
         ctx: &RequestCtx,
         provider: &Provider,
-        _req: &HttpRequest,
+        _body: &[u8],
     ) -> Result<UpstreamCall, ErrorBody> {
         Ok(UpstreamCall::Send(upstream_request(ctx, provider, &self.0)))
     }
@@ -80,17 +79,16 @@ sluice_plugin_sdk::export_adapter!(OpenAi);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_plugin_sdk::Endpoint;
 
     fn parse_config(json: &str) -> Result<OpenAi, String> {
         sluice_plugin_sdk::from_config_json(json)
     }
 
-    fn ctx(path: &str, stream: bool) -> RequestCtx {
+    fn ctx(endpoint: Endpoint, stream: bool) -> RequestCtx {
         RequestCtx {
             request_id: "r1".into(),
-            endpoint: "chat.completions".into(),
-            method: "POST".into(),
-            path: path.into(),
+            endpoint,
             model: "m".into(),
             stream,
             user_id: None,
@@ -111,7 +109,7 @@ mod tests {
     #[test]
     fn adds_the_bearer_key_and_keeps_the_path() {
         let r = upstream_request(
-            &ctx("/chat/completions", true),
+            &ctx(Endpoint::ChatCompletions, true),
             &provider(Some("sk-up")),
             &Config::default(),
         );
@@ -129,7 +127,11 @@ mod tests {
     fn sends_no_auth_header_without_a_key_and_adds_configured_headers() {
         let config =
             parse_config(r#"{"headers":{"OpenAI-Organization":"org-1"}}"#).expect("config parses");
-        let r = upstream_request(&ctx("/embeddings", false), &provider(None), &config.0);
+        let r = upstream_request(
+            &ctx(Endpoint::Embeddings, false),
+            &provider(None),
+            &config.0,
+        );
         assert_eq!(
             r.headers,
             vec![("openai-organization".to_string(), "org-1".to_string())]

@@ -29,8 +29,7 @@
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Outcome, Plugin, Policy, Principal,
-    RequestCtx, kv,
+    Allow, Decision, ErrorBody, LlmMeta, Outcome, Plugin, Policy, Principal, RequestCtx, kv,
 };
 use std::collections::BTreeMap;
 
@@ -148,8 +147,8 @@ fn dimensions(
             what: format!("user {user}"),
         });
     }
-    if let Some(m) = config.models.get(&meta.model) {
-        let model = &meta.model;
+    if let Some(m) = config.models.get(&ctx.model) {
+        let model = &ctx.model;
         d.push(Dimension {
             key: format!("rpm|m|{model}"),
             limit: m.rpm,
@@ -207,7 +206,7 @@ impl Policy for RateLimit {
         ctx: &RequestCtx,
         principal: &Principal,
         meta: &LlmMeta,
-        _: &HttpRequest,
+        _body: &[u8],
     ) -> Decision {
         let dims = dimensions(&self.0, ctx, principal, meta);
         let mut taken: Vec<&Dimension> = Vec::with_capacity(dims.len());
@@ -276,6 +275,7 @@ sluice_plugin_sdk::export_policy!(RateLimit);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_plugin_sdk::Endpoint;
 
     fn parse_config(json: &str) -> Result<Config, String> {
         sluice_plugin_sdk::from_config_json::<RateLimit>(json).map(|r| r.0)
@@ -297,10 +297,8 @@ mod tests {
     fn ctx(user: Option<&str>) -> RequestCtx {
         RequestCtx {
             request_id: "r".into(),
-            endpoint: "chat.completions".into(),
-            method: "POST".into(),
-            path: "/chat/completions".into(),
-            model: "m".into(),
+            endpoint: Endpoint::ChatCompletions,
+            model: "gpt-x".into(),
             stream: false,
             user_id: user.map(str::to_string),
             key_id: Some("k1".into()),
@@ -310,8 +308,6 @@ mod tests {
 
     fn meta(max_tokens: Option<u32>, n: u32) -> LlmMeta {
         LlmMeta {
-            model: "gpt-x".into(),
-            stream: false,
             max_tokens,
             est_prompt_tokens: 40,
             n,

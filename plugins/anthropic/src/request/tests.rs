@@ -23,7 +23,7 @@ fn builds_the_messages_call_with_key_version_and_body() {
         default_max_tokens: 1000,
     };
     let r = upstream_request(
-        &TEST.ctx("chat.completions", true),
+        &TEST.ctx(Endpoint::ChatCompletions, true),
         &TEST.provider(Some("sk-ant-1")),
         body.to_string().as_bytes(),
         &config,
@@ -52,7 +52,7 @@ fn builds_the_messages_call_with_key_version_and_body() {
 fn non_streams_send_no_stream_flag_and_no_key_header_without_a_key() {
     let body = json!({"model":"x","messages":hi(),"stream":false});
     let r = upstream_request(
-        &TEST.ctx("chat.completions", false),
+        &TEST.ctx(Endpoint::ChatCompletions, false),
         &TEST.provider(None),
         body.to_string().as_bytes(),
         &Config::default(),
@@ -69,7 +69,7 @@ fn non_streams_send_no_stream_flag_and_no_key_header_without_a_key() {
 #[test]
 fn other_endpoints_and_bad_bodies_are_refused() {
     let e = upstream_request(
-        &TEST.ctx("embeddings", false),
+        &TEST.ctx(Endpoint::Embeddings, false),
         &TEST.provider(None),
         b"{}",
         &Config::default(),
@@ -79,7 +79,7 @@ fn other_endpoints_and_bad_bodies_are_refused() {
     assert_eq!(e.code.as_deref(), Some("unsupported_endpoint"));
     assert!(e.message.contains("not supported"));
     let e = upstream_request(
-        &TEST.ctx("chat.completions", false),
+        &TEST.ctx(Endpoint::ChatCompletions, false),
         &TEST.provider(None),
         b"{nope",
         &Config::default(),

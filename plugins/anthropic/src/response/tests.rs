@@ -1,5 +1,6 @@
 use super::*;
 use crate::TEST;
+use sluice_plugin_sdk::Endpoint;
 use sluice_plugin_sdk::openai::test_support::json as parse;
 
 const TEXT: &str = include_str!("../../../../tests/fixtures/anthropic/text.json");
@@ -14,7 +15,12 @@ fn answer(status: u16, body: &str) -> HttpResponse {
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.as_bytes().to_vec(),
     };
-    from_upstream(&TEST.ctx("chat.completions", false), &resp, 1_700_000_000).expect("maps")
+    from_upstream(
+        &TEST.ctx(Endpoint::ChatCompletions, false),
+        &resp,
+        1_700_000_000,
+    )
+    .expect("maps")
 }
 
 #[test]
@@ -124,7 +130,7 @@ fn errors_and_garbage() {
         headers: vec![],
         body: b"not json".to_vec(),
     };
-    let e = from_upstream(&TEST.ctx("chat.completions", false), &resp, 0).expect_err("502");
+    let e = from_upstream(&TEST.ctx(Endpoint::ChatCompletions, false), &resp, 0).expect_err("502");
     assert_eq!(e.status, 502);
     let e = translate(&json!({"id": "x"}), "r", "m", 0).expect_err("502");
     assert_eq!(e.status, 502);

@@ -112,7 +112,7 @@ fn error_events_become_openai_error_data() {
 
 #[test]
 fn the_usage_chunk_comes_once_and_state_resets() {
-    // `finish` consumes the stream, so its usage chunk comes once; the SDK drops it.
+    // `finish` consumes the stream, so its usage chunk comes once; the next stream is new.
     let mut stream = State::new("req-1", "m", 1);
     translate_recorded(&mut stream, TEXT_STREAM);
     let [first, again] = finish_twice(stream, || State::new("stream", "", no_clock()));
@@ -135,7 +135,7 @@ fn the_usage_chunk_comes_once_and_state_resets() {
 
 #[test]
 fn message_delta_usage_overrides_and_events_without_begin_work() {
-    // What the SDK starts when events come without `to-upstream` in this instance.
+    // A stream that knows neither its request id nor its model.
     let mut stream = State::new("stream", "", no_clock());
     let start = SseEvent::data(
         r#"{"type":"message_start","message":{"id":"msg_x","model":"claude-x","usage":{"input_tokens":5,"output_tokens":1}}}"#,

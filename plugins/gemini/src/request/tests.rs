@@ -12,7 +12,7 @@ fn hi() -> Value {
 
 fn call(endpoint: &str, stream: bool, body: Value) -> Result<UpstreamRequest, ErrorBody> {
     upstream_request(
-        &TEST.ctx(endpoint, stream),
+        &TEST.ctx(Endpoint::from_name(endpoint).expect("an endpoint"), stream),
         &TEST.provider(Some("AIza-test")),
         body.to_string().as_bytes(),
         &Config::default(),
@@ -62,7 +62,7 @@ fn streams_call_stream_generate_content_with_sse() {
     let mut p = TEST.provider(None);
     p.upstream_model = "models/gemini-2.5-pro".into();
     let r = upstream_request(
-        &TEST.ctx("chat.completions", false),
+        &TEST.ctx(Endpoint::ChatCompletions, false),
         &p,
         br#"{"messages":[{"role":"user","content":"x"}]}"#,
         &Config::default(),
@@ -79,7 +79,7 @@ fn other_endpoints_and_bad_bodies_are_refused() {
     assert_eq!(e.code.as_deref(), Some("unsupported_endpoint"));
     assert!(e.message.contains("not supported"));
     let e = upstream_request(
-        &TEST.ctx("chat.completions", false),
+        &TEST.ctx(Endpoint::ChatCompletions, false),
         &TEST.provider(None),
         b"nope",
         &Config::default(),

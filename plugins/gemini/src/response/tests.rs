@@ -16,7 +16,8 @@ fn answer(endpoint: &str, status: u16, body: &str) -> HttpResponse {
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.as_bytes().to_vec(),
     };
-    from_upstream(&TEST.ctx(endpoint, false), &resp, 1_700_000_000).expect("maps")
+    let ctx = TEST.ctx(Endpoint::from_name(endpoint).expect("an endpoint"), false);
+    from_upstream(&ctx, &resp, 1_700_000_000).expect("maps")
 }
 
 #[test]
@@ -130,7 +131,7 @@ fn errors_garbage_and_embeddings_dispatch() {
         headers: vec![],
         body: b"<html>".to_vec(),
     };
-    let e = from_upstream(&TEST.ctx("chat.completions", false), &resp, 0).expect_err("502");
+    let e = from_upstream(&TEST.ctx(Endpoint::ChatCompletions, false), &resp, 0).expect_err("502");
     assert_eq!(e.status, 502);
 
     embeddings::remember(embeddings::Pending {

@@ -71,7 +71,7 @@ fn text_stream_joins_content_and_finishes_with_stop() {
     assert_eq!(chunks[4]["choices"][0]["finish_reason"], "stop");
     assert_eq!(last[0]["usage"]["total_tokens"], 26);
     assert_eq!(counts(usage), Some((9, 17, 0)));
-    // The usage chunk comes once: `finish` consumes the stream, and the SDK then holds none.
+    // The usage chunk comes once: `finish` consumes the stream; the next stream is new.
     let mut stream = State::new("req-1", "m", 1);
     translate_recorded(&mut stream, TEXT_STREAM);
     let [first, again] = finish_twice(stream, || State::new("stream", "", no_clock()));
@@ -116,7 +116,7 @@ fn several_candidates_keep_their_own_role_and_tool_indexes() {
 
 #[test]
 fn errors_blocks_and_odd_events() {
-    // What the SDK starts when events come without `to-upstream` in this instance.
+    // A stream that knows neither its request id nor its model.
     let mut stream = State::new("stream", "", no_clock());
     let error = SseEvent::data(
         r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#,

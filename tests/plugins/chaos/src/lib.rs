@@ -13,7 +13,7 @@
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Allow, Decision, ErrorBody, HttpRequest, LlmMeta, Plugin, Policy, Principal, RequestCtx,
+    Allow, Decision, ErrorBody, LlmMeta, Plugin, Policy, Principal, RequestCtx,
 };
 
 /// The config: other fields are ignored.
@@ -42,13 +42,7 @@ impl Plugin for Chaos {
 }
 
 impl Policy for Chaos {
-    fn on_request(
-        &self,
-        ctx: &RequestCtx,
-        _: &Principal,
-        _: &LlmMeta,
-        _: &HttpRequest,
-    ) -> Decision {
+    fn on_request(&self, ctx: &RequestCtx, _: &Principal, _: &LlmMeta, _body: &[u8]) -> Decision {
         let mode = ctx
             .headers
             .iter()

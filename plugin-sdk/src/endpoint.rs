@@ -1,0 +1,83 @@
+//! Names, methods and paths of the [`Endpoint`] a request was made to.
+
+use crate::Endpoint;
+use std::fmt;
+
+impl Endpoint {
+    /// Every endpoint, in the order of the WIT enum.
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::ChatCompletions,
+        Endpoint::Completions,
+        Endpoint::Embeddings,
+        Endpoint::Models,
+        Endpoint::AudioSpeech,
+        Endpoint::ImagesGenerations,
+    ];
+
+    /// The endpoint's name, as usage records and error messages spell it: `chat.completions`,
+    /// `completions`, `embeddings`, `models`, `audio.speech` or `images.generations` (the
+    /// strings `sluice:plugin@0.1.0` sent).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "chat.completions",
+            Endpoint::Completions => "completions",
+            Endpoint::Embeddings => "embeddings",
+            Endpoint::Models => "models",
+            Endpoint::AudioSpeech => "audio.speech",
+            Endpoint::ImagesGenerations => "images.generations",
+        }
+    }
+
+    /// The endpoint named `name` (see [`Endpoint::as_str`]), if there is one.
+    pub fn from_name(name: &str) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+
+    /// The HTTP method clients use: `GET` for [`Endpoint::Models`], `POST` for the others.
+    pub fn method(self) -> &'static str {
+        match self {
+            Endpoint::Models => "GET",
+            _ => "POST",
+        }
+    }
+
+    /// The endpoint's path without the `/v1` prefix, such as `/chat/completions`. For
+    /// [`Endpoint::Models`] it is the list's path, `/models`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "/chat/completions",
+            Endpoint::Completions => "/completions",
+            Endpoint::Embeddings => "/embeddings",
+            Endpoint::Models => "/models",
+            Endpoint::AudioSpeech => "/audio/speech",
+            Endpoint::ImagesGenerations => "/images/generations",
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    /// Writes [`Endpoint::as_str`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_paths_follow_the_names() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::from_name(e.as_str()), Some(e));
+            assert_eq!(e.to_string(), e.as_str());
+            assert_eq!(
+                e.path().trim_start_matches('/').replace('/', "."),
+                e.as_str()
+            );
+        }
+        assert_eq!(Endpoint::from_name("chat/completions"), None);
+        assert_eq!(Endpoint::Models.method(), "GET");
+        assert_eq!(Endpoint::Embeddings.method(), "POST");
+    }
+}
