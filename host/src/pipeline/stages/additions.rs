@@ -1,7 +1,7 @@
 //! What stages add to a response, and how a failing plugin's `on_error` is applied.
 
-use crate::pipeline::plugin::{OnError, Plugin, PluginError, World};
 use crate::error::ApiError;
+use crate::pipeline::plugin::{OnError, Plugin, PluginError, World};
 
 /// Headers and metadata that stages add to the response.
 #[derive(Default)]

@@ -29,8 +29,7 @@ fn unchanged_bodies_are_sent_as_the_client_sent_them() {
     assert_eq!(&same.upstream_body("m")[..], &raw[..], "byte for byte");
     let mut renamed = p(Endpoint::ChatCompletions, raw).expect("valid");
     assert_ne!(&renamed.upstream_body("other")[..], &raw[..]);
-    let with_user =
-        br#"{"model":"m","user_id":"u","messages":[{"role":"user","content":"x"}]}"#;
+    let with_user = br#"{"model":"m","user_id":"u","messages":[{"role":"user","content":"x"}]}"#;
     let mut user = p(Endpoint::ChatCompletions, with_user).expect("valid");
     assert!(!String::from_utf8_lossy(&user.upstream_body("m")).contains("user_id"));
     let stream = br#"{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}"#;
