@@ -95,7 +95,7 @@ impl Exchange {
         self.ctx.stream = prepared.stream;
         self.ctx.user_id = prepared.user_id.clone();
         self.client_wants_usage = prepared.client_wants_usage;
-        self.meta = Some(prepared.meta.clone());
+        self.meta = Some(prepared.meta);
 
         let route = self.route(&prepared.model, &principal)?;
         let outcome = stages::run_policies(
