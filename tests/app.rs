@@ -8,11 +8,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::mock::{Mock, USAGE};
 use common::{KEY, auth_section, joined_content, sse_chunks, sse_data};
+use futures::StreamExt;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sluice::config::Config;
 use sluice::state::{AppState, Gateway};
-use sluice::store::{UsageQuery, query_usage};
 use tower::ServiceExt;
 
 fn closed_port() -> u16 {
@@ -263,16 +263,7 @@ async fn long_user_ids_are_refused_and_usage_is_recorded_per_request() {
     assert_eq!(status, StatusCode::OK);
     assert!(mock.seen()[0].body.get("user_id").is_none());
 
-    gw.usage.flush().await;
-    let rows = query_usage(
-        &gw.db,
-        &UsageQuery {
-            group_by: "user".into(),
-            since_ms: 0,
-            until_ms: u64::MAX,
-        },
-    )
-    .expect("usage");
+    let rows = common::usage_totals(&gw, "user").await;
     let ann = rows.iter().find(|r| r.group == "ann").expect("ann's row");
     assert_eq!((ann.requests, ann.errors), (1, 0));
     assert_eq!(ann.prompt_tokens, USAGE.0);
@@ -283,4 +274,31 @@ async fn long_user_ids_are_refused_and_usage_is_recorded_per_request() {
         .map(|r| r.errors)
         .sum();
     assert_eq!(refused, 1);
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_gets_408() {
+    let mock = Mock::start().await;
+    let (gw, dir) = gateway(&mock).await;
+    // The same gateway with a short body deadline.
+    let file = dir.path().join("gateway.toml");
+    let text = std::fs::read_to_string(&file).expect("config");
+    std::fs::write(
+        &file,
+        format!("[server]\nbody_read_timeout_ms = 200\n{text}"),
+    )
+    .expect("write");
+    drop(gw);
+    let gw = Gateway::start(Config::load(&file).expect("valid"))
+        .await
+        .expect("gateway");
+    // Half a JSON body, then nothing.
+    let stalled = Body::from_stream(
+        futures::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from("{\"model\"")) })
+            .chain(futures::stream::pending()),
+    );
+    let (status, _, text) = send(&gw, post("/v1/chat/completions", Some(KEY), stalled)).await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["error"]["code"], "request_timeout");
 }

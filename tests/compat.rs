@@ -11,7 +11,6 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sluice::config::Config;
 use sluice::state::{AppState, Gateway};
-use sluice::store::{UsageQuery, query_usage};
 use tower::ServiceExt;
 
 const V01_KEY: &str = "sk-v01";
@@ -134,16 +133,7 @@ async fn a_01_stream_and_a_01_cost_reach_the_usage_rows() {
         .collect();
     assert_eq!(content, "v01 says: hi");
 
-    gw.usage.flush().await;
-    let rows = query_usage(
-        &gw.db,
-        &UsageQuery {
-            group_by: "user".into(),
-            since_ms: 0,
-            until_ms: u64::MAX,
-        },
-    )
-    .expect("usage");
+    let rows = common::usage_totals(&gw, "user").await;
     let row = rows.iter().find(|r| r.group == "old-timer").expect("a row");
     // Usage read from the stream's usage chunk; the cost the 0.1 plugin reported as metadata.
     assert_eq!((row.prompt_tokens, row.completion_tokens), (3, 4));

@@ -89,6 +89,16 @@ impl ApiError {
         .code("request_too_large")
     }
 
+    /// 408 for a client that did not send its body in time.
+    pub fn body_timeout(ms: u64) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            format!("The request body did not arrive within {ms} ms."),
+        )
+        .code("request_timeout")
+    }
+
     /// 502 for an upstream that failed or answered something unusable.
     pub fn bad_gateway(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_GATEWAY, "upstream_error", message).code("bad_upstream_response")

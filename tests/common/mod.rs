@@ -221,3 +221,21 @@ pub fn joined_content(chunks: &[serde_json::Value]) -> String {
         .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
         .collect()
 }
+
+/// Usage totals of an in-process gateway since it started, grouped by `group_by` (`key`, `user`
+/// or `model`), after the queued rows are written.
+pub async fn usage_totals(
+    gw: &sluice::state::AppState,
+    group_by: &str,
+) -> Vec<sluice::store::UsageTotals> {
+    gw.usage.flush().await;
+    sluice::store::query_usage(
+        &gw.db,
+        &sluice::store::UsageQuery {
+            group_by: group_by.into(),
+            since_ms: 0,
+            until_ms: u64::MAX,
+        },
+    )
+    .expect("usage totals")
+}

@@ -33,6 +33,10 @@ pub struct ServerConfig {
     /// connections left are closed (usage rows are written either way).
     #[serde(default = "default_shutdown_drain")]
     pub shutdown_drain_ms: u64,
+    /// Time a client has to send a request's whole body once the gateway reads it (after auth);
+    /// a slower one gets 408.
+    #[serde(default = "default_body_read_timeout")]
+    pub body_read_timeout_ms: u64,
     /// Longest `user_id` accepted, in bytes (longer ones get 400).
     #[serde(default = "default_max_user_id")]
     pub max_user_id_bytes: usize,
@@ -48,6 +52,7 @@ impl Default for ServerConfig {
             idle_timeout_ms: default_idle_timeout(),
             max_connections: default_max_connections(),
             shutdown_drain_ms: default_shutdown_drain(),
+            body_read_timeout_ms: default_body_read_timeout(),
             max_user_id_bytes: default_max_user_id(),
         }
     }
@@ -74,6 +79,9 @@ fn default_max_connections() -> usize {
 }
 fn default_shutdown_drain() -> u64 {
     30_000
+}
+fn default_body_read_timeout() -> u64 {
+    60_000
 }
 fn default_max_user_id() -> usize {
     256

@@ -31,6 +31,7 @@ fn server(s: &ServerConfig) -> Result<(), Invalid> {
     for (key, value) in [
         ("header_read_timeout_ms", s.header_read_timeout_ms),
         ("idle_timeout_ms", s.idle_timeout_ms),
+        ("body_read_timeout_ms", s.body_read_timeout_ms),
         ("max_connections", s.max_connections as u64),
         ("max_user_id_bytes", s.max_user_id_bytes as u64),
     ] {

@@ -23,14 +23,19 @@ pub fn credential(headers: &HeaderMap) -> Option<String> {
 
 /// Headers plugins see: everything but credentials and cookies, names lower-case.
 pub fn plugin_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    header_pairs(headers, |name| {
+        !matches!(
+            name,
+            "authorization" | "x-api-key" | "api-key" | "cookie" | "proxy-authorization"
+        )
+    })
+}
+
+/// The headers named by `keep` as (name, value) pairs; values that are not text are left out.
+pub fn header_pairs(headers: &HeaderMap, keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
     headers
         .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "authorization" | "x-api-key" | "api-key" | "cookie" | "proxy-authorization"
-            )
-        })
+        .filter(|(k, _)| keep(k.as_str()))
         .filter_map(|(k, v)| {
             v.to_str()
                 .ok()

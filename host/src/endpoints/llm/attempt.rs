@@ -5,8 +5,9 @@
 use super::answer::{Answer, Source};
 use super::exchange::Exchange;
 use super::request::Prepared;
-use super::upstream_error::{header_pairs, header_value, is_event_stream, upstream_error};
+use super::upstream_error::{header_value, is_event_stream, upstream_error};
 use crate::error::ApiError;
+use crate::http::auth::header_pairs;
 use crate::pipeline::bindings::adapter_if::{Provider as ProviderRec, UpstreamCall};
 use crate::pipeline::bindings::types::HttpResponse;
 use crate::pipeline::stages::adapter::{self, Translator};
@@ -180,7 +181,7 @@ impl Exchange {
                 });
             }
         }
-        let resp_headers = header_pairs(resp.headers());
+        let resp_headers = header_pairs(resp.headers(), |_| true);
         let body = read_body(&provider.name, resp, MAX_UPSTREAM_BODY, provider.timeout)
             .await
             .map_err(Attempt::upstream)?;

@@ -86,9 +86,19 @@ impl Exchange {
 
         let server = &self.pipeline.config.server;
         let limit = server.max_body_bytes;
-        let bytes = axum::body::to_bytes(body, limit)
+        let deadline = std::time::Duration::from_millis(server.body_read_timeout_ms);
+        let bytes = tokio::time::timeout(deadline, axum::body::to_bytes(body, limit))
             .await
-            .map_err(|_| ApiError::too_large(limit))?;
+            .map_err(|_| ApiError::body_timeout(server.body_read_timeout_ms))?
+            .map_err(|e| {
+                let e = e.into_inner();
+                if e.is::<http_body_util::LengthLimitError>() {
+                    ApiError::too_large(limit)
+                } else {
+                    ApiError::bad_request(format!("The request body could not be read: {e}."))
+                        .code("unreadable_body")
+                }
+            })?;
         let max_user_id = server.max_user_id_bytes;
         let mut prepared = prepare(self.endpoint, bytes.clone(), max_user_id)?;
         self.ctx.model = prepared.model.clone();

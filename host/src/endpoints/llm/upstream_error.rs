@@ -96,16 +96,6 @@ pub(super) fn header_value(headers: &[(String, String)], name: &str) -> Option<S
         .map(|(_, v)| v.clone())
 }
 
-pub(super) fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
-    h.iter()
-        .filter_map(|(k, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (k.as_str().to_string(), v.to_string()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
