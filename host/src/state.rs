@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::config::FileWatch;
 use crate::pipeline::Pipeline;
 use crate::pipeline::engine::{Runtime, RuntimeLimits};
-use crate::store::{Db, KeyStore, UsageWriter};
+use crate::store::{Db, FileStore, KeyStore, UsageWriter};
 use crate::upstream::UpstreamClient;
 use arc_swap::ArcSwap;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -27,6 +27,8 @@ pub struct Gateway {
     pub db: Db,
     /// Managed keys.
     pub keys: KeyStore,
+    /// Uploaded files.
+    pub files: FileStore,
     /// Where usage rows go.
     pub usage: UsageWriter,
     /// Tasks that outlive their response (streams, `on-complete` hooks): shutdown waits for them
@@ -67,6 +69,26 @@ pub struct ReloadState {
     pub(crate) watch: Option<FileWatch>,
 }
 
+/// Removes expired files every `files.sweep_interval_s`, for as long as the gateway lives.
+fn spawn_file_sweeper(gw: std::sync::Weak<Gateway>) {
+    tokio::spawn(async move {
+        loop {
+            let Some(g) = gw.upgrade() else { return };
+            let every = g.pipeline.load().config.files.sweep_interval_s;
+            let files = g.files.clone();
+            drop(g);
+            let now = crate::time::now_ms() / 1000;
+            match tokio::task::spawn_blocking(move || files.sweep(now)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(files = n, "removed expired files"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "file sweep failed"),
+                Err(e) => tracing::warn!(error = %e, "file sweep task failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(every)).await;
+        }
+    });
+}
+
 /// The state handlers receive.
 pub type AppState = Arc<Gateway>;
 
@@ -82,8 +104,10 @@ impl Gateway {
         let first_config = config.clone();
         let db = Db::open(&config.data_dir())?;
         let keys = KeyStore::new(db.clone());
+        let files = FileStore::new(db.clone(), &config.data_dir());
+        std::fs::create_dir_all(files.dir())?;
         let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
-        Ok(Arc::new(Gateway {
+        let gw = Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
             runtime,
             kv,
@@ -92,13 +116,16 @@ impl Gateway {
             usage: UsageWriter::start(db.clone()),
             db,
             keys,
+            files,
             tasks: TaskTracker::new(),
             admin_key: std::env::var("SLUICE_ADMIN_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
             reload: Default::default(),
             reload_lock: tokio::sync::Mutex::new(()),
-        }))
+        });
+        spawn_file_sweeper(Arc::downgrade(&gw));
+        Ok(gw)
     }
 }
 

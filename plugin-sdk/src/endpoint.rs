@@ -5,18 +5,19 @@ use std::fmt;
 
 impl Endpoint {
     /// Every endpoint, in the order of the WIT enum.
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 7] = [
         Endpoint::ChatCompletions,
         Endpoint::Completions,
         Endpoint::Embeddings,
         Endpoint::Models,
         Endpoint::AudioSpeech,
         Endpoint::ImagesGenerations,
+        Endpoint::Files,
     ];
 
     /// The endpoint's name, as usage records and error messages spell it: `chat.completions`,
-    /// `completions`, `embeddings`, `models`, `audio.speech` or `images.generations` (the
-    /// strings `sluice:plugin@0.1.0` sent).
+    /// `completions`, `embeddings`, `models`, `audio.speech`, `images.generations` (the
+    /// strings `sluice:plugin@0.1.0` sent) or `files`.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "chat.completions",
@@ -25,6 +26,7 @@ impl Endpoint {
             Endpoint::Models => "models",
             Endpoint::AudioSpeech => "audio.speech",
             Endpoint::ImagesGenerations => "images.generations",
+            Endpoint::Files => "files",
         }
     }
 
@@ -33,7 +35,8 @@ impl Endpoint {
         Endpoint::ALL.into_iter().find(|e| e.as_str() == name)
     }
 
-    /// The HTTP method clients use: `GET` for [`Endpoint::Models`], `POST` for the others.
+    /// The HTTP method clients use: `GET` for [`Endpoint::Models`], `POST` for the others
+    /// (for [`Endpoint::Files`], the method of an upload).
     pub fn method(self) -> &'static str {
         match self {
             Endpoint::Models => "GET",
@@ -51,6 +54,7 @@ impl Endpoint {
             Endpoint::Models => "/models",
             Endpoint::AudioSpeech => "/audio/speech",
             Endpoint::ImagesGenerations => "/images/generations",
+            Endpoint::Files => "/files",
         }
     }
 }

@@ -76,6 +76,7 @@ fn normalise(file: &Path, raw: RawConfig) -> Config {
         server: raw.server,
         runtime: raw.runtime,
         storage: raw.storage,
+        files: raw.files,
         providers: raw.providers,
         models,
         plugins,

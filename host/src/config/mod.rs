@@ -14,9 +14,9 @@ mod validate;
 mod watch;
 
 pub use schema::{
-    DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, InstancesConfig,
-    OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig, ServerConfig, StageKind,
-    StorageConfig,
+    DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, FilesConfig,
+    InstancesConfig, OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig, ServerConfig,
+    StageKind, StorageConfig,
 };
 pub use watch::FileWatch;
 
@@ -45,6 +45,8 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     /// `[storage]`: where keys and usage live (fixed for the life of the process).
     pub storage: StorageConfig,
+    /// `[files]`: limits on uploaded files.
+    pub files: FilesConfig,
     /// `[[providers]]`.
     pub providers: Vec<ProviderConfig>,
     /// `[[models]]`, each with its deployments in fallback order.

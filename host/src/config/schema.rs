@@ -136,6 +136,48 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("data")
 }
 
+/// `[files]`: limits on uploaded files.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    /// Largest file, in bytes (OpenAI's limit: 512 MB).
+    #[serde(default = "default_max_file_bytes")]
+    pub max_file_bytes: u64,
+    /// Largest file of purpose `batch`, in bytes (OpenAI's limit: 200 MB).
+    #[serde(default = "default_max_batch_file_bytes")]
+    pub max_batch_file_bytes: u64,
+    /// Bytes one owner may keep in live files.
+    #[serde(default = "default_max_owner_bytes")]
+    pub max_owner_bytes: u64,
+    /// How often expired files are removed, in seconds.
+    #[serde(default = "default_sweep_interval")]
+    pub sweep_interval_s: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            max_file_bytes: default_max_file_bytes(),
+            max_batch_file_bytes: default_max_batch_file_bytes(),
+            max_owner_bytes: default_max_owner_bytes(),
+            sweep_interval_s: default_sweep_interval(),
+        }
+    }
+}
+
+fn default_max_file_bytes() -> u64 {
+    512 << 20
+}
+fn default_max_batch_file_bytes() -> u64 {
+    200 << 20
+}
+fn default_max_owner_bytes() -> u64 {
+    10 << 30
+}
+fn default_sweep_interval() -> u64 {
+    60
+}
+
 /// `[[providers]]`: an upstream and the adapter that speaks to it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -328,6 +370,8 @@ pub(super) struct RawConfig {
     pub(super) runtime: RuntimeConfig,
     #[serde(default)]
     pub(super) storage: StorageConfig,
+    #[serde(default)]
+    pub(super) files: FilesConfig,
     #[serde(default)]
     pub(super) providers: Vec<ProviderConfig>,
     #[serde(default)]

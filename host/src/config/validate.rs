@@ -16,6 +16,16 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
     if raw.runtime.max_instances == 0 {
         return Err(("runtime.max_instances".into(), "must be at least 1".into()));
     }
+    for (key, value) in [
+        ("max_file_bytes", raw.files.max_file_bytes),
+        ("max_batch_file_bytes", raw.files.max_batch_file_bytes),
+        ("max_owner_bytes", raw.files.max_owner_bytes),
+        ("sweep_interval_s", raw.files.sweep_interval_s),
+    ] {
+        if value == 0 {
+            return Err((format!("files.{key}"), "must be at least 1".into()));
+        }
+    }
     let plugin_stages = plugins(&raw.plugins, &raw.runtime)?;
     let provider_names = providers(&raw.providers, &plugin_stages)?;
     models(&raw.models, &provider_names)

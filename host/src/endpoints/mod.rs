@@ -1,6 +1,8 @@
 //! The HTTP surface, one folder per endpoint family. Each family exposes its routes; `app()`
-//! mounts them. Room is left for `files/`, `batches/` and `mcp/`.
+//! mounts them. Room is left for `batches/` and `mcp/`.
 
 pub mod admin;
+pub mod caller;
+pub mod files;
 pub mod llm;
 pub mod models;

@@ -68,6 +68,18 @@ CREATE TABLE IF NOT EXISTS usage (
     overhead_us        INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS usage_at ON usage (at_ms);
+CREATE TABLE IF NOT EXISTS files (
+    id            TEXT PRIMARY KEY,
+    owner         TEXT NOT NULL,
+    filename      TEXT NOT NULL,
+    purpose       TEXT NOT NULL,
+    content_type  TEXT NOT NULL,
+    bytes         INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER
+);
+CREATE INDEX IF NOT EXISTS files_owner ON files (owner, created_at, id);
+CREATE INDEX IF NOT EXISTS files_expiry ON files (expires_at) WHERE expires_at IS NOT NULL;
 "#;
 
 impl Db {

@@ -4,9 +4,11 @@
 //! `sluice usage` commands can use it at the same time.
 
 mod db;
+mod files;
 mod keys;
 mod usage;
 
 pub use db::{Db, StoreError};
+pub use files::{FileList, FileRecord, FileStore, ListOrder};
 pub use keys::{KeyRecord, KeyStore, NewKey, hash_secret, new_secret};
 pub use usage::{UsageQuery, UsageRow, UsageTotals, UsageWriter, query_usage};

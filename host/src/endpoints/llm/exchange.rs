@@ -135,6 +135,9 @@ impl Exchange {
         } else {
             self.route(&prepared.model, &principal)?
         };
+        if self.endpoint == Endpoint::ChatCompletions {
+            self.inline_file_ids(&mut prepared).await?;
+        }
         self.call_provider(&route, prepared).await
     }
 

@@ -10,6 +10,7 @@ mod answer;
 mod attempt;
 mod body;
 mod exchange;
+mod file_ids;
 pub mod request;
 mod respond;
 pub mod sse;

@@ -184,6 +184,32 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
 }
 
 impl Prepared {
+    /// The ids of uploaded files that `file` content parts name (`file.file_id`).
+    pub fn file_ids(&self) -> Vec<String> {
+        file_parts(&self.body)
+            .filter_map(|p| p.pointer("/file/file_id").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Replaces each `file_id` part with the file's data (`resolve` gives a file's name and its
+    /// data URL), then checks the files' sizes again. The body is sent rewritten.
+    pub fn inline_files(
+        &mut self,
+        mut resolve: impl FnMut(&str) -> Option<(String, String)>,
+    ) -> Result<(), ApiError> {
+        for part in file_parts_mut(&mut self.body) {
+            let Some(id) = part.pointer("/file/file_id").and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some((filename, data_url)) = resolve(id) {
+                part["file"] = serde_json::json!({ "filename": filename, "file_data": data_url });
+            }
+        }
+        self.raw = None;
+        check_files(&self.body)
+    }
+
     /// The body the upstream gets: the upstream model name set and, for streams, usage asked for.
     /// The client's own bytes are sent when nothing needs changing (same model name, no
     /// `user_id`, usage already asked for on a stream), saving a serialization per request.
@@ -211,22 +237,34 @@ impl Prepared {
     }
 }
 
+/// The content parts of every message.
+fn file_parts(body: &Map<String, Value>) -> impl Iterator<Item = &Value> {
+    body.get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten()
+}
+
+fn file_parts_mut(body: &mut Map<String, Value>) -> impl Iterator<Item = &mut Value> {
+    body.get_mut("messages")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get_mut("content").and_then(Value::as_array_mut))
+        .flatten()
+}
+
 /// Largest file in a `file` content part (decoded).
 pub const MAX_FILE_BYTES: usize = 10 << 20;
 /// Largest total of `file` content parts in one request (decoded).
 pub const MAX_FILES_BYTES: usize = 32 << 20;
 
 /// Checks the `file` content parts of chat messages against the size limits.
-fn check_files(body: &Map<String, Value>) -> Result<(), ApiError> {
-    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-        return Ok(());
-    };
+pub(super) fn check_files(body: &Map<String, Value>) -> Result<(), ApiError> {
     let mut total = 0usize;
-    let parts = messages
-        .iter()
-        .filter_map(|m| m.get("content").and_then(Value::as_array))
-        .flatten();
-    for part in parts {
+    for part in file_parts(body) {
         let Some(data) = part
             .get("file")
             .and_then(|f| f.get("file_data"))
