@@ -284,6 +284,8 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let started = std::time::Instant::now();
         let gw = Gateway::start(config).await?;
+        // Batches with work left (after a restart too) resume now.
+        sluice::endpoints::batches::runner::spawn(&gw);
         if let Err(e) = sluice::reload::spawn_triggers(std::sync::Arc::clone(&gw)) {
             tracing::warn!(error = %e, "cannot watch files: reload with SIGHUP or POST /admin/reload");
         }

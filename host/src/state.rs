@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::config::FileWatch;
 use crate::pipeline::Pipeline;
 use crate::pipeline::engine::{Runtime, RuntimeLimits};
-use crate::store::{Db, FileStore, KeyStore, UsageWriter};
+use crate::store::{BatchStore, Db, FileStore, KeyStore, UsageWriter};
 use crate::upstream::UpstreamClient;
 use arc_swap::ArcSwap;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -29,6 +29,13 @@ pub struct Gateway {
     pub keys: KeyStore,
     /// Uploaded files.
     pub files: FileStore,
+    /// Batches and their lines.
+    pub batches: BatchStore,
+    /// Batch lines that may run at once, over every batch (`batches.concurrency`).
+    pub batch_slots: tokio::sync::Semaphore,
+    /// Batches being run now, each with its cancel flag (set by `POST /batches/{id}/cancel`).
+    pub batch_runs:
+        std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
     /// Where usage rows go.
     pub usage: UsageWriter,
     /// Tasks that outlive their response (streams, `on-complete` hooks): shutdown waits for them
@@ -105,7 +112,9 @@ impl Gateway {
         let db = Db::open(&config.data_dir())?;
         let keys = KeyStore::new(db.clone());
         let files = FileStore::new(db.clone(), &config.data_dir());
+        let batches = BatchStore::new(db.clone());
         std::fs::create_dir_all(files.dir())?;
+        let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
         let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
         let gw = Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
@@ -117,6 +126,9 @@ impl Gateway {
             db,
             keys,
             files,
+            batches,
+            batch_runs: Default::default(),
+            batch_slots,
             tasks: TaskTracker::new(),
             admin_key: std::env::var("SLUICE_ADMIN_KEY")
                 .ok()

@@ -5,7 +5,7 @@ use std::fmt;
 
 impl Endpoint {
     /// Every endpoint, in the order of the WIT enum.
-    pub const ALL: [Endpoint; 7] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::ChatCompletions,
         Endpoint::Completions,
         Endpoint::Embeddings,
@@ -13,11 +13,12 @@ impl Endpoint {
         Endpoint::AudioSpeech,
         Endpoint::ImagesGenerations,
         Endpoint::Files,
+        Endpoint::Batches,
     ];
 
     /// The endpoint's name, as usage records and error messages spell it: `chat.completions`,
     /// `completions`, `embeddings`, `models`, `audio.speech`, `images.generations` (the
-    /// strings `sluice:plugin@0.1.0` sent) or `files`.
+    /// strings `sluice:plugin@0.1.0` sent), `files` or `batches`.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "chat.completions",
@@ -27,6 +28,7 @@ impl Endpoint {
             Endpoint::AudioSpeech => "audio.speech",
             Endpoint::ImagesGenerations => "images.generations",
             Endpoint::Files => "files",
+            Endpoint::Batches => "batches",
         }
     }
 
@@ -55,6 +57,7 @@ impl Endpoint {
             Endpoint::AudioSpeech => "/audio/speech",
             Endpoint::ImagesGenerations => "/images/generations",
             Endpoint::Files => "/files",
+            Endpoint::Batches => "/batches",
         }
     }
 }

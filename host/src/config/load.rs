@@ -77,6 +77,7 @@ fn normalise(file: &Path, raw: RawConfig) -> Config {
         runtime: raw.runtime,
         storage: raw.storage,
         files: raw.files,
+        batches: raw.batches,
         providers: raw.providers,
         models,
         plugins,

@@ -14,9 +14,9 @@ mod validate;
 mod watch;
 
 pub use schema::{
-    DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, FilesConfig,
-    InstancesConfig, OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig, ServerConfig,
-    StageKind, StorageConfig,
+    BatchesConfig, DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig,
+    FilesConfig, InstancesConfig, OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig,
+    ServerConfig, StageKind, StorageConfig,
 };
 pub use watch::FileWatch;
 
@@ -47,6 +47,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// `[files]`: limits on uploaded files.
     pub files: FilesConfig,
+    /// `[batches]`: how batches run.
+    pub batches: BatchesConfig,
     /// `[[providers]]`.
     pub providers: Vec<ProviderConfig>,
     /// `[[models]]`, each with its deployments in fallback order.

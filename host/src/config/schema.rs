@@ -178,6 +178,48 @@ fn default_sweep_interval() -> u64 {
     60
 }
 
+/// `[batches]`: how batches run.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BatchesConfig {
+    /// Lines one batch may have.
+    #[serde(default = "default_max_lines")]
+    pub max_lines: usize,
+    /// Batch lines running at once, over every batch (interactive requests are not counted).
+    #[serde(default = "default_batch_concurrency")]
+    pub concurrency: usize,
+    /// Lines of one batch running at once.
+    #[serde(default = "default_per_batch")]
+    pub per_batch_concurrency: usize,
+    /// Batches one owner may have in progress at once.
+    #[serde(default = "default_max_active")]
+    pub max_active_per_owner: u64,
+}
+
+impl Default for BatchesConfig {
+    fn default() -> Self {
+        BatchesConfig {
+            max_lines: default_max_lines(),
+            concurrency: default_batch_concurrency(),
+            per_batch_concurrency: default_per_batch(),
+            max_active_per_owner: default_max_active(),
+        }
+    }
+}
+
+fn default_max_lines() -> usize {
+    50_000
+}
+fn default_batch_concurrency() -> usize {
+    16
+}
+fn default_per_batch() -> usize {
+    8
+}
+fn default_max_active() -> u64 {
+    20
+}
+
 /// `[[providers]]`: an upstream and the adapter that speaks to it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -372,6 +414,8 @@ pub(super) struct RawConfig {
     pub(super) storage: StorageConfig,
     #[serde(default)]
     pub(super) files: FilesConfig,
+    #[serde(default)]
+    pub(super) batches: BatchesConfig,
     #[serde(default)]
     pub(super) providers: Vec<ProviderConfig>,
     #[serde(default)]

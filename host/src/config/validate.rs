@@ -26,6 +26,17 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
             return Err((format!("files.{key}"), "must be at least 1".into()));
         }
     }
+    let b = &raw.batches;
+    for (key, value) in [
+        ("max_lines", b.max_lines as u64),
+        ("concurrency", b.concurrency as u64),
+        ("per_batch_concurrency", b.per_batch_concurrency as u64),
+        ("max_active_per_owner", b.max_active_per_owner),
+    ] {
+        if value == 0 {
+            return Err((format!("batches.{key}"), "must be at least 1".into()));
+        }
+    }
     let plugin_stages = plugins(&raw.plugins, &raw.runtime)?;
     let provider_names = providers(&raw.providers, &plugin_stages)?;
     models(&raw.models, &provider_names)

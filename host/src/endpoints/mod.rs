@@ -1,7 +1,8 @@
 //! The HTTP surface, one folder per endpoint family. Each family exposes its routes; `app()`
-//! mounts them. Room is left for `batches/` and `mcp/`.
+//! mounts them. Room is left for `mcp/`.
 
 pub mod admin;
+pub mod batches;
 pub mod caller;
 pub mod files;
 pub mod llm;

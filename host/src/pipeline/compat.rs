@@ -20,6 +20,7 @@ fn endpoint_name(e: t2::Endpoint) -> &'static str {
         t2::Endpoint::AudioSpeech => "audio.speech",
         t2::Endpoint::ImagesGenerations => "images.generations",
         t2::Endpoint::Files => "files",
+        t2::Endpoint::Batches => "batches",
     }
 }
 
@@ -35,6 +36,7 @@ fn method_path(ctx: &t2::RequestCtx) -> (&'static str, String) {
         t2::Endpoint::ImagesGenerations => ("POST", "/images/generations".into()),
         // 0.2 does not tell a file upload from a retrieval; a 0.1 plugin sees the collection.
         t2::Endpoint::Files => ("POST", "/files".into()),
+        t2::Endpoint::Batches => ("POST", "/batches".into()),
     }
 }
 

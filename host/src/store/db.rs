@@ -28,6 +28,9 @@ pub enum StoreError {
     /// A request was invalid.
     #[error("{0}")]
     Invalid(String),
+    /// Stored data could not be read back.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
 }
 
 /// The database: one connection shared behind a lock (reads are microseconds; writes are batched).
@@ -65,7 +68,8 @@ CREATE TABLE IF NOT EXISTS usage (
     cached_tokens      INTEGER NOT NULL,
     cost_usd           REAL NOT NULL,
     latency_ms         INTEGER NOT NULL,
-    overhead_us        INTEGER NOT NULL
+    overhead_us        INTEGER NOT NULL,
+    batch_id           TEXT
 );
 CREATE INDEX IF NOT EXISTS usage_at ON usage (at_ms);
 CREATE TABLE IF NOT EXISTS files (
@@ -80,7 +84,40 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_owner ON files (owner, created_at, id);
 CREATE INDEX IF NOT EXISTS files_expiry ON files (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS batches (
+    id            TEXT PRIMARY KEY,
+    owner         TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    -- The batch object (OpenAI's shape) and the creator's principal, as JSON.
+    object        TEXT NOT NULL,
+    principal     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batches_owner ON batches (owner, created_at, id);
+CREATE TABLE IF NOT EXISTS batch_lines (
+    batch_id      TEXT NOT NULL,
+    line          INTEGER NOT NULL,
+    custom_id     TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    -- NULL until the line ran; then its output line (JSON) and whether it failed.
+    result        TEXT,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (batch_id, line)
+);
 "#;
+
+/// Brings a database made by an older gateway up to [`SCHEMA`].
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_batch_id: bool = conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('usage') WHERE name = 'batch_id'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_batch_id {
+        conn.execute_batch("ALTER TABLE usage ADD COLUMN batch_id TEXT;")?;
+    }
+    Ok(())
+}
 
 impl Db {
     /// Opens (creating if needed) `sluice.db` in `data_dir`.
@@ -102,6 +139,7 @@ impl Db {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        migrate(&conn).map_err(err)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
             path,

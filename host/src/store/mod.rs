@@ -1,13 +1,19 @@
-//! Durable state: managed API keys and usage records, in SQLite under the data folder.
+//! Durable state: managed API keys, usage records, files and batches, in SQLite under the data
+//! folder (file contents beside it).
 //!
 //! One database file (`sluice.db`), opened in WAL mode so the gateway and the `sluice keys` /
 //! `sluice usage` commands can use it at the same time.
 
+mod batches;
 mod db;
 mod files;
 mod keys;
 mod usage;
 
+pub use batches::{
+    ACTIVE, Batch, BatchError, BatchErrors, BatchStore, BatchUsage, CachedTokens, Creator,
+    PendingLine, ReasoningTokens, RequestCounts,
+};
 pub use db::{Db, StoreError};
 pub use files::{FileList, FileRecord, FileStore, ListOrder};
 pub use keys::{KeyRecord, KeyStore, NewKey, hash_secret, new_secret};

@@ -40,6 +40,8 @@ pub struct UsageRow {
     pub latency_ms: u32,
     /// Time spent in the gateway (total minus upstream).
     pub overhead_us: u64,
+    /// The batch the request was a line of, if any.
+    pub batch_id: Option<String>,
 }
 
 enum Msg {
@@ -148,8 +150,8 @@ fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO usage (at_ms, request_id, key_id, user_id, endpoint, model, served_model,
                    provider, status, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
-                   latency_ms, overhead_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                   latency_ms, overhead_us, batch_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             for r in rows {
                 stmt.execute(params![
@@ -168,6 +170,7 @@ fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
                     r.cost_usd,
                     r.latency_ms,
                     r.overhead_us as i64,
+                    r.batch_id,
                 ])?;
             }
         }

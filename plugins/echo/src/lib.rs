@@ -56,7 +56,7 @@ pub(crate) fn answer(
         Endpoint::Embeddings => embeddings::answer(model, &req),
         Endpoint::AudioSpeech => audio::answer(&req),
         Endpoint::ImagesGenerations => images::answer(&req, created),
-        other @ (Endpoint::Models | Endpoint::Files) => Err(ErrorBody::new(
+        other @ (Endpoint::Models | Endpoint::Files | Endpoint::Batches) => Err(ErrorBody::new(
             404,
             "invalid_request_error",
             Some("unsupported_endpoint"),

@@ -41,6 +41,8 @@ pub(super) struct Exchange {
     pub upstream_us: u64,
     /// The gateway's own time until the response headers, once they are decided.
     pub overhead_us: Option<u64>,
+    /// The batch this request is a line of, if any (recorded with its usage).
+    pub batch_id: Option<String>,
     /// The usage row is written (by `complete`, or by `drop` for an exchange cut short).
     recorded: bool,
 }
@@ -72,8 +74,24 @@ impl Exchange {
             served_model: String::new(),
             upstream_us: 0,
             overhead_us: None,
+            batch_id: None,
             recorded: false,
         }
+    }
+
+    /// An exchange for a line of batch `batch_id`, run as `principal` (the batch's creator was
+    /// authenticated when the batch was created).
+    pub fn for_batch(
+        gw: AppState,
+        endpoint: Endpoint,
+        principal: Principal,
+        batch_id: &str,
+    ) -> Exchange {
+        let mut x = Exchange::new(gw, endpoint, &HeaderMap::new());
+        x.ctx.key_id = Some(principal.key_id.clone());
+        x.principal = Some(principal);
+        x.batch_id = Some(batch_id.to_string());
+        x
     }
 
     /// Everything before the answer: auth first (the body is not read for a caller without a
@@ -82,7 +100,7 @@ impl Exchange {
         let principal =
             stages::authenticate(&self.pipeline, &self.ctx, credential(headers).as_deref()).await?;
         self.ctx.key_id = Some(principal.key_id.clone());
-        let principal = self.principal.insert(principal).clone();
+        self.principal = Some(principal);
 
         let server = &self.pipeline.config.server;
         let limit = server.max_body_bytes;
@@ -99,7 +117,15 @@ impl Exchange {
                         .code("unreadable_body")
                 }
             })?;
-        let max_user_id = server.max_user_id_bytes;
+        self.serve(bytes).await
+    }
+
+    /// Everything after auth and the body: the route, the policies and the provider call.
+    pub async fn serve(&mut self, bytes: Bytes) -> Result<Answer, ApiError> {
+        let Some(principal) = self.principal.clone() else {
+            return Err(ApiError::internal("The request has no principal."));
+        };
+        let max_user_id = self.pipeline.config.server.max_user_id_bytes;
         let mut prepared = prepare(self.endpoint, bytes.clone(), max_user_id)?;
         self.ctx.model = prepared.model.clone();
         self.ctx.stream = prepared.stream;
@@ -241,6 +267,7 @@ impl Exchange {
             cost_usd: self.additions.cost_usd.unwrap_or(0.0),
             latency_ms,
             overhead_us: self.overhead_us.unwrap_or_else(|| self.overhead_now()),
+            batch_id: self.batch_id.clone(),
         });
     }
 }

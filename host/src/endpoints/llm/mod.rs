@@ -36,6 +36,57 @@ pub fn routes() -> Router<AppState> {
         .route("/images/generations", post(images_generations))
 }
 
+/// What one batch line got: what a client would have.
+#[derive(Debug, Clone)]
+pub struct LineOutcome {
+    /// The status.
+    pub status: u16,
+    /// The request id (`x-request-id`).
+    pub request_id: String,
+    /// The body (JSON).
+    pub body: bytes::Bytes,
+    /// `Retry-After` of a 429, in seconds.
+    pub retry_after: Option<u64>,
+}
+
+/// Runs one batch line through the pipeline (policies, adapter, fallbacks, enrich, usage row) as
+/// `principal`, the batch's creator, and collects the answer.
+pub async fn run_line(
+    gw: AppState,
+    endpoint: Endpoint,
+    principal: crate::pipeline::bindings::types::Principal,
+    body: bytes::Bytes,
+    batch_id: &str,
+) -> LineOutcome {
+    let mut x = Exchange::for_batch(gw, endpoint, principal, batch_id);
+    let resp = match x.serve(body).await {
+        Ok(answer) => x.respond(answer).await,
+        Err(e) => x.fail(e),
+    };
+    let (parts, body) = resp.into_parts();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let body = match axum::body::to_bytes(body, 64 << 20).await {
+        Ok(b) => b,
+        Err(e) => bytes::Bytes::from(
+            crate::error::ApiError::bad_gateway(format!("The answer could not be read: {e}."))
+                .body()
+                .to_string(),
+        ),
+    };
+    LineOutcome {
+        status: parts.status.as_u16(),
+        request_id: header("x-request-id").unwrap_or_default(),
+        retry_after: header("retry-after").and_then(|v| v.parse().ok()),
+        body,
+    }
+}
+
 /// Serves one request of `endpoint`.
 pub async fn handle(gw: AppState, endpoint: Endpoint, req: Request) -> Response {
     let (parts, body) = req.into_parts();
