@@ -4,6 +4,7 @@
 //! |---------------------|-----------------------------------------------------------------|
 //! | (any other)         | `Hello from mock` (JSON), or the same as SSE split at odd bytes |
 //! | `mock-slow`         | waits 3 s before answering                                      |
+//! | `mock-50ms`         | waits 50 ms before answering                                    |
 //! | `mock-429`          | 429 in OpenAI's shape with `retry-after: 7`                     |
 //! | `mock-500-html`     | 500 with an HTML body                                           |
 //! | `mock-broken`       | a stream that breaks off after two chunks                       |
@@ -113,6 +114,7 @@ async fn chat(State(seen): Seen_, headers: HeaderMap, body: Bytes) -> Response {
     let stream = v["stream"].as_bool().unwrap_or(false);
     match model.as_str() {
         "mock-slow" => tokio::time::sleep(Duration::from_secs(3)).await,
+        "mock-50ms" => tokio::time::sleep(Duration::from_millis(50)).await,
         "mock-429" => {
             return (
                 StatusCode::TOO_MANY_REQUESTS,

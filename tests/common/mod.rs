@@ -125,6 +125,18 @@ impl Gateway {
         )
     }
 
+    /// Kills the process at once (SIGKILL), as a crash would, and waits for it to go.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a new gateway process on this one's folder (config and data), after it stopped.
+    pub fn restart(mut self) -> Gateway {
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        Gateway::start_in(dir, &[])
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for the process to exit; true if it exited cleanly.
     pub fn terminate(&mut self) -> bool {
         let _ = Command::new("kill")

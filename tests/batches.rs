@@ -1,0 +1,231 @@
+//! Batches against the real binary and the mock upstream: a SIGKILL mid-batch and a restart run
+//! no recorded line twice, cancel stops new lines and keeps the partial results, and every line
+//! writes a usage row tagged with its batch. The SDK's view is in tests/sdk/test_batches.py.
+
+mod common;
+
+use common::mock::Mock;
+use common::{Gateway, KEY, auth_section, client};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+const BOUNDARY: &str = "sluice-batch-boundary";
+
+fn config(mock: &Mock, per_batch: usize) -> String {
+    format!(
+        r#"
+[batches]
+per_batch_concurrency = {per_batch}
+{auth}
+[[providers]]
+name = "mock"
+adapter = "openai"
+base_url = "{url}/v1"
+
+[[models]]
+name = "slow"
+provider = "mock"
+upstream_model = "mock-50ms"
+"#,
+        auth = auth_section(&[]),
+        url = mock.url
+    )
+}
+
+/// Uploads `n` chat lines (`line-0`...) for the model `slow` and starts a batch of them.
+async fn start_batch(gw: &Gateway, n: usize) -> String {
+    let mut jsonl = String::new();
+    for i in 0..n {
+        let line = json!({ "custom_id": format!("line-{i}"), "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": { "model": "slow", "messages": [{ "role": "user", "content": format!("line-{i}") }] } });
+        jsonl.push_str(&format!("{line}\n"));
+    }
+    let body = format!(
+        "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n\
+         --{BOUNDARY}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\
+         {jsonl}\r\n--{BOUNDARY}--\r\n"
+    );
+    let file: Value = client()
+        .post(gw.at("/v1/files"))
+        .bearer_auth(KEY)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("file");
+    let batch: Value = client()
+        .post(gw.at("/v1/batches"))
+        .bearer_auth(KEY)
+        .json(
+            &json!({ "input_file_id": file["id"], "endpoint": "/v1/chat/completions",
+                       "completion_window": "24h" }),
+        )
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("batch");
+    assert_eq!(batch["status"], "in_progress", "{batch}");
+    batch["id"].as_str().expect("id").to_string()
+}
+
+async fn get(gw: &Gateway, path: &str) -> Value {
+    client()
+        .get(gw.at(path))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Polls batch `id` until `done` holds (at most 60 s).
+async fn wait_for(gw: &Gateway, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..1200 {
+        let b = get(gw, &format!("/v1/batches/{id}")).await;
+        if done(&b) {
+            return b;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("batch {id} did not get there in time");
+}
+
+/// How many times the mock saw each line.
+fn calls(mock: &Mock) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    for s in mock.seen() {
+        let text = s.body["messages"][0]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        *out.entry(text).or_insert(0) += 1;
+    }
+    out
+}
+
+async fn output_ids(gw: &Gateway, file_id: &Value) -> Vec<String> {
+    let text = client()
+        .get(gw.at(&format!(
+            "/v1/files/{}/content",
+            file_id.as_str().expect("id")
+        )))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("content")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("output line");
+            v["custom_id"].as_str().expect("custom_id").to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_gateway_resumes_without_running_a_recorded_line_again() {
+    let mock = Mock::start().await;
+    let mut gw = Gateway::start(&config(&mock, 4));
+    let id = start_batch(&gw, 60).await;
+    wait_for(&gw, &id, |b| {
+        b["request_counts"]["completed"].as_u64() >= Some(12)
+    })
+    .await;
+    gw.kill();
+    // What was durable when it died.
+    let db = rusqlite::Connection::open(gw.path().join("data/sluice.db")).expect("db");
+    let recorded: HashSet<String> = db
+        .prepare("SELECT custom_id FROM batch_lines WHERE batch_id = ?1 AND result IS NOT NULL")
+        .expect("query")
+        .query_map([&id], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("ids");
+    drop(db);
+    assert!(
+        recorded.len() >= 12 && recorded.len() < 60,
+        "{}",
+        recorded.len()
+    );
+
+    let gw = gw.restart();
+    let b = wait_for(&gw, &id, |b| b["status"] == "completed").await;
+    assert_eq!(b["request_counts"]["completed"], 60, "{b}");
+    let mut ids = output_ids(&gw, &b["output_file_id"]).await;
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "every line once in the output");
+    let calls = calls(&mock);
+    for line in &recorded {
+        assert_eq!(
+            calls.get(line),
+            Some(&1),
+            "{line} ran again after the restart"
+        );
+    }
+    // Only lines in flight at the kill (at most 4) ran twice.
+    let twice = calls.values().filter(|&&n| n > 1).count();
+    assert!(twice <= 4, "{twice} lines ran twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_stops_new_lines_and_keeps_what_ran() {
+    let mock = Mock::start().await;
+    let gw = Gateway::start(&config(&mock, 2));
+    let id = start_batch(&gw, 40).await;
+    wait_for(&gw, &id, |b| {
+        b["request_counts"]["completed"].as_u64() >= Some(4)
+    })
+    .await;
+    let r: Value = client()
+        .post(gw.at(&format!("/v1/batches/{id}/cancel")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("cancel")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        r["status"] == "cancelling" || r["status"] == "cancelled",
+        "{r}"
+    );
+    let b = wait_for(&gw, &id, |b| b["status"] == "cancelled").await;
+    let done = b["request_counts"]["completed"].as_u64().expect("count");
+    assert!((4..40).contains(&done), "{b}");
+    assert_eq!(
+        output_ids(&gw, &b["output_file_id"]).await.len() as u64,
+        done
+    );
+    // Nothing more goes upstream once it is cancelled.
+    let seen = mock.seen().len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mock.seen().len(), seen);
+    assert_eq!(seen as u64, done);
+    // Every line that ran has a usage row tagged with the batch.
+    let mut gw = gw;
+    assert!(gw.terminate());
+    let db = rusqlite::Connection::open(gw.path().join("data/sluice.db")).expect("db");
+    let rows: u64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM usage WHERE batch_id = ?1 AND status = 200",
+            [&id],
+            |r| r.get(0),
+        )
+        .expect("usage");
+    assert_eq!(rows, done);
+}
