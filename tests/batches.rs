@@ -229,3 +229,45 @@ async fn cancel_stops_new_lines_and_keeps_what_ran() {
         .expect("usage");
     assert_eq!(rows, done);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lines_left_when_the_window_ends_fail_as_expired() {
+    let mock = Mock::start().await;
+    let gw = Gateway::start(&config(&mock, 8));
+    // More lines than the runner takes at a time (256), so it looks at the window again.
+    let id = start_batch(&gw, 300).await;
+    wait_for(&gw, &id, |b| {
+        b["request_counts"]["completed"].as_u64() >= Some(8)
+    })
+    .await;
+    // End the window now, as 24 hours would.
+    let db = rusqlite::Connection::open(gw.path().join("data/sluice.db")).expect("db");
+    db.execute(
+        "UPDATE batches SET object = json_set(object, '$.expires_at', 1) WHERE id = ?1",
+        [&id],
+    )
+    .expect("end the window");
+    let b = wait_for(&gw, &id, |b| b["status"] == "expired").await;
+    let (done, failed) = (
+        b["request_counts"]["completed"]
+            .as_u64()
+            .expect("completed"),
+        b["request_counts"]["failed"].as_u64().expect("failed"),
+    );
+    assert_eq!(done + failed, 300, "{b}");
+    assert!(failed > 0 && b["expired_at"].is_u64(), "{b}");
+    let errors = client()
+        .get(gw.at(&format!(
+            "/v1/files/{}/content",
+            b["error_file_id"].as_str().expect("error file")
+        )))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("content")
+        .text()
+        .await
+        .expect("text");
+    let first: Value = serde_json::from_str(errors.lines().next().expect("a line")).expect("json");
+    assert_eq!(first["error"]["code"], "batch_expired");
+}

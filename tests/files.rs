@@ -128,7 +128,10 @@ async fn a_100_mb_upload_streams_to_disk() {
 
 #[tokio::test]
 async fn owners_have_quotas_and_uploads_need_a_key_first() {
-    let gw = Gateway::start(&config("max_owner_bytes = 1500", None));
+    let gw = Gateway::start_with(
+        &config("max_owner_bytes = 1500", None),
+        &[("SLUICE_ADMIN_KEY", "admin-secret")],
+    );
     let (status, _) = upload(&gw, ANN, "user_data", "a.txt", &[1; 1000]).await;
     assert_eq!(status, 200);
     let (status, e) = upload(&gw, ANN, "user_data", "b.txt", &[1; 1000]).await;
@@ -143,6 +146,23 @@ async fn owners_have_quotas_and_uploads_need_a_key_first() {
     // Another owner has a quota of their own.
     let (status, _) = upload(&gw, BOB, "user_data", "b.txt", &[1; 1000]).await;
     assert_eq!(status, 200);
+    // Admins see each owner's files, with their owner.
+    let listed: Value = client()
+        .get(gw.at("/admin/files?owner=bob"))
+        .bearer_auth("admin-secret")
+        .send()
+        .await
+        .expect("admin list")
+        .json()
+        .await
+        .expect("json");
+    let owners: Vec<&str> = listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|f| f["owner"].as_str())
+        .collect();
+    assert_eq!(owners, ["bob"], "{listed}");
     // No key: 401, whatever the body.
     let (status, _) = upload(&gw, "sk-nobody", "user_data", "c.txt", b"x").await;
     assert_eq!(status, 401);

@@ -24,28 +24,33 @@ impl Config {
         }
         for (key, old, new) in [
             (
-                "header_read_timeout_ms",
+                "server.header_read_timeout_ms",
                 old_s.header_read_timeout_ms,
                 new_s.header_read_timeout_ms,
             ),
             (
-                "idle_timeout_ms",
+                "server.idle_timeout_ms",
                 old_s.idle_timeout_ms,
                 new_s.idle_timeout_ms,
             ),
             (
-                "max_connections",
+                "server.max_connections",
                 old_s.max_connections as u64,
                 new_s.max_connections as u64,
             ),
             (
-                "shutdown_drain_ms",
+                "server.shutdown_drain_ms",
                 old_s.shutdown_drain_ms,
                 new_s.shutdown_drain_ms,
             ),
+            (
+                "batches.concurrency",
+                self.batches.concurrency as u64,
+                new.batches.concurrency as u64,
+            ),
         ] {
             if old != new {
-                out.push(format!("server.{key}: {old} -> {new}"));
+                out.push(format!("{key}: {old} -> {new}"));
             }
         }
         if self.runtime != new.runtime {
