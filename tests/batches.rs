@@ -13,20 +13,35 @@ use std::time::Duration;
 const BOUNDARY: &str = "sluice-batch-boundary";
 
 fn config(mock: &Mock, per_batch: usize) -> String {
+    config_with(mock, &format!("per_batch_concurrency = {per_batch}"))
+}
+
+fn config_with(mock: &Mock, batches: &str) -> String {
     format!(
         r#"
 [batches]
-per_batch_concurrency = {per_batch}
+{batches}
 {auth}
 [[providers]]
 name = "mock"
 adapter = "openai"
 base_url = "{url}/v1"
 
+[[providers]]
+name = "no-retries"
+adapter = "openai"
+base_url = "{url}/v1"
+retries = 0
+
 [[models]]
 name = "slow"
 provider = "mock"
 upstream_model = "mock-50ms"
+
+[[models]]
+name = "limited"
+provider = "no-retries"
+upstream_model = "mock-429-first"
 "#,
         auth = auth_section(&[]),
         url = mock.url
@@ -35,11 +50,18 @@ upstream_model = "mock-50ms"
 
 /// Uploads `n` chat lines (`line-0`...) for the model `slow` and starts a batch of them.
 async fn start_batch(gw: &Gateway, n: usize) -> String {
+    let batch = create_batch(gw, n, "slow").await;
+    assert_eq!(batch["status"], "in_progress", "{batch}");
+    batch["id"].as_str().expect("id").to_string()
+}
+
+/// Uploads `n` chat lines (`line-0`...) for `model` and asks for a batch of them.
+async fn create_batch(gw: &Gateway, n: usize, model: &str) -> Value {
     let mut jsonl = String::new();
     for i in 0..n {
         let line = json!({ "custom_id": format!("line-{i}"), "method": "POST",
             "url": "/v1/chat/completions",
-            "body": { "model": "slow", "messages": [{ "role": "user", "content": format!("line-{i}") }] } });
+            "body": { "model": model, "messages": [{ "role": "user", "content": format!("line-{i}") }] } });
         jsonl.push_str(&format!("{line}\n"));
     }
     let body = format!(
@@ -61,7 +83,7 @@ async fn start_batch(gw: &Gateway, n: usize) -> String {
         .json()
         .await
         .expect("file");
-    let batch: Value = client()
+    client()
         .post(gw.at("/v1/batches"))
         .bearer_auth(KEY)
         .json(
@@ -73,9 +95,7 @@ async fn start_batch(gw: &Gateway, n: usize) -> String {
         .expect("create")
         .json()
         .await
-        .expect("batch");
-    assert_eq!(batch["status"], "in_progress", "{batch}");
-    batch["id"].as_str().expect("id").to_string()
+        .expect("batch")
 }
 
 async fn get(gw: &Gateway, path: &str) -> Value {
@@ -270,4 +290,42 @@ async fn lines_left_when_the_window_ends_fail_as_expired() {
         .expect("text");
     let first: Value = serde_json::from_str(errors.lines().next().expect("a line")).expect("json");
     assert_eq!(first["error"]["code"], "batch_expired");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limited_lines_wait_for_their_window_instead_of_failing() {
+    let mock = Mock::start().await;
+    let gw = Gateway::start(&config(&mock, 4));
+    let batch = create_batch(&gw, 3, "limited").await;
+    let id = batch["id"].as_str().expect("id");
+    let b = wait_for(&gw, id, |b| b["status"] == "completed").await;
+    assert_eq!(b["request_counts"]["completed"], 3, "{b}");
+    assert_eq!(b["request_counts"]["failed"], 0, "{b}");
+    // Each line was refused once (429, retry-after 1), waited, and ran again.
+    assert!(calls(&mock).values().all(|&n| n == 2), "{:?}", calls(&mock));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_owner_has_a_cap_on_batches_in_progress() {
+    let mock = Mock::start().await;
+    let gw = Gateway::start(&config_with(
+        &mock,
+        "max_active_per_owner = 1\nper_batch_concurrency = 1",
+    ));
+    let first = start_batch(&gw, 40).await;
+    let second = create_batch(&gw, 1, "slow").await;
+    assert_eq!(
+        second["error"]["code"], "too_many_active_batches",
+        "{second}"
+    );
+    assert!(
+        second["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains('1')
+    );
+    // Once the first is done, the owner may start another.
+    wait_for(&gw, &first, |b| b["status"] == "completed").await;
+    let third = create_batch(&gw, 1, "slow").await;
+    assert_eq!(third["status"], "in_progress", "{third}");
 }

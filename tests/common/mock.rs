@@ -5,6 +5,7 @@
 //! | (any other)         | `Hello from mock` (JSON), or the same as SSE split at odd bytes |
 //! | `mock-slow`         | waits 3 s before answering                                      |
 //! | `mock-50ms`         | waits 50 ms before answering                                    |
+//! | `mock-429-first`    | 429 (`retry-after: 1`) the first time it sees a prompt          |
 //! | `mock-429`          | 429 in OpenAI's shape with `retry-after: 7`                     |
 //! | `mock-500-html`     | 500 with an HTML body                                           |
 //! | `mock-broken`       | a stream that breaks off after two chunks                       |
@@ -115,6 +116,24 @@ async fn chat(State(seen): Seen_, headers: HeaderMap, body: Bytes) -> Response {
     match model.as_str() {
         "mock-slow" => tokio::time::sleep(Duration::from_secs(3)).await,
         "mock-50ms" => tokio::time::sleep(Duration::from_millis(50)).await,
+        // Rate limited the first time it sees a prompt, answered the next.
+        "mock-429-first"
+            if seen
+                .lock()
+                .expect("lock")
+                .iter()
+                .filter(|s| s.body["messages"] == v["messages"])
+                .count()
+                < 2 =>
+        {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "1")],
+                axum::Json(json!({"error": {"message": "slow down", "type": "requests",
+                    "param": null, "code": "rate_limit_exceeded"}})),
+            )
+                .into_response();
+        }
         "mock-429" => {
             return (
                 StatusCode::TOO_MANY_REQUESTS,
