@@ -8,16 +8,18 @@
 mod load;
 mod reload;
 pub mod schema;
+mod tables;
 #[cfg(test)]
 mod tests;
 mod validate;
 mod watch;
 
 pub use schema::{
-    BatchesConfig, DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig,
-    FilesConfig, InstancesConfig, OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig,
-    ServerConfig, StageKind, StorageConfig,
+    DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, InstancesConfig,
+    OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig, ServerConfig, StageKind,
+    StorageConfig,
 };
+pub use tables::{BatchesConfig, FilesConfig};
 pub use watch::FileWatch;
 
 use std::path::PathBuf;

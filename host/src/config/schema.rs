@@ -1,6 +1,7 @@
 //! The config file's shape, as serde reads it: every table and key with its default. Unknown keys
 //! are errors. Loading turns this into a normalised [`super::Config`].
 
+use super::tables::{BatchesConfig, FilesConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -134,90 +135,6 @@ impl Default for StorageConfig {
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("data")
-}
-
-/// `[files]`: limits on uploaded files.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct FilesConfig {
-    /// Largest file, in bytes (OpenAI's limit: 512 MB).
-    #[serde(default = "default_max_file_bytes")]
-    pub max_file_bytes: u64,
-    /// Largest file of purpose `batch`, in bytes (OpenAI's limit: 200 MB).
-    #[serde(default = "default_max_batch_file_bytes")]
-    pub max_batch_file_bytes: u64,
-    /// Bytes one owner may keep in live files.
-    #[serde(default = "default_max_owner_bytes")]
-    pub max_owner_bytes: u64,
-    /// How often expired files are removed, in seconds.
-    #[serde(default = "default_sweep_interval")]
-    pub sweep_interval_s: u64,
-}
-
-impl Default for FilesConfig {
-    fn default() -> Self {
-        FilesConfig {
-            max_file_bytes: default_max_file_bytes(),
-            max_batch_file_bytes: default_max_batch_file_bytes(),
-            max_owner_bytes: default_max_owner_bytes(),
-            sweep_interval_s: default_sweep_interval(),
-        }
-    }
-}
-
-fn default_max_file_bytes() -> u64 {
-    512 << 20
-}
-fn default_max_batch_file_bytes() -> u64 {
-    200 << 20
-}
-fn default_max_owner_bytes() -> u64 {
-    10 << 30
-}
-fn default_sweep_interval() -> u64 {
-    60
-}
-
-/// `[batches]`: how batches run.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BatchesConfig {
-    /// Lines one batch may have.
-    #[serde(default = "default_max_lines")]
-    pub max_lines: usize,
-    /// Batch lines running at once, over every batch (interactive requests are not counted).
-    #[serde(default = "default_batch_concurrency")]
-    pub concurrency: usize,
-    /// Lines of one batch running at once.
-    #[serde(default = "default_per_batch")]
-    pub per_batch_concurrency: usize,
-    /// Batches one owner may have in progress at once.
-    #[serde(default = "default_max_active")]
-    pub max_active_per_owner: u64,
-}
-
-impl Default for BatchesConfig {
-    fn default() -> Self {
-        BatchesConfig {
-            max_lines: default_max_lines(),
-            concurrency: default_batch_concurrency(),
-            per_batch_concurrency: default_per_batch(),
-            max_active_per_owner: default_max_active(),
-        }
-    }
-}
-
-fn default_max_lines() -> usize {
-    50_000
-}
-fn default_batch_concurrency() -> usize {
-    16
-}
-fn default_per_batch() -> usize {
-    8
-}
-fn default_max_active() -> u64 {
-    20
 }
 
 /// `[[providers]]`: an upstream and the adapter that speaks to it.
