@@ -332,7 +332,7 @@ impl Bench {
         let wall = out.wall.as_secs_f64().max(1e-3);
         let by_stamps = match (b.in_progress_at, b.completed_at) {
             (Some(a), Some(z)) if z > a => format!(
-                "{:.0} lines/s ({} lines in {} s, whole seconds)",
+                "{:.0} lines/s ({} lines in {} s ± 1 s: whole seconds)",
                 c.total as f64 / (z - a) as f64,
                 c.total,
                 z - a
