@@ -92,6 +92,7 @@ impl GatewaySpec {
             stream: false,
             request_timeout: Duration::from_secs(2),
             connect_concurrency: 0,
+            stop: None,
         };
         let to_ready = loop {
             let rep = load::run(&probe).await?;

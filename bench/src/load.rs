@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::{Barrier, Semaphore};
@@ -40,6 +40,8 @@ pub struct LoadConfig {
     /// burst larger than the server's listen backlog overflows its accept queue, and the overflowed
     /// connections then stall for 1-3 s of SYN-ACK retransmits.
     pub connect_concurrency: usize,
+    /// Stop starting requests once this is set (another task ends the load early).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// Counters shared by the connections of one run.
@@ -123,6 +125,9 @@ async fn worker(
     barrier.wait().await;
     let deadline = Instant::now() + cfg.duration;
     while Instant::now() < deadline {
+        if cfg.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+            break;
+        }
         if let Some(n) = cfg.requests
             && shared.issued.fetch_add(1, Ordering::Relaxed) >= n
         {
@@ -231,6 +236,7 @@ async fn one(
         rep.ttfb_us.push(ttfb.unwrap_or(latency).as_micros() as u64);
     }
     rep.latency_us.push(latency.as_micros() as u64);
+    rep.done_at.push(t0 + latency);
     rep.overhead_us.extend(overhead);
     Ok(())
 }

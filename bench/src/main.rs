@@ -1,6 +1,7 @@
 //! `sluice-bench`: benchmarks of the Sluice gateway against a mock upstream and a bare forwarder.
 //! See `bench/README.md`.
 
+mod batch;
 mod forward;
 mod gateway;
 mod load;
@@ -163,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
                 stream,
                 request_timeout: Duration::try_from_secs_f64(timeout_s)?,
                 connect_concurrency,
+                stop: None,
             };
             let report = load::run(&cfg).await?;
             println!("{}", serde_json::to_string_pretty(&report.summary())?);

@@ -1,5 +1,6 @@
-//! The four scenarios of `sluice-bench run`, each measuring Sluice side by side with a baseline
-//! in the same run, and adding rows to the results table.
+//! The scenarios of `sluice-bench run` (1 and 2 here, 3 and 4 in `streams.rs`, 5 in `batch.rs`),
+//! each measuring Sluice side by side with a baseline in the same run, and adding rows to the
+//! results table.
 
 use crate::load::{self, LoadConfig};
 use crate::procs;
@@ -47,6 +48,11 @@ const HEADERS: [(&str, &str); 9] = [
 
 /// A chat request of about 2 KB, with `extra` fields merged in.
 pub(crate) fn chat_body(extra: serde_json::Value) -> anyhow::Result<Bytes> {
+    Ok(Bytes::from(serde_json::to_vec(&chat_value(extra))?))
+}
+
+/// The request of [`chat_body`] as a JSON value.
+pub(crate) fn chat_value(extra: serde_json::Value) -> serde_json::Value {
     let filler = "The quick brown fox jumps over the lazy dog. ".repeat(21);
     let mut v = json!({
         "model": "bench-model",
@@ -59,7 +65,7 @@ pub(crate) fn chat_body(extra: serde_json::Value) -> anyhow::Result<Bytes> {
     if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
         o.extend(e.clone());
     }
-    Ok(Bytes::from(serde_json::to_vec(&v)?))
+    v
 }
 
 impl Bench {
@@ -86,12 +92,19 @@ impl Bench {
             stream: false,
             request_timeout: Duration::from_secs(60),
             connect_concurrency: 64,
+            stop: None,
         })
     }
 
     /// Runs a load, prints a progress line, and notes its errors as problems.
     pub(crate) async fn load(&mut self, label: &str, cfg: &LoadConfig) -> anyhow::Result<Report> {
         let rep = load::run(cfg).await?;
+        self.note(label, &rep);
+        Ok(rep)
+    }
+
+    /// Prints a load's progress line and notes its errors as problems.
+    pub(crate) fn note(&mut self, label: &str, rep: &Report) {
         let lat = Sorted::new(&rep.latency_us);
         eprintln!(
             "  {label}: {} ok, {} errors, {:.0} req/s, p50 {} µs, p99 {} µs",
@@ -107,7 +120,6 @@ impl Bench {
                 rep.errors, rep.error_samples
             ));
         }
-        Ok(rep)
     }
 
     /// 1. Added latency at concurrency 1: direct to the mock, through Sluice, through the forwarder,

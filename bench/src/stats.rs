@@ -15,6 +15,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// Latency of every successful request, from sending to the end of the body, in µs.
     pub latency_us: Vec<u64>,
+    /// When each successful request ended (parallel to `latency_us`).
+    pub done_at: Vec<Instant>,
     /// `x-sluice-overhead-us` of every response that carried it.
     pub overhead_us: Vec<u64>,
     /// Streams: time from sending to the first body bytes, in µs.
@@ -50,6 +52,7 @@ impl Report {
     pub fn merge(&mut self, other: Report) {
         self.elapsed += other.elapsed;
         self.latency_us.extend(other.latency_us);
+        self.done_at.extend(other.done_at);
         self.overhead_us.extend(other.overhead_us);
         self.ttfb_us.extend(other.ttfb_us);
         self.gaps_us.extend(other.gaps_us);
