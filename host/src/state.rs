@@ -33,6 +33,11 @@ pub struct Gateway {
     pub batches: BatchStore,
     /// Batch lines that may run at once, over every batch (`batches.concurrency`).
     pub batch_slots: tokio::sync::Semaphore,
+    /// Batch lines that may run at once while interactive traffic is busy
+    /// (`batches.concurrency_when_busy`).
+    pub batch_slots_busy: tokio::sync::Semaphore,
+    /// Interactive requests in flight, for batches to give way to.
+    pub interactive: Interactive,
     /// Batches being run now, each with its cancel flag (set by `POST /batches/{id}/cancel`).
     pub batch_runs:
         std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
@@ -96,6 +101,40 @@ fn spawn_file_sweeper(gw: std::sync::Weak<Gateway>) {
     });
 }
 
+/// Interactive requests in flight, and when the last one ended.
+#[derive(Default)]
+pub struct Interactive {
+    in_flight: std::sync::atomic::AtomicUsize,
+    last_ms: std::sync::atomic::AtomicU64,
+}
+
+/// An interactive request in flight; it ends when this drops.
+pub struct InFlight<'a>(&'a Interactive);
+
+impl Interactive {
+    /// An interactive request starts.
+    pub fn enter(&self) -> InFlight<'_> {
+        self.in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(self)
+    }
+
+    /// Whether interactive requests are in flight, or one ended within `window_ms`.
+    pub fn busy(&self, window_ms: u64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.in_flight.load(Relaxed) > 0
+            || crate::time::now_ms().saturating_sub(self.last_ms.load(Relaxed)) < window_ms
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.last_ms.store(crate::time::now_ms(), Relaxed);
+        self.0.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
 /// The state handlers receive.
 pub type AppState = Arc<Gateway>;
 
@@ -115,6 +154,7 @@ impl Gateway {
         let batches = BatchStore::new(db.clone());
         std::fs::create_dir_all(files.dir())?;
         let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
+        let batch_slots_busy = tokio::sync::Semaphore::new(config.batches.concurrency_when_busy);
         let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
         let gw = Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
@@ -129,6 +169,8 @@ impl Gateway {
             batches,
             batch_runs: Default::default(),
             batch_slots,
+            batch_slots_busy,
+            interactive: Interactive::default(),
             tasks: TaskTracker::new(),
             admin_key: std::env::var("SLUICE_ADMIN_KEY")
                 .ok()

@@ -48,6 +48,11 @@ impl Config {
                 self.batches.concurrency as u64,
                 new.batches.concurrency as u64,
             ),
+            (
+                "batches.concurrency_when_busy",
+                self.batches.concurrency_when_busy as u64,
+                new.batches.concurrency_when_busy as u64,
+            ),
         ] {
             if old != new {
                 out.push(format!("{key}: {old} -> {new}"));

@@ -57,6 +57,10 @@ pub struct BatchesConfig {
     /// Lines of one batch running at once.
     #[serde(default = "default_per_batch")]
     pub per_batch_concurrency: usize,
+    /// Batch lines running at once, over every batch, while interactive requests are in flight
+    /// (or were in the last quarter second): batches give way to interactive traffic.
+    #[serde(default = "default_when_busy")]
+    pub concurrency_when_busy: usize,
     /// Batches one owner may have in progress at once.
     #[serde(default = "default_max_active")]
     pub max_active_per_owner: u64,
@@ -68,6 +72,7 @@ impl Default for BatchesConfig {
             max_lines: default_max_lines(),
             concurrency: default_batch_concurrency(),
             per_batch_concurrency: default_per_batch(),
+            concurrency_when_busy: default_when_busy(),
             max_active_per_owner: default_max_active(),
         }
     }
@@ -81,6 +86,9 @@ fn default_batch_concurrency() -> usize {
 }
 fn default_per_batch() -> usize {
     8
+}
+fn default_when_busy() -> usize {
+    1
 }
 fn default_max_active() -> u64 {
     20

@@ -31,6 +31,7 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
         ("max_lines", b.max_lines as u64),
         ("concurrency", b.concurrency as u64),
         ("per_batch_concurrency", b.per_batch_concurrency as u64),
+        ("concurrency_when_busy", b.concurrency_when_busy as u64),
         ("max_active_per_owner", b.max_active_per_owner),
     ] {
         if value == 0 {

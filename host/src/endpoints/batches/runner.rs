@@ -24,6 +24,8 @@ use std::time::Duration;
 const CHUNK: usize = 256;
 /// How often the supervisor looks for batches to run (after a restart, or one it missed).
 const SUPERVISE_EVERY: Duration = Duration::from_secs(2);
+/// Interactive traffic counts as busy this long after its last request ended.
+const BUSY_WINDOW_MS: u64 = 250;
 /// Longest wait for a rate limit's window before a line runs again.
 const MAX_RATE_WAIT: Duration = Duration::from_secs(60);
 
@@ -157,11 +159,26 @@ async fn run(gw: &AppState, id: &str, cancelled: &AtomicBool) -> Result<(), ApiE
                     let Ok(_slot) = gw.batch_slots.acquire().await else {
                         return;
                     };
+                    // Interactive traffic first: while it is busy, batch lines take turns.
+                    let _busy = if gw.interactive.busy(BUSY_WINDOW_MS) {
+                        match gw.batch_slots_busy.acquire().await {
+                            Ok(p) => Some(p),
+                            Err(_) => return,
+                        }
+                    } else {
+                        None
+                    };
                     if cancelled.load(Ordering::SeqCst) {
                         return;
                     }
+                    let started = std::time::Instant::now();
                     let (result, failed) =
                         run_line(gw, id, endpoint, principal, &line, cancelled, expires_at).await;
+                    if _busy.is_some() {
+                        // While interactive traffic is busy, batch lines use at most half of
+                        // the time of their one turn: the rest is left to interactive requests.
+                        tokio::time::sleep(started.elapsed()).await;
+                    }
                     let (store, id_s) = (gw.batches.clone(), id.to_string());
                     let n = line.line;
                     if let Err(e) = blocking(move || store.record(&id_s, n, &result, failed)).await {

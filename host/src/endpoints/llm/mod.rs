@@ -25,6 +25,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::post;
 use exchange::Exchange;
+use std::sync::Arc;
 
 /// The LLM routes (mounted under `/v1` and bare).
 pub fn routes() -> Router<AppState> {
@@ -90,6 +91,9 @@ pub async fn run_line(
 /// Serves one request of `endpoint`.
 pub async fn handle(gw: AppState, endpoint: Endpoint, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    // Batches give way while interactive requests are in flight.
+    let gauge = Arc::clone(&gw);
+    let _interactive = gauge.interactive.enter();
     let mut x = Exchange::new(gw, endpoint, &parts.headers);
     match x.run(&parts.headers, body).await {
         Ok(answer) => x.respond(answer).await,
