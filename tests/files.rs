@@ -230,4 +230,19 @@ async fn chat_file_ids_are_inlined_for_their_owner_only() {
     let r = chat(BOB).await.expect("chat");
     assert_eq!(r.status(), 404);
     assert_eq!(mock.seen().len(), 1);
+
+    // A stored file over the 10 MB limit of file parts is refused before any upstream call.
+    let (_, big) = upload(&gw, ANN, "user_data", "big.pdf", &vec![b'x'; 11 << 20]).await;
+    let r = client()
+        .post(gw.at("/v1/chat/completions"))
+        .bearer_auth(ANN)
+        .json(&json!({ "model": "mock-model", "messages": [{ "role": "user", "content": [
+            { "type": "file", "file": { "file_id": big["id"] } } ]}]}))
+        .send()
+        .await
+        .expect("chat");
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.expect("json");
+    assert_eq!(e["error"]["code"], "file_too_large", "{e}");
+    assert_eq!(mock.seen().len(), 1);
 }

@@ -88,6 +88,7 @@ def test_a_batch_runs_every_line_and_writes_its_results(ann: openai.OpenAI) -> N
         endpoint="/v1/chat/completions",
         completion_window="24h",
         metadata={"job": "nightly"},
+        output_expires_after={"anchor": "created_at", "seconds": 7200},
     )
     assert created.status in ("in_progress", "finalizing", "completed")
     assert created.metadata == {"job": "nightly"}
@@ -106,7 +107,9 @@ def test_a_batch_runs_every_line_and_writes_its_results(ann: openai.OpenAI) -> N
     errors = [json.loads(x) for x in ann.files.content(b.error_file_id).text.splitlines()]
     assert [x["custom_id"] for x in errors] == ["streamed"]
     assert errors[0]["error"]["code"] == "stream_unsupported"
-    assert ann.files.retrieve(b.output_file_id).purpose == "batch_output"
+    output = ann.files.retrieve(b.output_file_id)
+    assert output.purpose == "batch_output"
+    assert output.expires_at == output.created_at + 7200
 
 
 def test_invalid_input_fails_the_batch_naming_each_line(ann: openai.OpenAI) -> None:
