@@ -236,8 +236,10 @@ async fn chat_file_ids_are_inlined_for_their_owner_only() {
     let r = client()
         .post(gw.at("/v1/chat/completions"))
         .bearer_auth(ANN)
-        .json(&json!({ "model": "mock-model", "messages": [{ "role": "user", "content": [
-            { "type": "file", "file": { "file_id": big["id"] } } ]}]}))
+        .json(
+            &json!({ "model": "mock-model", "messages": [{ "role": "user", "content": [
+            { "type": "file", "file": { "file_id": big["id"] } } ]}]}),
+        )
         .send()
         .await
         .expect("chat");

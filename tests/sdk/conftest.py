@@ -281,3 +281,43 @@ def mock_client(mock_gateway: str) -> Iterator[openai.OpenAI]:
     """An SDK client of the mock gateway, on `/v1`, with the demo key and no retries."""
     with openai.OpenAI(base_url=f"{mock_gateway}/v1", api_key=DEMO_KEY, max_retries=0) as c:
         yield c
+
+
+# --- A gateway with keys of several owners (files, batches) --------------------------------------
+
+
+def owners_config(keys: dict[str, str], extra: str = "") -> str:
+    """key-auth with one key per owner (`{owner: key}`), the echo model, and `extra` tables."""
+    entries = "".join(
+        f'\n[[plugins.config.keys]]\nid = "{owner}"\nowner = "{owner}"\n'
+        f'sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n'
+        for owner, key in keys.items()
+    )
+    return f"""
+{extra}
+
+[[plugins]]
+name = "auth"
+stage = "auth"
+source = "builtin:key-auth"
+{entries}
+[[providers]]
+name = "echo"
+adapter = "echo"
+
+[[models]]
+name = "echo"
+provider = "echo"
+"""
+
+
+@contextlib.contextmanager
+def owners_gateway(
+    tmp_path_factory: pytest.TempPathFactory, keys: dict[str, str], extra: str = ""
+) -> Iterator[str]:
+    """A gateway on [`owners_config`]; yields its OpenAI base URL (`.../v1`)."""
+    folder = tmp_path_factory.mktemp("owners-gateway")
+    config = folder / "gateway.toml"
+    config.write_text(owners_config(keys, extra))
+    with _serve(config, folder, {}) as root:
+        yield f"{root}/v1"

@@ -3,7 +3,6 @@ its own pipeline, here against the offline `echo` provider, with two keys of dif
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import time
@@ -11,41 +10,16 @@ from typing import Iterator
 
 import openai
 import pytest
-from conftest import _serve
+from conftest import owners_gateway
 
 ANN_KEY = "sk-batch-ann"
 BOB_KEY = "sk-batch-bob"
 
 
-def _config() -> str:
-    keys = "".join(
-        f'\n[[plugins.config.keys]]\nid = "{owner}"\nowner = "{owner}"\n'
-        f'sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n'
-        for owner, key in [("ann", ANN_KEY), ("bob", BOB_KEY)]
-    )
-    return f"""
-[[plugins]]
-name = "auth"
-stage = "auth"
-source = "builtin:key-auth"
-{keys}
-[[providers]]
-name = "echo"
-adapter = "echo"
-
-[[models]]
-name = "echo"
-provider = "echo"
-"""
-
-
 @pytest.fixture(scope="module")
 def batch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("batch-gateway")
-    config = folder / "gateway.toml"
-    config.write_text(_config())
-    with _serve(config, folder, {}) as root:
-        yield f"{root}/v1"
+    with owners_gateway(tmp_path_factory, {"ann": ANN_KEY, "bob": BOB_KEY}, "") as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::bindings::types::{Endpoint, Principal, RequestCtx};
 use crate::pipeline::stages;
 use crate::state::{AppState, new_request_id};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -84,6 +86,34 @@ impl Caller {
     pub fn respond(&self, resp: Result<Response, ApiError>) -> Response {
         let resp = resp.unwrap_or_else(IntoResponse::into_response);
         finish(resp, &self.ctx.request_id, self.started)
+    }
+}
+
+/// The endpoint a path (without `/v1`) belongs to, and the model it names, for the endpoints
+/// served through a [`Caller`].
+fn endpoint_of(path: &str) -> (Endpoint, String) {
+    if let Some(model) = path.strip_prefix("/models/") {
+        (Endpoint::Models, model.to_string())
+    } else if path.starts_with("/files") {
+        (Endpoint::Files, String::new())
+    } else if path.starts_with("/batches") {
+        (Endpoint::Batches, String::new())
+    } else {
+        (Endpoint::Models, String::new())
+    }
+}
+
+/// As an extractor, a handler's caller: authenticated from the headers alone, before the body is
+/// read; a refusal is the finished error response.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, gw: &AppState) -> Result<Caller, Response> {
+        let path = parts.uri.path();
+        let (endpoint, model) = endpoint_of(path.strip_prefix("/v1").unwrap_or(path));
+        Pending::new(endpoint, model, &parts.headers)
+            .authenticate(gw, &parts.headers)
+            .await
     }
 }
 

@@ -6,15 +6,14 @@
 pub mod runner;
 mod validate;
 
-use super::caller::{Caller, Pending};
+use super::caller::Caller;
 use super::files;
 use crate::error::ApiError;
-use crate::pipeline::bindings::types::Endpoint;
 use crate::state::AppState;
 use crate::store::{Batch, BatchErrors, Creator, RequestCounts};
 use crate::time::now_ms;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -42,12 +41,6 @@ pub fn llm_endpoint(endpoint: &str) -> Option<super::llm::Endpoint> {
         "/v1/embeddings" => Some(super::llm::Endpoint::Embeddings),
         _ => None,
     }
-}
-
-async fn caller(gw: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    Pending::new(Endpoint::Batches, String::new(), headers)
-        .authenticate(gw, headers)
-        .await
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -104,12 +97,7 @@ fn check_metadata(m: &Map<String, Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn create(State(gw): State<AppState>, req: Request) -> Response {
-    let headers = req.headers().clone();
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn create(State(gw): State<AppState>, caller: Caller, req: Request) -> Response {
     let result = create_batch(&gw, &caller, req).await;
     caller.respond(result)
 }
@@ -274,12 +262,8 @@ struct ListParams {
 async fn list(
     State(gw): State<AppState>,
     query: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Response {
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
     let result = async {
         let Query(p) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
         let limit = p.limit.unwrap_or(20);
@@ -304,30 +288,14 @@ async fn list(
     caller.respond(result)
 }
 
-async fn retrieve(
-    State(gw): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn retrieve(State(gw): State<AppState>, Path(id): Path<String>, caller: Caller) -> Response {
     let result = find(&gw, caller.owner(), &id)
         .await
         .map(|b| Json(b).into_response());
     caller.respond(result)
 }
 
-async fn cancel(
-    State(gw): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn cancel(State(gw): State<AppState>, Path(id): Path<String>, caller: Caller) -> Response {
     let result = async {
         let mut b = find(&gw, caller.owner(), &id).await?;
         match b.status.as_str() {

@@ -4,15 +4,14 @@
 
 mod upload;
 
-use super::caller::{Caller, Pending};
+use super::caller::Caller;
 use crate::error::ApiError;
-use crate::pipeline::bindings::types::Endpoint;
 use crate::state::AppState;
 use crate::store::{FileList, FileRecord, ListOrder};
 use crate::time::now_ms;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -72,12 +71,6 @@ pub fn content_type_for(filename: &str, declared: Option<&str>) -> String {
     .to_string()
 }
 
-async fn caller(gw: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    Pending::new(Endpoint::Files, String::new(), headers)
-        .authenticate(gw, headers)
-        .await
-}
-
 fn not_found(id: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -97,12 +90,7 @@ pub async fn find(gw: &AppState, owner: &str, id: &str) -> Result<FileRecord, Ap
         .ok_or_else(|| not_found(id))
 }
 
-async fn create(State(gw): State<AppState>, req: Request) -> Response {
-    let headers = req.headers().clone();
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn create(State(gw): State<AppState>, caller: Caller, req: Request) -> Response {
     let result = upload::upload(gw, &caller, req).await;
     caller.respond(result)
 }
@@ -119,12 +107,8 @@ struct ListParams {
 async fn list(
     State(gw): State<AppState>,
     query: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Response {
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
     let result = async {
         let Query(p) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
         let page = list_page(&gw, Some(caller.owner().to_string()), p).await?;
@@ -192,30 +176,14 @@ fn list_json(page: FileList, with_owner: bool) -> serde_json::Value {
     })
 }
 
-async fn retrieve(
-    State(gw): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn retrieve(State(gw): State<AppState>, Path(id): Path<String>, caller: Caller) -> Response {
     let result = find(&gw, caller.owner(), &id)
         .await
         .map(|f| Json(f).into_response());
     caller.respond(result)
 }
 
-async fn remove(
-    State(gw): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn remove(State(gw): State<AppState>, Path(id): Path<String>, caller: Caller) -> Response {
     let (files, owner, id2) = (gw.files.clone(), caller.owner().to_string(), id.clone());
     let result = match tokio::task::spawn_blocking(move || files.delete(&owner, &id2)).await {
         Ok(Ok(true)) => {
@@ -228,15 +196,7 @@ async fn remove(
     caller.respond(result)
 }
 
-async fn content(
-    State(gw): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let caller = match caller(&gw, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn content(State(gw): State<AppState>, Path(id): Path<String>, caller: Caller) -> Response {
     let result = async {
         let f = find(&gw, caller.owner(), &id).await?;
         let file = tokio::fs::File::open(gw.files.path(&f.id))

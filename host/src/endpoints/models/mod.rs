@@ -1,13 +1,11 @@
 //! `GET /models` and `GET /models/{model}`: the models the caller's key may use.
 
-use super::caller::Pending;
+use super::caller::Caller;
 use crate::error::ApiError;
 use crate::pipeline::Route;
-use crate::pipeline::bindings::types::Endpoint;
 use crate::pipeline::stages;
 use crate::state::AppState;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,14 +23,7 @@ fn model_json(r: &Route) -> Value {
 }
 
 /// `GET /models`.
-async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
-    let caller = match Pending::new(Endpoint::Models, String::new(), &headers)
-        .authenticate(&gw, &headers)
-        .await
-    {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn list(caller: Caller) -> Response {
     let data: Vec<Value> = caller
         .pipeline
         .models
@@ -46,18 +37,7 @@ async fn list(State(gw): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 /// `GET /models/{model}` (model ids may contain `/`).
-async fn retrieve(
-    State(gw): State<AppState>,
-    Path(model): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let caller = match Pending::new(Endpoint::Models, model.clone(), &headers)
-        .authenticate(&gw, &headers)
-        .await
-    {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
+async fn retrieve(Path(model): Path<String>, caller: Caller) -> Response {
     let found = match caller.pipeline.route(&model) {
         Some(r) if stages::model_allowed(&caller.principal, &r.name, &model) => {
             Ok(Json(model_json(r)).into_response())
