@@ -115,6 +115,39 @@ impl FileStore {
         })
     }
 
+    /// Records `f` only if its owner's live files, with it, stay within `max_owner_bytes`; false
+    /// (nothing recorded) otherwise. One statement, so concurrent uploads cannot both pass.
+    pub fn insert_within(
+        &self,
+        f: &FileRecord,
+        max_owner_bytes: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.db.with(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO files ({COLUMNS})
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                     WHERE (SELECT COALESCE(SUM(bytes), 0) FROM files
+                            WHERE owner = ?2 AND (expires_at IS NULL OR expires_at > ?9)) + ?6 <= ?10"
+                ),
+                params![
+                    f.id,
+                    f.owner,
+                    f.filename,
+                    f.purpose,
+                    f.content_type,
+                    f.bytes as i64,
+                    f.created_at as i64,
+                    f.expires_at.map(|t| t as i64),
+                    now as i64,
+                    max_owner_bytes.min(i64::MAX as u64) as i64,
+                ],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
     /// `owner`'s file `id`, unless it expired by `now` (Unix seconds).
     pub fn get(&self, owner: &str, id: &str, now: u64) -> Result<Option<FileRecord>, StoreError> {
         self.db.with(|c| {
@@ -276,6 +309,18 @@ mod tests {
         assert!(foreign.data.is_empty());
 
         assert_eq!(store.owner_bytes("ann", 200).expect("bytes"), 30);
+        // Within the quota, or not at all.
+        assert!(
+            !store
+                .insert_within(&file("f4", "ann", 200, None), 39, 200)
+                .expect("insert")
+        );
+        assert!(
+            store
+                .insert_within(&file("f4", "ann", 200, None), 40, 200)
+                .expect("insert")
+        );
+        assert!(store.delete("ann", "f4").expect("delete"));
         assert!(!store.delete("bob", "f1").expect("delete"));
         assert!(store.delete("ann", "f1").expect("delete"));
         assert_eq!(store.sweep(200).expect("sweep"), 1);

@@ -146,20 +146,25 @@ pub(super) async fn upload(
     let max_owner = cfg.max_owner_bytes;
     let stored = record.clone();
     tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
-        let used = files.owner_bytes(&stored.owner, now)?;
-        if used + stored.bytes > max_owner {
-            return Err(too_large(
-                &format!("Your stored files ({used} bytes) plus this one"),
-                max_owner,
-            ));
-        }
         let dest = files.path(&stored.id);
         std::fs::rename(&path, &dest).map_err(io_error)?;
-        if let Err(e) = files.insert(&stored) {
-            let _ = std::fs::remove_file(&dest);
-            return Err(e.into());
+        // The quota check and the record are one statement: concurrent uploads cannot pass the
+        // owner's limit together.
+        match files.insert_within(&stored, max_owner, now) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let _ = std::fs::remove_file(&dest);
+                let used = files.owner_bytes(&stored.owner, now).unwrap_or(0);
+                Err(too_large(
+                    &format!("Your stored files ({used} bytes) plus this one"),
+                    max_owner,
+                ))
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&dest);
+                Err(e.into())
+            }
         }
-        Ok(())
     })
     .await
     .map_err(|_| ApiError::internal("The file store is unavailable."))??;
