@@ -3,7 +3,8 @@
 //! adapter -> upstream -> adapter -> enrich -> the answer (JSON, binary or stream).
 //!
 //! Files: [`exchange`] (the request's state, auth, body, policies), `attempt` (retries and
-//! fallbacks over deployments), `respond` (answers and errors), [`stream`], [`sse`] (event framing),
+//! fallbacks over deployments), `respond` (answers and errors), `stream` (the stream task) and
+//! `pump` (forwarding events, usage, the metadata chunk's template), [`sse`] (event framing),
 //! `upstream_error` (mapping a provider's errors), [`request`] (parsing the body once).
 
 mod answer;
@@ -11,6 +12,7 @@ mod attempt;
 mod body;
 mod exchange;
 mod file_ids;
+mod pump;
 pub mod request;
 mod respond;
 pub mod sse;

@@ -1,0 +1,126 @@
+//! The stream's pump: forwards OpenAI-shaped events to the client, reads usage from the usage
+//! chunk (holding it back to carry the metadata, or dropping it when the client did not ask), and
+//! notes the first chunk's fields and any in-band error.
+
+use super::body::UsageJson;
+use super::sse;
+use crate::pipeline::bindings::types::Usage;
+use bytes::Bytes;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+/// The client went away.
+pub(super) struct Gone;
+
+/// What the first chunk says, to build the chunk that carries metadata.
+#[derive(Deserialize, Clone)]
+pub(super) struct Template {
+    #[serde(default)]
+    pub(super) id: serde_json::Value,
+    #[serde(default)]
+    pub(super) object: serde_json::Value,
+    #[serde(default)]
+    pub(super) created: serde_json::Value,
+    #[serde(default)]
+    pub(super) model: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct UsageProbe {
+    #[serde(default)]
+    choices: Option<Vec<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    usage: Option<UsageJson>,
+}
+
+pub(super) struct Pump {
+    pub(super) tx: mpsc::Sender<Bytes>,
+    pub(super) client_wants_usage: bool,
+    pub(super) usage: Option<Usage>,
+    /// The usage-only chunk, held back to carry the metadata (or dropped).
+    pub(super) held: Option<String>,
+    pub(super) template: Option<Template>,
+    /// `[DONE]` arrived: the upstream's stream is complete.
+    pub(super) done: bool,
+    /// An error event was forwarded (its status): the stream ends there, without `[DONE]`.
+    pub(super) errored: Option<u16>,
+}
+
+impl Pump {
+    pub(super) async fn send(&self, bytes: Bytes) -> Result<(), Gone> {
+        self.tx.send(bytes).await.map_err(|_| Gone)
+    }
+
+    /// Handles one OpenAI-shaped event.
+    pub(super) async fn forward(&mut self, event: Option<&str>, data: &str) -> Result<(), Gone> {
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(());
+        }
+        if data.trim_start().starts_with("{\"error\"") {
+            // An in-band error ends the stream: forward it and stop, with no `[DONE]` after it.
+            self.errored = Some(error_status(data));
+            return self.send(sse::encode(event, data)).await;
+        }
+        if self.template.is_none() {
+            self.template = serde_json::from_str(data).ok();
+        }
+        if has_usage_object(data)
+            && let Ok(probe) = serde_json::from_str::<UsageProbe>(data)
+            && let Some(u) = probe.usage
+        {
+            self.usage = Some(u.into());
+            if probe.choices.as_ref().is_none_or(Vec::is_empty) {
+                self.held = Some(data.to_string());
+                return Ok(());
+            }
+        }
+        self.send(sse::encode(event, data)).await
+    }
+}
+
+/// The status an in-band error event stands for (its `status`, else from its type), for records.
+fn error_status(data: &str) -> u16 {
+    let v: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+    let e = &v["error"];
+    if let Some(s) = e["status"].as_u64().and_then(|s| u16::try_from(s).ok()) {
+        return s;
+    }
+    match e["type"].as_str().or(e["code"].as_str()) {
+        Some(t) if t.contains("rate_limit") => 429,
+        Some(t) if t.contains("overloaded") || t.contains("unavailable") => 503,
+        _ => 502,
+    }
+}
+
+/// Whether `data` has `"usage":` followed by an object (not `null`).
+fn has_usage_object(data: &str) -> bool {
+    let mut rest = data;
+    while let Some(i) = rest.find("\"usage\"") {
+        let after = rest[i + 7..].trim_start();
+        if let Some(v) = after.strip_prefix(':')
+            && v.trim_start().starts_with('{')
+        {
+            return true;
+        }
+        rest = &rest[i + 7..];
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_objects_are_told_from_nulls() {
+        assert!(has_usage_object(
+            r#"{"choices":[],"usage":{"prompt_tokens":1}}"#
+        ));
+        assert!(has_usage_object(r#"{"usage" : {"prompt_tokens":1}}"#));
+        assert!(!has_usage_object(
+            r#"{"choices":[{"delta":{"content":"usage"}}],"usage":null}"#
+        ));
+        assert!(!has_usage_object(r#"{"text":"\"usage\" is a word"}"#));
+    }
+}
