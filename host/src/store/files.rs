@@ -95,24 +95,9 @@ impl FileStore {
         self.dir.join(id)
     }
 
-    /// Records a file whose bytes are already at [`FileStore::path`].
+    /// Records a file whose bytes are already at [`FileStore::path`], whatever its owner stores.
     pub fn insert(&self, f: &FileRecord) -> Result<(), StoreError> {
-        self.db.with(|c| {
-            c.execute(
-                &format!("INSERT INTO files ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-                params![
-                    f.id,
-                    f.owner,
-                    f.filename,
-                    f.purpose,
-                    f.content_type,
-                    f.bytes as i64,
-                    f.created_at as i64,
-                    f.expires_at.map(|t| t as i64),
-                ],
-            )
-            .map(|_| ())
-        })
+        self.insert_within(f, u64::MAX, 0).map(|_| ())
     }
 
     /// Records `f` only if its owner's live files, with it, stay within `max_owner_bytes`; false
