@@ -151,6 +151,24 @@ impl From<ErrorBody> for ApiError {
     }
 }
 
+/// Runs `f` (a store call) on a blocking thread, off the async workers; its error, or the task's
+/// failure, becomes the one error type.
+pub async fn blocking<T, E>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(Into::into),
+        Err(e) => {
+            tracing::error!(error = %e, "a store task failed");
+            Err(ApiError::internal("The gateway's store is unavailable."))
+        }
+    }
+}
+
 impl From<UpstreamError> for ApiError {
     fn from(e: UpstreamError) -> Self {
         let message = e.to_string();

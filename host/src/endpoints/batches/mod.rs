@@ -8,7 +8,7 @@ mod validate;
 
 use super::caller::Caller;
 use super::files;
-use crate::error::ApiError;
+use crate::error::{ApiError, blocking};
 use crate::state::AppState;
 use crate::store::{Batch, BatchErrors, Creator, RequestCounts};
 use crate::time::now_ms;
@@ -139,9 +139,7 @@ async fn create_batch(gw: &AppState, caller: &Caller, req: Request) -> Result<Re
     let owner = caller.owner().to_string();
     let store = gw.batches.clone();
     let owner2 = owner.clone();
-    let active = tokio::task::spawn_blocking(move || store.active_count(&owner2))
-        .await
-        .map_err(|_| ApiError::internal("The batch store is unavailable."))??;
+    let active = blocking(move || store.active_count(&owner2)).await?;
     if active >= cfg.max_active_per_owner {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -233,9 +231,7 @@ async fn create_batch(gw: &AppState, caller: &Caller, req: Request) -> Result<Re
     };
     let store = gw.batches.clone();
     let stored = batch.clone();
-    tokio::task::spawn_blocking(move || store.insert(&stored, &creator, &lines))
-        .await
-        .map_err(|_| ApiError::internal("The batch store is unavailable."))??;
+    blocking(move || store.insert(&stored, &creator, &lines)).await?;
     if batch.status == "in_progress" {
         runner::ensure_running(gw, &batch.id);
     }
@@ -246,9 +242,8 @@ async fn create_batch(gw: &AppState, caller: &Caller, req: Request) -> Result<Re
 /// `owner`'s batch `id`, with live counts, or 404.
 async fn find(gw: &AppState, owner: &str, id: &str) -> Result<Batch, ApiError> {
     let (store, owner_s, id_s) = (gw.batches.clone(), owner.to_string(), id.to_string());
-    tokio::task::spawn_blocking(move || store.get(Some(&owner_s), &id_s))
-        .await
-        .map_err(|_| ApiError::internal("The batch store is unavailable."))??
+    blocking(move || store.get(Some(&owner_s), &id_s))
+        .await?
         .ok_or_else(|| not_found(id))
 }
 
@@ -272,9 +267,7 @@ async fn list(
         }
         let (store, owner) = (gw.batches.clone(), caller.owner().to_string());
         let (data, has_more) =
-            tokio::task::spawn_blocking(move || store.list(&owner, p.after.as_deref(), limit))
-                .await
-                .map_err(|_| ApiError::internal("The batch store is unavailable."))??;
+            blocking(move || store.list(&owner, p.after.as_deref(), limit)).await?;
         Ok(Json(json!({
             "object": "list",
             "first_id": data.first().map(|b| b.id.clone()),

@@ -8,7 +8,7 @@
 
 use super::llm_endpoint;
 use crate::endpoints::llm;
-use crate::error::ApiError;
+use crate::error::{ApiError, blocking};
 use crate::pipeline::bindings::types::Principal;
 use crate::state::{AppState, Gateway};
 use crate::store::{Batch, BatchUsage, Creator, FileRecord, PendingLine};
@@ -90,15 +90,6 @@ pub async fn cancel(gw: &AppState, b: &Batch) -> Result<(), ApiError> {
     }
     ensure_running(gw, &b.id);
     Ok(())
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::internal("The batch store is unavailable."))?
-        .map_err(ApiError::from)
 }
 
 async fn save(gw: &Gateway, b: &Batch) -> Result<(), ApiError> {
@@ -334,7 +325,7 @@ async fn write_file(
     };
     let files = gw.files.clone();
     let stored = record.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+    blocking(move || -> Result<(), ApiError> {
         let path = files.path(&stored.id);
         let tmp = files.dir().join(format!(".batch-{}", stored.id));
         std::fs::write(&tmp, text.as_bytes())
@@ -346,7 +337,6 @@ async fn write_file(
         files.insert(&stored)?;
         Ok(())
     })
-    .await
-    .map_err(|_| ApiError::internal("The file store is unavailable."))??;
+    .await?;
     Ok(record.id)
 }

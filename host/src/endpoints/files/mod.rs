@@ -5,7 +5,7 @@
 mod upload;
 
 use super::caller::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, blocking};
 use crate::state::AppState;
 use crate::store::{FileList, FileRecord, ListOrder};
 use crate::time::now_ms;
@@ -84,9 +84,8 @@ fn not_found(id: &str) -> ApiError {
 /// `owner`'s live file `id`, or 404.
 pub async fn find(gw: &AppState, owner: &str, id: &str) -> Result<FileRecord, ApiError> {
     let (files, owner_s, id_s) = (gw.files.clone(), owner.to_string(), id.to_string());
-    tokio::task::spawn_blocking(move || files.get(&owner_s, &id_s, now_ms() / 1000))
-        .await
-        .map_err(|_| ApiError::internal("The file store is unavailable."))??
+    blocking(move || files.get(&owner_s, &id_s, now_ms() / 1000))
+        .await?
         .ok_or_else(|| not_found(id))
 }
 
@@ -139,7 +138,7 @@ async fn list_page(
         }
     };
     let files = gw.files.clone();
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         files.list(
             owner.as_deref(),
             p.purpose.as_deref(),
@@ -150,8 +149,6 @@ async fn list_page(
         )
     })
     .await
-    .map_err(|_| ApiError::internal("The file store is unavailable."))?
-    .map_err(ApiError::from)
 }
 
 /// A list object; `with_owner` adds each file's owner (for admins).
@@ -185,13 +182,12 @@ async fn retrieve(State(gw): State<AppState>, Path(id): Path<String>, caller: Ca
 
 async fn remove(State(gw): State<AppState>, Path(id): Path<String>, caller: Caller) -> Response {
     let (files, owner, id2) = (gw.files.clone(), caller.owner().to_string(), id.clone());
-    let result = match tokio::task::spawn_blocking(move || files.delete(&owner, &id2)).await {
-        Ok(Ok(true)) => {
+    let result = match blocking(move || files.delete(&owner, &id2)).await {
+        Ok(true) => {
             Ok(Json(json!({ "id": id, "object": "file", "deleted": true })).into_response())
         }
-        Ok(Ok(false)) => Err(not_found(&id)),
-        Ok(Err(e)) => Err(e.into()),
-        Err(_) => Err(ApiError::internal("The file store is unavailable.")),
+        Ok(false) => Err(not_found(&id)),
+        Err(e) => Err(e),
     };
     caller.respond(result)
 }

@@ -5,7 +5,7 @@
 use super::{FILE_PURPOSES, content_type_for, new_file_id};
 use crate::config::FilesConfig;
 use crate::endpoints::caller::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, blocking};
 use crate::state::AppState;
 use crate::store::FileRecord;
 use axum::extract::{FromRequest, Multipart, Request};
@@ -145,7 +145,7 @@ pub(super) async fn upload(
     };
     let max_owner = cfg.max_owner_bytes;
     let stored = record.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+    blocking(move || -> Result<(), ApiError> {
         let dest = files.path(&stored.id);
         std::fs::rename(&path, &dest).map_err(io_error)?;
         // The quota check and the record are one statement: concurrent uploads cannot pass the
@@ -166,8 +166,7 @@ pub(super) async fn upload(
             }
         }
     })
-    .await
-    .map_err(|_| ApiError::internal("The file store is unavailable."))??;
+    .await?;
     temp.0 = None; // moved into place
     Ok((StatusCode::OK, axum::Json(record)).into_response())
 }
