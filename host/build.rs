@@ -139,6 +139,7 @@ fn builtins(plugins: &Path) -> Vec<Builtin> {
             "policy" => "Policy",
             "adapter" => "Adapter",
             "enrich" => "Enrich",
+            "mcp-policy" => "McpPolicy",
             other => panic!("{}: unknown stage `{other}`", manifest.display()),
         };
         out.push(Builtin {

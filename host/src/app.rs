@@ -2,7 +2,7 @@
 //! `/v1` and bare; the admin API sits behind its guard layer. Tests drive this router in-process
 //! with `tower::ServiceExt::oneshot`; `http::serve` runs it on a listener.
 
-use crate::endpoints::{admin, batches, files, llm, models};
+use crate::endpoints::{admin, batches, files, llm, mcp, models};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
@@ -17,7 +17,8 @@ pub fn app(state: AppState) -> Router {
         .merge(llm::routes())
         .merge(models::routes())
         .merge(files::routes())
-        .merge(batches::routes());
+        .merge(batches::routes())
+        .merge(mcp::routes(state.clone()));
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .merge(admin::routes(state.clone()))

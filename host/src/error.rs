@@ -2,6 +2,7 @@
 //! it becomes OpenAI's error body `{"error": {"message", "type", "param", "code"}}` with a status. 5xx bodies never carry
 //! internals (those go to the log).
 
+use crate::mcp::transport::TransportError;
 use crate::pipeline::bindings::types::ErrorBody;
 use crate::pipeline::plugin::PluginError;
 use crate::store::StoreError;
@@ -180,6 +181,33 @@ impl From<UpstreamError> for ApiError {
             UpstreamError::Build { .. } => ApiError::internal(message),
             UpstreamError::Transport { .. } | UpstreamError::TooLarge { .. } => {
                 ApiError::bad_gateway(message)
+            }
+        }
+    }
+}
+
+impl From<TransportError> for ApiError {
+    fn from(e: TransportError) -> Self {
+        let message = e.to_string();
+        match e {
+            TransportError::Timeout { .. } => {
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", message).code("mcp_timeout")
+            }
+            TransportError::Busy(_) => {
+                let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", message)
+                    .code("mcp_busy");
+                e.retry_after = Some(1);
+                e
+            }
+            TransportError::Stopped(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", message)
+                    .code("session_not_found")
+            }
+            TransportError::Connect(_)
+            | TransportError::Closed(_)
+            | TransportError::Exited(_)
+            | TransportError::Malformed(_) => {
+                ApiError::bad_gateway(message).code("mcp_upstream_error")
             }
         }
     }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod endpoints;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod pipeline;
 pub mod reload;
 pub mod state;

@@ -66,6 +66,10 @@ enum KeysCommand {
         /// A model the key may use (repeat; none means every model).
         #[arg(long = "model")]
         models: Vec<String>,
+        /// An MCP server (`[[mcp_servers]]` name) the key may reach (repeat; none means every
+        /// server).
+        #[arg(long = "mcp-server")]
+        mcp_servers: Vec<String>,
         /// Lifetime, such as 30d, 12h, 90m.
         #[arg(long)]
         expires_in: Option<String>,
@@ -161,6 +165,7 @@ fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
             id,
             team,
             models,
+            mcp_servers,
             expires_in,
             attributes,
             config,
@@ -182,6 +187,7 @@ fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
                 team,
                 models,
                 attributes: attributes.into_iter().collect(),
+                mcp_servers,
                 expires_in_s,
             })?;
             println!("key:    {secret}");
@@ -308,6 +314,7 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         if tokio::time::timeout(Duration::from_secs(5), gw.tasks.wait()).await.is_err() {
             tracing::warn!("tasks still running after shutdown; writing usage rows anyway");
         }
+        gw.mcp.shutdown().await;
         gw.usage.flush().await;
         tracing::info!("stopped");
         Ok(())

@@ -22,6 +22,25 @@ impl Gateway {
         let started = Instant::now();
         let current = self.pipeline.load_full();
         let result = self.build_next(&current).await;
+        let outcome = self.record(result, &current, trigger, started);
+        if outcome.is_ok() {
+            // MCP servers follow the config: new ones start, removed or changed ones stop.
+            let config = Arc::clone(&self.pipeline.load().config);
+            self.mcp
+                .apply(&config.mcp, &config.mcp_servers, &config.file)
+                .await;
+        }
+        outcome
+    }
+
+    /// Swaps a new pipeline in, or keeps the current one; records the outcome either way.
+    fn record(
+        &self,
+        result: Result<(Pipeline, Vec<String>), String>,
+        current: &Pipeline,
+        trigger: &'static str,
+        started: Instant,
+    ) -> Result<u64, String> {
         let mut state = self.reload_state();
         let report = |ok, generation, error| ReloadReport {
             at_ms: now_ms(),

@@ -4,6 +4,7 @@
 use crate::capabilities::{KvStore, MemoryKv};
 use crate::config::Config;
 use crate::config::FileWatch;
+use crate::mcp::McpHub;
 use crate::pipeline::Pipeline;
 use crate::pipeline::engine::{Runtime, RuntimeLimits};
 use crate::store::{BatchStore, Db, FileStore, KeyStore, UsageWriter};
@@ -43,6 +44,8 @@ pub struct Gateway {
         std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
     /// Where usage rows go.
     pub usage: UsageWriter,
+    /// The MCP servers and the client sessions with them.
+    pub mcp: Arc<McpHub>,
     /// Tasks that outlive their response (streams, `on-complete` hooks): shutdown waits for them
     /// before the last usage rows are written.
     pub tasks: TaskTracker,
@@ -155,12 +158,17 @@ impl Gateway {
         std::fs::create_dir_all(files.dir())?;
         let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
         let batch_slots_busy = tokio::sync::Semaphore::new(config.batches.concurrency_when_busy);
+        let upstream = UpstreamClient::new()?;
+        let mcp = McpHub::new(upstream.http());
+        mcp.apply(&config.mcp, &config.mcp_servers, &config.file)
+            .await;
         let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
         let gw = Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
             runtime,
             kv,
-            upstream: UpstreamClient::new()?,
+            upstream,
+            mcp,
             first_config,
             usage: UsageWriter::start(db.clone()),
             db,

@@ -5,7 +5,7 @@ use std::fmt;
 
 impl Endpoint {
     /// Every endpoint, in the order of the WIT enum.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::ChatCompletions,
         Endpoint::Completions,
         Endpoint::Embeddings,
@@ -14,11 +14,12 @@ impl Endpoint {
         Endpoint::ImagesGenerations,
         Endpoint::Files,
         Endpoint::Batches,
+        Endpoint::Mcp,
     ];
 
     /// The endpoint's name, as usage records and error messages spell it: `chat.completions`,
     /// `completions`, `embeddings`, `models`, `audio.speech`, `images.generations` (the
-    /// strings `sluice:plugin@0.1.0` sent), `files` or `batches`.
+    /// strings `sluice:plugin@0.1.0` sent), `files`, `batches` or `mcp`.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "chat.completions",
@@ -29,6 +30,7 @@ impl Endpoint {
             Endpoint::ImagesGenerations => "images.generations",
             Endpoint::Files => "files",
             Endpoint::Batches => "batches",
+            Endpoint::Mcp => "mcp",
         }
     }
 
@@ -38,7 +40,9 @@ impl Endpoint {
     }
 
     /// The HTTP method clients use: `GET` for [`Endpoint::Models`], `POST` for the others
-    /// (for [`Endpoint::Files`], the method of an upload).
+    /// (for [`Endpoint::Files`], the method of an upload; for [`Endpoint::Mcp`], the method that
+    /// carries JSON-RPC messages: MCP clients also `GET` it to open the server's event stream and
+    /// `DELETE` it to end their session).
     pub fn method(self) -> &'static str {
         match self {
             Endpoint::Models => "GET",
@@ -47,7 +51,8 @@ impl Endpoint {
     }
 
     /// The endpoint's path without the `/v1` prefix, such as `/chat/completions`. For
-    /// [`Endpoint::Models`] it is the list's path, `/models`.
+    /// [`Endpoint::Models`] it is the list's path, `/models`; for [`Endpoint::Mcp`] it is the
+    /// template `/mcp-servers/{name}/mcp`, where `{name}` is an `[[mcp_servers]]` name.
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "/chat/completions",
@@ -58,6 +63,7 @@ impl Endpoint {
             Endpoint::ImagesGenerations => "/images/generations",
             Endpoint::Files => "/files",
             Endpoint::Batches => "/batches",
+            Endpoint::Mcp => "/mcp-servers/{name}/mcp",
         }
     }
 }
@@ -78,11 +84,16 @@ mod tests {
         for e in Endpoint::ALL {
             assert_eq!(Endpoint::from_name(e.as_str()), Some(e));
             assert_eq!(e.to_string(), e.as_str());
+            if e == Endpoint::Mcp {
+                continue;
+            }
             assert_eq!(
                 e.path().trim_start_matches('/').replace('/', "."),
                 e.as_str()
             );
         }
+        assert_eq!(Endpoint::Mcp.path(), "/mcp-servers/{name}/mcp");
+        assert_eq!(Endpoint::Mcp.method(), "POST");
         assert_eq!(Endpoint::from_name("chat/completions"), None);
         assert_eq!(Endpoint::Models.method(), "GET");
         assert_eq!(Endpoint::Embeddings.method(), "POST");

@@ -10,7 +10,8 @@
 macro_rules! export_auth {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: __SluicePlugin, policy: $crate::__Unsupported,
-            adapter: $crate::__Unsupported, enrich: $crate::__Unsupported);
+            adapter: $crate::__Unsupported, enrich: $crate::__Unsupported,
+            mcp: $crate::__Unsupported);
     };
 }
 
@@ -24,7 +25,8 @@ macro_rules! export_auth {
 macro_rules! export_policy {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: $crate::__Unsupported, policy: __SluicePlugin,
-            adapter: $crate::__Unsupported, enrich: $crate::__Unsupported);
+            adapter: $crate::__Unsupported, enrich: $crate::__Unsupported,
+            mcp: $crate::__Unsupported);
     };
 }
 
@@ -38,7 +40,8 @@ macro_rules! export_policy {
 macro_rules! export_adapter {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
-            policy: $crate::__Unsupported, adapter: __SluicePlugin, enrich: $crate::__Unsupported);
+            policy: $crate::__Unsupported, adapter: __SluicePlugin, enrich: $crate::__Unsupported,
+            mcp: $crate::__Unsupported);
     };
 }
 
@@ -52,7 +55,23 @@ macro_rules! export_adapter {
 macro_rules! export_enrich {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
-            policy: $crate::__Unsupported, adapter: $crate::__Unsupported, enrich: __SluicePlugin);
+            policy: $crate::__Unsupported, adapter: $crate::__Unsupported, enrich: __SluicePlugin,
+            mcp: $crate::__Unsupported);
+    };
+}
+
+/// Exports an [`McpPolicy`](crate::McpPolicy) plugin. Call it once, at the crate root of a
+/// `cdylib` crate.
+///
+/// ```ignore
+/// sluice_plugin_sdk::export_mcp_policy!(ToolRules);
+/// ```
+#[macro_export]
+macro_rules! export_mcp_policy {
+    ($plugin:ty) => {
+        $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
+            policy: $crate::__Unsupported, adapter: $crate::__Unsupported,
+            enrich: $crate::__Unsupported, mcp: __SluicePlugin);
     };
 }
 
@@ -62,7 +81,8 @@ macro_rules! export_enrich {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_stages {
-    ($plugin:ty; auth: $auth:ty, policy: $policy:ty, adapter: $adapter:ty, enrich: $enrich:ty) => {
+    ($plugin:ty; auth: $auth:ty, policy: $policy:ty, adapter: $adapter:ty, enrich: $enrich:ty,
+        mcp: $mcp:ty) => {
         /// Finds this instance's plugin value.
         #[allow(dead_code)]
         enum __SluicePlugin {}
@@ -145,11 +165,29 @@ macro_rules! __export_stages {
             }
         }
 
+        impl $crate::bindings::exports::sluice::plugin0_2_0::mcp_policy_stage::Guest
+            for __SluiceExports
+        {
+            fn on_mcp_request(
+                req: $crate::McpRequest,
+                principal: $crate::Principal,
+            ) -> $crate::McpDecision {
+                $crate::__glue::on_mcp_request::<$mcp>(req, principal)
+            }
+            fn on_mcp_result(
+                req: $crate::McpRequest,
+                principal: $crate::Principal,
+                result: String,
+            ) -> Option<String> {
+                $crate::__glue::on_mcp_result::<$mcp>(req, principal, result)
+            }
+        }
+
         /// Native builds (a plugin's unit tests) have no component exports; this keeps the
         /// exports reachable there, so they are compiled and linted the same way.
         #[cfg(not(target_arch = "wasm32"))]
         #[doc(hidden)]
-        pub fn __sluice_entry_points() -> [usize; 10] {
+        pub fn __sluice_entry_points() -> [usize; 12] {
             use $crate::bindings::exports::sluice::plugin0_2_0 as x;
             use $crate::bindings::exports::sluice::plugin0_2_0::adapter::GuestStreamTranslator as T;
             type Translator = $crate::__glue::Translator<$adapter>;
@@ -164,6 +202,10 @@ macro_rules! __export_stages {
                 <Translator as T>::on_event as *const () as usize,
                 <Translator as T>::finish as *const () as usize,
                 <__SluiceExports as x::enrich_stage::Guest>::on_response as *const () as usize,
+                <__SluiceExports as x::mcp_policy_stage::Guest>::on_mcp_request as *const ()
+                    as usize,
+                <__SluiceExports as x::mcp_policy_stage::Guest>::on_mcp_result as *const ()
+                    as usize,
             ]
         }
 

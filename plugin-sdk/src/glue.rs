@@ -4,8 +4,9 @@
 use crate::bindings::exports::sluice::plugin0_2_0::adapter::GuestStreamTranslator;
 use crate::stream::{StreamEnd, StreamTranslator};
 use crate::{
-    Adapter, Auth, Decision, Enrich, Enrichment, ErrorBody, HttpResponse, Level, LlmMeta, Outcome,
-    Plugin, PluginInfo, Policy, Principal, Provider, RequestCtx, SseEvent, UpstreamCall,
+    Adapter, Auth, Decision, Enrich, Enrichment, ErrorBody, HttpResponse, Level, LlmMeta,
+    McpDecision, McpError, McpPolicy, McpRequest, Outcome, Plugin, PluginInfo, Policy, Principal,
+    Provider, RequestCtx, SseEvent, UpstreamCall,
 };
 use std::cell::{Cell, RefCell};
 
@@ -143,6 +144,37 @@ where
         Err(e) => {
             crate::log(Level::Error, &format!("on-response skipped: {e}"));
             Enrichment::default()
+        }
+    }
+}
+
+/// `on-mcp-request`: a plugin that could not be built denies with a JSON-RPC internal error.
+pub fn on_mcp_request<S: Source>(req: McpRequest, principal: Principal) -> McpDecision
+where
+    S::Stage: McpPolicy,
+{
+    match S::stage() {
+        Ok(p) => p.on_mcp_request(&req, &principal),
+        Err(e) => McpDecision::Deny(
+            McpError::internal(e).with_data(&serde_json::json!({"code": "plugin_config"})),
+        ),
+    }
+}
+
+/// `on-mcp-result`: a plugin that could not be built logs why and keeps the result.
+pub fn on_mcp_result<S: Source>(
+    req: McpRequest,
+    principal: Principal,
+    result: String,
+) -> Option<String>
+where
+    S::Stage: McpPolicy,
+{
+    match S::stage() {
+        Ok(p) => p.on_mcp_result(&req, &principal, &result),
+        Err(e) => {
+            crate::log(Level::Error, &format!("on-mcp-result skipped: {e}"));
+            None
         }
     }
 }

@@ -3,12 +3,13 @@
 //! Write plugins for the [Sluice](https://crates.io/crates/sluice) gateway in plain Rust. A plugin
 //! is a WebAssembly component that takes part in one stage of every request:
 //!
-//! | stage   | trait       | export macro        | what it does                                    |
-//! |---------|-------------|---------------------|-------------------------------------------------|
-//! | auth    | [`Auth`]    | [`export_auth!`]    | turns a bearer key into a [`Principal`]         |
-//! | policy  | [`Policy`]  | [`export_policy!`]  | allows, denies or answers a request             |
-//! | adapter | [`Adapter`] | [`export_adapter!`] | maps OpenAI requests to a provider and back     |
-//! | enrich  | [`Enrich`]  | [`export_enrich!`]  | adds metadata and headers to finished responses |
+//! | stage      | trait         | export macro           | what it does                                   |
+//! |------------|---------------|------------------------|------------------------------------------------|
+//! | auth       | [`Auth`]      | [`export_auth!`]       | turns a bearer key into a [`Principal`]        |
+//! | policy     | [`Policy`]    | [`export_policy!`]     | allows, denies or answers a request            |
+//! | adapter    | [`Adapter`]   | [`export_adapter!`]    | maps OpenAI requests to a provider and back    |
+//! | enrich     | [`Enrich`]    | [`export_enrich!`]     | adds metadata and headers to finished answers  |
+//! | mcp-policy | [`McpPolicy`] | [`export_mcp_policy!`] | allows, denies or filters MCP tool calls/lists |
 //!
 //! A plugin is a type that implements [`Plugin`] (its typed config and how it is built from it)
 //! and one stage trait, whose methods take `&self`. Call the stage's macro once, and build with
@@ -70,6 +71,13 @@
 //! **Enrich plugins** that price requests set [`Enrichment::cost_usd`]; the host records it with
 //! the request's usage.
 //!
+//! **MCP policy plugins** see the JSON-RPC requests clients send to MCP servers through the
+//! gateway (`/mcp-servers/{name}/mcp`, [`Endpoint::Mcp`]) as [`McpRequest`]s, after the auth
+//! stage: [`McpPolicy::on_mcp_request`] forwards, denies (a JSON-RPC [`McpError`]) or answers
+//! one ([`McpDecision`]), and [`McpPolicy::on_mcp_result`] may replace the result of a request it
+//! let through (a filtered `tools/list`). [`Principal::mcp_servers`] names the servers a key may
+//! reach (empty: every one; see [`Principal::may_use_mcp_server`]).
+//!
 //! A plugin has no network, filesystem or environment. It reaches the gateway through [`log`],
 //! [`now_ms`], [`config_json`], the key-value store in [`kv`] and, for auth plugins, the managed keys in
 //! [`keys`].
@@ -83,6 +91,7 @@ mod export;
 pub mod glue;
 pub mod keys;
 pub mod kv;
+mod mcp;
 pub mod openai;
 mod stages;
 pub mod stream;
@@ -106,6 +115,7 @@ pub use wit_bindgen as __wit_bindgen;
 
 pub use bindings::exports::sluice::plugin0_2_0::adapter::{Provider, UpstreamCall};
 pub use bindings::exports::sluice::plugin0_2_0::lifecycle::PluginInfo;
+pub use bindings::sluice::plugin0_2_0::mcp_types::{McpDecision, McpError, McpRequest};
 pub use bindings::sluice::plugin0_2_0::types::{
     Allow, Decision, Endpoint, Enrichment, ErrorBody, Headers, HttpResponse, LlmMeta, Outcome,
     Principal, RequestCtx, SseEvent, UpstreamRequest, Usage,
@@ -115,7 +125,7 @@ pub use glue as __glue;
 pub use glue::from_config_json;
 #[doc(hidden)]
 pub use stages::Unsupported as __Unsupported;
-pub use stages::{Adapter, Auth, Enrich, NoConfig, Plugin, Policy};
+pub use stages::{Adapter, Auth, Enrich, McpPolicy, NoConfig, Plugin, Policy};
 
 use bindings::sluice::plugin0_2_0::host;
 
@@ -230,6 +240,7 @@ impl Default for Principal {
             team: None,
             models: Vec::new(),
             attributes: Vec::new(),
+            mcp_servers: Vec::new(),
         }
     }
 }
@@ -266,6 +277,12 @@ impl Principal {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the key may reach the MCP server named `server`: its `mcp_servers` list is empty
+    /// (every server) or names it.
+    pub fn may_use_mcp_server(&self, server: &str) -> bool {
+        self.mcp_servers.is_empty() || self.mcp_servers.iter().any(|s| s == server)
     }
 }
 

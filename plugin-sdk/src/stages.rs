@@ -2,8 +2,8 @@
 
 use crate::stream::{PassThrough, StreamTranslator};
 use crate::{
-    Decision, Enrichment, ErrorBody, HttpResponse, LlmMeta, Outcome, PluginInfo, Principal,
-    Provider, RequestCtx, UpstreamCall,
+    Decision, Enrichment, ErrorBody, HttpResponse, LlmMeta, McpDecision, McpError, McpRequest,
+    Outcome, PluginInfo, Principal, Provider, RequestCtx, UpstreamCall,
 };
 use serde::Deserialize;
 
@@ -125,6 +125,31 @@ pub trait Enrich: Plugin {
     ) -> Enrichment;
 }
 
+/// The MCP policy stage: which tools, prompts and resources of the MCP servers behind the
+/// gateway a principal may see and use.
+pub trait McpPolicy: Plugin {
+    /// Decides on a JSON-RPC request before it goes to the MCP server `req.server`:
+    /// [`McpDecision::Continue`] (with `Some(params)` to forward rewritten params),
+    /// [`McpDecision::Deny`] (a JSON-RPC error, see [`McpError::new`]) or
+    /// [`McpDecision::Respond`] (a JSON-RPC result; the server never sees the request).
+    /// For `tools/call` the tool's name is in `req.target` ([`McpRequest::tool`]); the params
+    /// are JSON text ([`McpRequest::parse_params`]).
+    fn on_mcp_request(&self, req: &McpRequest, principal: &Principal) -> McpDecision;
+
+    /// Sees the JSON-RPC result (JSON text) of a request this stage let through, such as a
+    /// `tools/list` answer: `Some` replaces it (a filtered list, a redacted tool result),
+    /// `None`, the default, keeps it. Error answers are not passed here.
+    fn on_mcp_result(
+        &self,
+        req: &McpRequest,
+        principal: &Principal,
+        result: &str,
+    ) -> Option<String> {
+        let _ = (req, principal, result);
+        None
+    }
+}
+
 /// Stands in for the stages a plugin does not implement. Not for plugin authors.
 #[doc(hidden)]
 pub struct Unsupported;
@@ -175,5 +200,14 @@ impl Adapter for Unsupported {
 impl Enrich for Unsupported {
     fn on_response(&self, _: &RequestCtx, _: Option<&Principal>, _: &Outcome) -> Enrichment {
         Enrichment::default()
+    }
+}
+
+impl McpPolicy for Unsupported {
+    fn on_mcp_request(&self, _: &McpRequest, _: &Principal) -> McpDecision {
+        McpDecision::Deny(
+            McpError::internal("this plugin does not implement the mcp-policy stage")
+                .with_data(&serde_json::json!({"code": "plugin_stage_mismatch"})),
+        )
     }
 }

@@ -81,6 +81,8 @@ fn normalise(file: &Path, raw: RawConfig) -> Config {
         providers: raw.providers,
         models,
         plugins,
+        mcp: raw.mcp,
+        mcp_servers: raw.mcp_servers,
     }
 }
 

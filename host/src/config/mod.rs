@@ -6,6 +6,7 @@
 //! names is a plugin entry.
 
 mod load;
+mod mcp;
 mod reload;
 pub mod schema;
 mod tables;
@@ -14,6 +15,7 @@ mod tests;
 mod validate;
 mod watch;
 
+pub use mcp::{McpConfig, McpServerConfig};
 pub use schema::{
     DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, InstancesConfig,
     OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig, ServerConfig, StageKind,
@@ -58,6 +60,10 @@ pub struct Config {
     /// `[[plugins]]` in order (policy and enrich plugins run in this order), then an entry with
     /// default settings for each built-in adapter a provider names without declaring it.
     pub plugins: Vec<PluginConfig>,
+    /// `[mcp]`.
+    pub mcp: McpConfig,
+    /// `[[mcp_servers]]`.
+    pub mcp_servers: Vec<McpServerConfig>,
 }
 
 /// A model clients may ask for, normalised: `provider` + `upstream_model` became one deployment.

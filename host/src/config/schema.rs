@@ -219,6 +219,21 @@ pub enum StageKind {
     Adapter,
     /// Response enrichment.
     Enrich,
+    /// Policy over MCP requests (`/mcp-servers/{name}/mcp`).
+    #[serde(rename = "mcp-policy")]
+    McpPolicy,
+}
+
+impl std::fmt::Display for StageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StageKind::Auth => "auth",
+            StageKind::Policy => "policy",
+            StageKind::Adapter => "adapter",
+            StageKind::Enrich => "enrich",
+            StageKind::McpPolicy => "mcp-policy",
+        })
+    }
 }
 
 /// `on_error` of a plugin.
@@ -339,4 +354,8 @@ pub(super) struct RawConfig {
     pub(super) models: Vec<ModelConfig>,
     #[serde(default)]
     pub(super) plugins: Vec<PluginConfig>,
+    #[serde(default)]
+    pub(super) mcp: super::McpConfig,
+    #[serde(default)]
+    pub(super) mcp_servers: Vec<super::McpServerConfig>,
 }

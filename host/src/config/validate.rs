@@ -40,7 +40,8 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
     }
     let plugin_stages = plugins(&raw.plugins, &raw.runtime)?;
     let provider_names = providers(&raw.providers, &plugin_stages)?;
-    models(&raw.models, &provider_names)
+    models(&raw.models, &provider_names)?;
+    super::mcp::validate(&raw.mcp, &raw.mcp_servers)
 }
 
 fn server(s: &ServerConfig) -> Result<(), Invalid> {
@@ -96,7 +97,7 @@ fn plugins<'a>(
                 return Err((
                     key("stage"),
                     format!(
-                        "built-in `{b}` is a {:?} plugin, not {:?}",
+                        "built-in `{b}` is a {} plugin, not {}",
                         found.stage, p.stage
                     )
                     .to_lowercase(),
@@ -151,11 +152,8 @@ fn providers<'a>(
             Some(other) => {
                 return Err((
                     key("adapter"),
-                    format!(
-                        "plugin `{}` is a {other:?} plugin, not an adapter",
-                        p.adapter
-                    )
-                    .to_lowercase(),
+                    format!("plugin `{}` is a {other} plugin, not an adapter", p.adapter)
+                        .to_lowercase(),
                 ));
             }
             None if adapters.contains(&p.adapter.as_str()) => {}

@@ -1,4 +1,4 @@
-//! The caller of an endpoint without a pipeline of its own (models, files): the auth stage runs
+//! The caller of an endpoint without a pipeline of its own (models, files, batches, MCP): the auth stage runs
 //! on the request's headers alone, before any body is read, and every answer carries the request
 //! id and the gateway's time.
 
@@ -98,6 +98,8 @@ fn endpoint_of(path: &str) -> (Endpoint, String) {
         (Endpoint::Files, String::new())
     } else if path.starts_with("/batches") {
         (Endpoint::Batches, String::new())
+    } else if path.starts_with("/mcp-servers/") {
+        (Endpoint::Mcp, String::new())
     } else {
         (Endpoint::Models, String::new())
     }

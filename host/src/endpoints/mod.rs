@@ -1,9 +1,10 @@
 //! The HTTP surface, one folder per endpoint family. Each family exposes its routes; `app()`
-//! mounts them. Room is left for `mcp/`.
+//! mounts them.
 
 pub mod admin;
 pub mod batches;
 pub mod caller;
 pub mod files;
 pub mod llm;
+pub mod mcp;
 pub mod models;

@@ -76,5 +76,22 @@ macro_rules! contract {
 contract!(v2, "../wit", plugin0_2_0);
 contract!(v1, "../wit/deps/sluice-plugin-0.1.0", plugin);
 
+/// The MCP policy world, new in 0.2 (0.1 has none).
+pub mod mcp {
+    wasmtime::component::bindgen!({
+        world: "mcp-policy",
+        path: "../wit",
+        exports: { default: async },
+        with: {
+            "sluice:plugin/types": super::v2::policy::sluice::plugin0_2_0::types,
+            "sluice:plugin/host": super::v2::policy::sluice::plugin0_2_0::host,
+            "sluice:plugin/kv": super::v2::policy::sluice::plugin0_2_0::kv,
+        },
+    });
+
+    pub use self::sluice::plugin0_2_0::mcp_types;
+}
+
 // The host speaks 0.2.
+pub use mcp::mcp_types;
 pub use v2::{adapter_if, host_if, keys_if, kv_if, types};

@@ -21,6 +21,7 @@ fn endpoint_name(e: t2::Endpoint) -> &'static str {
         t2::Endpoint::ImagesGenerations => "images.generations",
         t2::Endpoint::Files => "files",
         t2::Endpoint::Batches => "batches",
+        t2::Endpoint::Mcp => "mcp",
     }
 }
 
@@ -37,6 +38,8 @@ fn method_path(ctx: &t2::RequestCtx) -> (&'static str, String) {
         // 0.2 does not tell a file upload from a retrieval; a 0.1 plugin sees the collection.
         t2::Endpoint::Files => ("POST", "/files".into()),
         t2::Endpoint::Batches => ("POST", "/batches".into()),
+        // The server's name is not part of the context; a 0.1 plugin sees the family.
+        t2::Endpoint::Mcp => ("POST", "/mcp-servers".into()),
     }
 }
 
@@ -97,6 +100,8 @@ pub fn principal_back(p: t1::Principal) -> t2::Principal {
         team: p.team,
         models: p.models,
         attributes: p.attributes,
+        // 0.1 has no MCP servers: a 0.1 auth plugin's keys reach every server.
+        mcp_servers: Vec::new(),
     }
 }
 

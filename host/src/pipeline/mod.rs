@@ -5,6 +5,7 @@ pub mod bindings;
 mod compat;
 pub mod engine;
 mod load;
+mod mcp_world;
 pub mod plugin;
 pub mod stages;
 pub mod worlds;
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+pub use mcp_world::McpPolicyWorld;
 pub use worlds::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
 
 /// A provider: where requests go and the adapter that translates them.
@@ -74,6 +76,8 @@ pub struct Pipeline {
     pub policies: Vec<Arc<Plugin<PolicyWorld>>>,
     /// Enrich plugins in config order.
     pub enrichers: Vec<Arc<Plugin<EnrichWorld>>>,
+    /// MCP policy plugins in config order.
+    pub mcp_policies: Vec<Arc<Plugin<McpPolicyWorld>>>,
     /// Providers by name.
     pub providers: HashMap<String, Arc<Provider>>,
     /// Models in config order.
@@ -111,6 +115,7 @@ impl Pipeline {
         let mut auth = None;
         let mut policies = Vec::new();
         let mut enrichers = Vec::new();
+        let mut mcp_policies = Vec::new();
         let mut adapters: HashMap<String, Arc<Plugin<AdapterWorld>>> = HashMap::new();
         for pc in &config.plugins {
             let loader = Loader {
@@ -124,6 +129,7 @@ impl Pipeline {
                 StageKind::Auth => auth = Some(loader.load().await?),
                 StageKind::Policy => policies.push(loader.load().await?),
                 StageKind::Enrich => enrichers.push(loader.load().await?),
+                StageKind::McpPolicy => mcp_policies.push(loader.load().await?),
                 StageKind::Adapter => {
                     adapters.insert(pc.name.clone(), loader.load().await?);
                 }
@@ -195,6 +201,7 @@ impl Pipeline {
             auth,
             policies,
             enrichers,
+            mcp_policies,
             providers,
             models,
             routes,
@@ -230,6 +237,7 @@ impl Pipeline {
         adapters.dedup_by(|a, b| Arc::ptr_eq(a, b));
         out.extend(adapters.into_iter().map(|p| s(p, StageKind::Adapter)));
         out.extend(self.enrichers.iter().map(|p| s(p, StageKind::Enrich)));
+        out.extend(self.mcp_policies.iter().map(|p| s(p, StageKind::McpPolicy)));
         out
     }
 }

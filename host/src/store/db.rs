@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS keys (
     team          TEXT,
     models        TEXT NOT NULL DEFAULT '[]',
     attributes    TEXT NOT NULL DEFAULT '{}',
+    mcp_servers   TEXT NOT NULL DEFAULT '[]',
     created_ms    INTEGER NOT NULL,
     expires_ms    INTEGER,
     revoked_ms    INTEGER
@@ -108,13 +109,22 @@ CREATE TABLE IF NOT EXISTS batch_lines (
 
 /// Brings a database made by an older gateway up to [`SCHEMA`].
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let has_batch_id: bool = conn.query_row(
-        "SELECT COUNT(*) FROM pragma_table_info('usage') WHERE name = 'batch_id'",
-        [],
-        |r| r.get::<_, i64>(0).map(|n| n > 0),
-    )?;
-    if !has_batch_id {
-        conn.execute_batch("ALTER TABLE usage ADD COLUMN batch_id TEXT;")?;
+    // Columns added since the first schema: (table, column, definition).
+    const ADDED: [(&str, &str, &str); 2] = [
+        ("usage", "batch_id", "TEXT"),
+        ("keys", "mcp_servers", "TEXT NOT NULL DEFAULT '[]'"),
+    ];
+    for (table, column, definition) in ADDED {
+        let present: bool = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+            [table, column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !present {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition};"
+            ))?;
+        }
     }
     Ok(())
 }

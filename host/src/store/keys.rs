@@ -21,6 +21,8 @@ pub struct KeyRecord {
     pub models: Vec<String>,
     /// Limit attributes and the like (`rpm`, `tpm_in`, `tpm_out`, ...).
     pub attributes: BTreeMap<String, String>,
+    /// MCP servers it may reach (empty: all).
+    pub mcp_servers: Vec<String>,
     /// Creation time (ms since the Unix epoch).
     pub created_ms: u64,
     /// Expiry (ms since the Unix epoch), if any.
@@ -47,6 +49,9 @@ pub struct NewKey {
     /// Attributes.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// MCP servers it may reach (empty: all).
+    #[serde(default)]
+    pub mcp_servers: Vec<String>,
     /// Lifetime in seconds from now.
     #[serde(default)]
     pub expires_in_s: Option<u64>,
@@ -75,12 +80,14 @@ pub fn hash_secret(secret: &str) -> String {
 fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
     let models: String = row.get("models")?;
     let attributes: String = row.get("attributes")?;
+    let mcp_servers: String = row.get("mcp_servers")?;
     Ok(KeyRecord {
         id: row.get("id")?,
         owner: row.get("owner")?,
         team: row.get("team")?,
         models: serde_json::from_str(&models).unwrap_or_default(),
         attributes: serde_json::from_str(&attributes).unwrap_or_default(),
+        mcp_servers: serde_json::from_str(&mcp_servers).unwrap_or_default(),
         created_ms: row.get::<_, i64>("created_ms")?.max(0) as u64,
         expires_ms: row
             .get::<_, Option<i64>>("expires_ms")?
@@ -114,6 +121,7 @@ impl KeyStore {
             team: new.team,
             models: new.models,
             attributes: new.attributes,
+            mcp_servers: new.mcp_servers,
             created_ms: now,
             expires_ms: new.expires_in_s.map(|s| now + s * 1000),
             revoked_ms: None,
@@ -121,8 +129,8 @@ impl KeyStore {
         let hash = hash_secret(&secret);
         let inserted = self.db.with(|c| {
             c.execute(
-                "INSERT OR IGNORE INTO keys (id, hash, owner, team, models, attributes, created_ms, expires_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR IGNORE INTO keys (id, hash, owner, team, models, attributes, created_ms, expires_ms, mcp_servers)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     record.id,
                     hash,
@@ -132,6 +140,7 @@ impl KeyStore {
                     serde_json::to_string(&record.attributes).unwrap_or_else(|_| "{}".into()),
                     record.created_ms as i64,
                     record.expires_ms.map(|t| t as i64),
+                    serde_json::to_string(&record.mcp_servers).unwrap_or_else(|_| "[]".into()),
                 ],
             )
         })?;

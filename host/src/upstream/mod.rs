@@ -79,6 +79,11 @@ impl UpstreamClient {
         Ok(UpstreamClient { http })
     }
 
+    /// The underlying client (MCP servers are called through it too, sharing its pools).
+    pub fn http(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
     /// Sends `req` and waits for the response headers.
     pub async fn send(&self, req: Outbound<'_>) -> Result<reqwest::Response, UpstreamError> {
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {

@@ -10,6 +10,8 @@
 //! owner = "demo"
 //! sha256 = "<hex sha256 of the secret>"   # `sluice keys new` prints one
 //! models = []                               # empty: every model
+//! mcp_servers = []                          # `[[mcp_servers]]` names; empty: every server
+//! attributes = { tier = "gold" }            # read by policy plugins (`rpm`, ...)
 //! ```
 //!
 //! Secrets never appear in the config: only their hashes. The presented key is hashed and compared
@@ -17,6 +19,7 @@
 //!
 //! Keys the gateway manages (`sluice keys create`, `/admin/keys`) are looked up by hash through the
 //! host's `keys` capability when no configured key matches. A revoked or expired key gets 401.
+//! Either kind of key becomes a principal with its models, MCP servers and attributes.
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -45,6 +48,8 @@ struct KeyEntry {
     sha256: String,
     #[serde(default)]
     models: Vec<String>,
+    #[serde(default)]
+    mcp_servers: Vec<String>,
     #[serde(default)]
     attributes: BTreeMap<String, serde_json::Value>,
 }
@@ -103,6 +108,7 @@ fn principal(key: &Key) -> Principal {
                 (k.clone(), v)
             })
             .collect(),
+        mcp_servers: e.mcp_servers.clone(),
     }
 }
 
@@ -120,6 +126,7 @@ fn managed_principal(key: KeyRecord, now_ms: u64) -> Result<Principal, ErrorBody
         team: key.team,
         models: key.models,
         attributes: key.attributes,
+        mcp_servers: key.mcp_servers,
     })
 }
 
@@ -169,7 +176,7 @@ mod tests {
 
     fn keys_json(hash: &str) -> String {
         format!(
-            r#"{{"keys":[{{"id":"k1","owner":"ann","sha256":"{hash}","models":["gpt-x"],"attributes":{{"rpm":10,"tier":"gold"}}}}]}}"#
+            r#"{{"keys":[{{"id":"k1","owner":"ann","sha256":"{hash}","models":["gpt-x"],"mcp_servers":["docs"],"attributes":{{"rpm":10,"tier":"gold"}}}}]}}"#
         )
     }
 
@@ -185,8 +192,24 @@ mod tests {
         assert_eq!(p.key_id, "k1");
         assert_eq!(p.owner, "ann");
         assert_eq!(p.models, vec!["gpt-x".to_string()]);
+        assert_eq!(p.mcp_servers, vec!["docs".to_string()]);
         assert!(p.attributes.contains(&("rpm".into(), "10".into())));
         assert!(p.attributes.contains(&("tier".into(), "gold".into())));
+    }
+
+    #[test]
+    fn a_key_without_mcp_servers_may_reach_every_server() {
+        let json = format!(
+            r#"{{"keys":[{{"id":"k2","sha256":"{}"}}]}}"#,
+            hash_of("sk-2")
+        );
+        let keys = parse_config(&json).expect("config parses");
+        let p = principal(find(&keys, "sk-2").expect("key matches"));
+        assert!(p.mcp_servers.is_empty());
+        assert!(p.may_use_mcp_server("github"));
+        let p = principal(&parse_config(&keys_json(&hash_of("x"))).expect("parses")[0]);
+        assert!(p.may_use_mcp_server("docs"));
+        assert!(!p.may_use_mcp_server("github"));
     }
 
     #[test]
@@ -204,12 +227,14 @@ mod tests {
             team: None,
             models: vec![],
             attributes: vec![("rpm".into(), "5".into())],
+            mcp_servers: vec!["github".into()],
             expires_at_ms,
             revoked,
         };
         let p = managed_principal(key(false, Some(2000)), 1000).expect("valid");
         assert_eq!(p.key_id, "k");
         assert_eq!(p.attributes, vec![("rpm".to_string(), "5".to_string())]);
+        assert_eq!(p.mcp_servers, vec!["github".to_string()]);
         let e = managed_principal(key(true, None), 1000).expect_err("revoked");
         assert!(e.message.contains("revoked"));
         let e = managed_principal(key(false, Some(1000)), 1000).expect_err("expired");
@@ -224,5 +249,6 @@ mod tests {
         assert!(parse_config(r#"{"extra":true}"#).is_err());
         assert!(parse_config(&keys_json(DEMO_HASH)).is_ok());
         assert!(parse_config("{}").expect("empty config").is_empty());
+        assert!(parse_config(r#"{"keys":[{"id":"a","sha256":"00","mcp_servers":"x"}]}"#).is_err());
     }
 }

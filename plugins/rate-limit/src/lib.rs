@@ -291,6 +291,7 @@ mod tests {
                 .iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
+            mcp_servers: vec![],
         }
     }
 

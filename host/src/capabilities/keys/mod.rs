@@ -28,6 +28,7 @@ impl keys_if::Host for PluginState {
             team: record.team,
             models: record.models,
             attributes: record.attributes.into_iter().collect(),
+            mcp_servers: record.mcp_servers,
             expires_at_ms: record.expires_ms,
             revoked: record.revoked_ms.is_some(),
         })

@@ -114,6 +114,8 @@ async fn run(gw: &AppState, id: &str, cancelled: &AtomicBool) -> Result<(), ApiE
         team: creator.team.clone(),
         models: creator.models.clone(),
         attributes: creator.attributes.clone(),
+        // Batch lines are LLM requests: they never reach an MCP server.
+        mcp_servers: Vec::new(),
     };
     loop {
         let Some(b) = load(gw, id).await? else {

@@ -102,21 +102,7 @@ impl Exchange {
         self.ctx.key_id = Some(principal.key_id.clone());
         self.principal = Some(principal);
 
-        let server = &self.pipeline.config.server;
-        let limit = server.max_body_bytes;
-        let deadline = std::time::Duration::from_millis(server.body_read_timeout_ms);
-        let bytes = tokio::time::timeout(deadline, axum::body::to_bytes(body, limit))
-            .await
-            .map_err(|_| ApiError::body_timeout(server.body_read_timeout_ms))?
-            .map_err(|e| {
-                let e = e.into_inner();
-                if e.is::<http_body_util::LengthLimitError>() {
-                    ApiError::too_large(limit)
-                } else {
-                    ApiError::bad_request(format!("The request body could not be read: {e}."))
-                        .code("unreadable_body")
-                }
-            })?;
+        let bytes = crate::http::body::read(body, &self.pipeline.config.server).await?;
         self.serve(bytes).await
     }
 

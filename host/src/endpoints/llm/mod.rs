@@ -15,7 +15,6 @@ mod file_ids;
 mod pump;
 pub mod request;
 mod respond;
-pub mod sse;
 mod stream;
 mod upstream_error;
 

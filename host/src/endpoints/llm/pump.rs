@@ -3,7 +3,7 @@
 //! notes the first chunk's fields and any in-band error.
 
 use super::body::UsageJson;
-use super::sse;
+use crate::http::sse;
 use crate::pipeline::bindings::types::Usage;
 use bytes::Bytes;
 use serde::Deserialize;

@@ -17,6 +17,7 @@ pub async fn authenticate(
             team: None,
             models: Vec::new(),
             attributes: Vec::new(),
+            mcp_servers: Vec::new(),
         });
     };
     let mut lease = auth.lease().await?;
@@ -29,4 +30,9 @@ pub async fn authenticate(
 /// Whether `principal` may use the model `name` (asked for as `asked`).
 pub fn model_allowed(principal: &Principal, name: &str, asked: &str) -> bool {
     principal.models.is_empty() || principal.models.iter().any(|m| m == name || m == asked)
+}
+
+/// Whether `principal` may reach the MCP server `name`.
+pub fn mcp_server_allowed(principal: &Principal, name: &str) -> bool {
+    principal.mcp_servers.is_empty() || principal.mcp_servers.iter().any(|s| s == name)
 }

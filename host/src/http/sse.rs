@@ -8,6 +8,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 pub struct Event {
     /// `event:` field.
     pub event: Option<String>,
+    /// `id:` field (MCP servers number events so a client can resume after them).
+    pub id: Option<String>,
     /// `data:` lines joined by `\n`.
     pub data: String,
 }
@@ -87,6 +89,7 @@ fn find_boundary(buf: &[u8], from: usize) -> Option<(usize, usize)> {
 fn parse_event(raw: &[u8]) -> Option<Event> {
     let text = String::from_utf8_lossy(raw);
     let mut event = None;
+    let mut id = None;
     let mut data: Option<String> = None;
     for line in text.split(['\n', '\r']) {
         if line.is_empty() || line.starts_with(':') {
@@ -105,15 +108,27 @@ fn parse_event(raw: &[u8]) -> Option<Event> {
                 None => data = Some(value.to_string()),
             },
             "event" => event = Some(value.to_string()),
+            // An id with a NUL is ignored, as the SSE spec says.
+            "id" if !value.contains('\0') => id = Some(value.to_string()),
             _ => {}
         }
     }
-    data.map(|data| Event { event, data })
+    data.map(|data| Event { event, id, data })
 }
 
 /// Writes an event with its `event:` field, if any.
 pub fn encode(event: Option<&str>, data: &str) -> Bytes {
+    encode_with_id(None, event, data)
+}
+
+/// Writes an event with its `id:` and `event:` fields, if any.
+pub fn encode_with_id(id: Option<&str>, event: Option<&str>, data: &str) -> Bytes {
     let mut out = BytesMut::with_capacity(data.len() + 16);
+    if let Some(id) = id {
+        out.put_slice(b"id: ");
+        out.put_slice(id.as_bytes());
+        out.put_u8(b'\n');
+    }
     if let Some(e) = event {
         out.put_slice(b"event: ");
         out.put_slice(e.as_bytes());

@@ -1,0 +1,260 @@
+//! POST: one JSON-RPC message from the client. `initialize` opens a session (the gateway's id,
+//! bound to the key); a request runs the MCP policy stage, then goes to the server with its
+//! answer streamed or returned whole, whichever the server chose; notifications and responses get
+//! 202 once the server took them.
+
+use super::call::{self, Call, status};
+use super::message::{self, Kind};
+use super::{checks, refused, server_for, session_for};
+use crate::endpoints::caller::Caller;
+use crate::error::ApiError;
+use crate::mcp::http::Exchange;
+use crate::mcp::transport::{Reply, TransportError};
+use crate::mcp::{Kind as ServerKind, Server, Session, Upstream};
+use crate::pipeline::bindings::mcp_types::McpRequest;
+use crate::pipeline::stages::{self, McpVerdict};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The POST handler.
+pub async fn post(
+    State(gw): State<AppState>,
+    Path(name): Path<String>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = handle(&gw, &name, &caller, &headers, body).await;
+    caller.respond(result)
+}
+
+async fn handle(
+    gw: &AppState,
+    name: &str,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let server = server_for(gw, caller, name)?;
+    checks::post_headers(headers)?;
+    let bytes = crate::http::body::read(body, &caller.pipeline.config.server).await?;
+    let mut msg: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(format!("The body is not JSON: {e}.")).code("invalid_json")
+    })?;
+    let kind = message::classify(&msg)?;
+    let (id, method) = match kind {
+        Kind::Request { id, method } => (id, method),
+        Kind::Notification | Kind::Response => {
+            if let Err(v) = checks::protocol_version(headers) {
+                return Ok(checks::unsupported_version(&v));
+            }
+            let session = session_for(gw, caller, &server, headers)?;
+            return deliver(gw, &server, &session, headers, &msg).await;
+        }
+    };
+    if method == "server/discover" {
+        // A 2026-07-28 client probing: refuse the revision so it falls back to `initialize`.
+        let requested = headers
+            .get("mcp-protocol-version")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                msg.pointer("/params/_meta/io.modelcontextprotocol~1protocolVersion")
+                    .and_then(Value::as_str)
+            })
+            .unwrap_or("2026-07-28");
+        return Ok(checks::unsupported_version(requested));
+    }
+    let initialize = method == "initialize";
+    let session = if initialize {
+        None
+    } else {
+        if let Err(v) = checks::protocol_version(headers) {
+            return Ok(checks::unsupported_version(&v));
+        }
+        Some(session_for(gw, caller, &server, headers)?)
+    };
+
+    let mut params = msg.get("params").cloned().unwrap_or_else(|| json!({}));
+    let user_id = message::take_user_id(&mut params).or_else(|| {
+        headers
+            .get("x-sluice-user-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    });
+    let mut req = McpRequest {
+        request_id: caller.ctx.request_id.clone(),
+        server: name.to_string(),
+        session_id: session.as_ref().map(|s| s.id.clone()),
+        user_id,
+        target: message::target(&method, &params),
+        method,
+        params: params.to_string(),
+    };
+    let verdict = stages::run_mcp_request(&caller.pipeline, &mut req, &caller.principal).await?;
+    let ran = match verdict {
+        McpVerdict::Deny(e) => {
+            let mut c = Call::new(
+                id.clone(),
+                req,
+                caller.principal.clone(),
+                Vec::new(),
+                &gw.usage,
+            );
+            // A denial that says when to retry is a rate limit.
+            let limited = e.data.as_deref().is_some_and(|d| d.contains("retry_after"));
+            c.finish(if limited {
+                status::RATE_LIMITED
+            } else {
+                status::DENIED
+            });
+            return Ok(json_answer(&message::error_answer(&id, &e)));
+        }
+        McpVerdict::Respond(result) => {
+            return Ok(json_answer(&message::result_answer(&id, &result)));
+        }
+        McpVerdict::Forward { params: new, ran } => {
+            if let Some(p) = new {
+                params = serde_json::from_str(&p).map_err(|_| {
+                    ApiError::internal(
+                        "An MCP policy plugin rewrote the params into something that is not JSON.",
+                    )
+                })?;
+            }
+            ran
+        }
+    };
+    if initialize {
+        negotiate(&mut params);
+    }
+    if let Some(m) = msg.as_object_mut() {
+        m.insert("params".into(), params);
+    }
+    let call = Call::new(id, req, caller.principal.clone(), ran, &gw.usage);
+    let (reply, session) = match session {
+        Some(s) => (send(&server, &s, headers, &msg).await?, s),
+        None => open(gw, caller, &server, &msg).await?,
+    };
+    let mut resp = match reply {
+        Reply::Json(bytes) => {
+            let mut call = call;
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| ApiError::from(TransportError::Malformed(name.to_string())))?;
+            let answer = call.pass(text).await;
+            ([(header::CONTENT_TYPE, "application/json")], answer).into_response()
+        }
+        Reply::Stream(m) => call::sse(m, Some(call)),
+        Reply::Accepted => StatusCode::ACCEPTED.into_response(),
+        Reply::Refused {
+            status,
+            content_type,
+            body,
+        } => {
+            if initialize {
+                gw.mcp.end(&session);
+            }
+            return Ok(refused(gw, Some(&session), status, content_type, body));
+        }
+    };
+    if initialize && let Ok(v) = HeaderValue::from_str(&session.id) {
+        resp.headers_mut().insert("mcp-session-id", v);
+    }
+    Ok(resp)
+}
+
+/// `initialize` asks for a revision; one the gateway does not speak is asked for as the newest it
+/// does, so the server's choice is one the gateway can carry (the spec's negotiation).
+fn negotiate(params: &mut Value) {
+    let asked = params.get("protocolVersion").and_then(Value::as_str);
+    if !asked.is_some_and(|v| checks::SUPPORTED.contains(&v))
+        && let Some(p) = params.as_object_mut()
+    {
+        p.insert("protocolVersion".into(), json!(checks::SUPPORTED[0]));
+    }
+}
+
+fn json_answer(v: &Value) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+/// `initialize`: a new session with the server (a process of its own for a stdio server).
+async fn open(
+    gw: &AppState,
+    caller: &Caller,
+    server: &Arc<Server>,
+    msg: &Value,
+) -> Result<(Reply, Arc<Session>), ApiError> {
+    let key = &caller.principal.key_id;
+    match &server.kind {
+        ServerKind::Stdio(pool) => {
+            let process = pool.take()?;
+            let reply = process.request(msg).await?;
+            let session = gw.mcp.open(key, server, Upstream::Stdio(process))?;
+            Ok((reply, session))
+        }
+        ServerKind::Http(h) => {
+            let (reply, sid) = h
+                .send(
+                    reqwest::Method::POST,
+                    Exchange::default(),
+                    Some(msg.to_string().into()),
+                )
+                .await?;
+            let session = gw.mcp.open(key, server, Upstream::Http(sid))?;
+            Ok((reply, session))
+        }
+    }
+}
+
+/// Sends a request within a session.
+async fn send(
+    server: &Arc<Server>,
+    session: &Arc<Session>,
+    headers: &HeaderMap,
+    msg: &Value,
+) -> Result<Reply, ApiError> {
+    match (&session.upstream, &server.kind) {
+        (Upstream::Stdio(p), _) => Ok(p.request(msg).await?),
+        (Upstream::Http(sid), ServerKind::Http(h)) => {
+            let x = Exchange {
+                session: sid.as_deref(),
+                protocol: headers
+                    .get("mcp-protocol-version")
+                    .and_then(|v| v.to_str().ok()),
+                last_event_id: None,
+            };
+            Ok(
+                h.send(reqwest::Method::POST, x, Some(msg.to_string().into()))
+                    .await?
+                    .0,
+            )
+        }
+        (Upstream::Http(_), ServerKind::Stdio(_)) => Err(super::session_not_found()),
+    }
+}
+
+/// A notification or a response to a server request: 202 once the server has it.
+async fn deliver(
+    gw: &AppState,
+    server: &Arc<Server>,
+    session: &Arc<Session>,
+    headers: &HeaderMap,
+    msg: &Value,
+) -> Result<Response, ApiError> {
+    let reply = match &session.upstream {
+        Upstream::Stdio(p) => p.send(msg).await?,
+        Upstream::Http(_) => send(server, session, headers, msg).await?,
+    };
+    Ok(match reply {
+        Reply::Refused {
+            status,
+            content_type,
+            body,
+        } => refused(gw, Some(session), status, content_type, body),
+        _ => StatusCode::ACCEPTED.into_response(),
+    })
+}
