@@ -169,6 +169,7 @@ fn principal() -> Principal {
         team: None,
         models: vec![],
         attributes: vec![],
+        mcp_servers: vec![],
     }
 }
 
