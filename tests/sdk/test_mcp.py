@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
@@ -838,3 +840,25 @@ async def test_stdio_server_crash_ends_the_session_and_the_server_restarts(targe
         while not _gone(before) and time.monotonic() < deadline:
             await anyio.sleep(0.1)
         assert _gone(before), f"process {before} is still there"
+
+
+def test_the_client_example_runs_through_the_gateway(gateway):
+    """examples/clients/mcp_tools.py, as the README tells operators to run it."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "clients" / "mcp_tools.py"
+    env = {
+        "SLUICE_URL": gateway.gateway,
+        "SLUICE_KEY": NORMAL.secret,
+        "SLUICE_MCP_SERVER": HTTP_SERVER,
+    }
+    out = subprocess.run(
+        [sys.executable, str(example)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "echo: Echo: hello through Sluice" in out.stdout, out.stdout
+    listed = out.stdout.splitlines()[0]
+    for hidden in HIDDEN_TOOLS:
+        assert hidden not in listed, listed

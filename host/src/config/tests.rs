@@ -140,3 +140,63 @@ fn server_limits_have_defaults_and_must_be_positive() {
     let e = error_of(&GOOD.replace("[server]", "[server]\nmax_connections = 0"));
     assert!(e.contains("server.max_connections"), "{e}");
 }
+
+#[test]
+fn mcp_servers_validate_and_name_the_key_at_fault() {
+    let good = r#"
+[mcp]
+allowed_origins = ["https://app.example"]
+[[mcp_servers]]
+name = "docs"
+url = "http://127.0.0.1:9000/mcp"
+headers = { "x-team" = "research" }
+[[mcp_servers]]
+name = "everything"
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-everything"]
+[[plugins]]
+name = "mcp-tools"
+stage = "mcp-policy"
+source = "builtin:mcp-tools"
+"#;
+    let c = parse(good).expect("valid");
+    assert_eq!(c.mcp_servers.len(), 2);
+    assert_eq!(c.mcp_servers[1].max_processes, 32);
+    assert_eq!(c.plugins[0].stage, StageKind::McpPolicy);
+    assert_eq!(c.mcp.session_idle_timeout_ms, 30 * 60 * 1000);
+
+    for (text, key) in [
+        ("[[mcp_servers]]\nname = \"x\"", "mcp_servers[0].url"),
+        (
+            "[[mcp_servers]]\nname = \"x\"\nurl = \"http://a/mcp\"\ncommand = \"npx\"",
+            "mcp_servers[0].url",
+        ),
+        (
+            "[[mcp_servers]]\nname = \"a/b\"\nurl = \"http://a/mcp\"",
+            "mcp_servers[0].name",
+        ),
+        (
+            "[[mcp_servers]]\nname = \"a\"\nurl = \"http://a\"\n[[mcp_servers]]\nname = \"a\"\nurl = \"http://b\"",
+            "mcp_servers[1].name",
+        ),
+        (
+            "[[mcp_servers]]\nname = \"a\"\nurl = \"ftp://a\"",
+            "mcp_servers[0].url",
+        ),
+        (
+            "[[mcp_servers]]\nname = \"a\"\ncommand = \"x\"\nmax_processes = 1",
+            "mcp_servers[0].max_processes",
+        ),
+        (
+            "[mcp]\nallowed_origins = [\"https://a.example/\"]",
+            "mcp.allowed_origins[0]",
+        ),
+        (
+            "[[plugins]]\nname = \"t\"\nstage = \"policy\"\nsource = \"builtin:mcp-tools\"",
+            "plugins[0].stage",
+        ),
+    ] {
+        let e = parse(text).expect_err(text);
+        assert_eq!(e.key.as_deref(), Some(key), "{text}: {e}");
+    }
+}
