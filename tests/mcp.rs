@@ -372,6 +372,22 @@ async fn streams_pass_through_and_a_dying_server_ends_them_with_an_error() {
     );
 }
 
+/// `/admin/usage` grouped by `group_by`, over the last hour.
+async fn usage_by(gw: &Gateway, group_by: &str) -> Value {
+    common::client()
+        .get(format!(
+            "{}/admin/usage?group_by={group_by}&since=1h",
+            gw.url
+        ))
+        .bearer_auth(ADMIN_API)
+        .send()
+        .await
+        .expect("usage")
+        .json()
+        .await
+        .expect("json")
+}
+
 #[tokio::test]
 async fn every_tool_call_leaves_a_usage_row() {
     let (_mock, gw) = setup().await;
@@ -387,15 +403,7 @@ async fn every_tool_call_leaves_a_usage_row() {
         &json!({"jsonrpc": "2.0", "id": 5, "method": "ping"}),
     )
     .await;
-    let usage: Value = common::client()
-        .get(format!("{}/admin/usage?group_by=model&since=1h", gw.url))
-        .bearer_auth(ADMIN_API)
-        .send()
-        .await
-        .expect("usage")
-        .json()
-        .await
-        .expect("json");
+    let usage = usage_by(&gw, "model").await;
     let mut tools: Vec<(String, u64)> = usage["data"]
         .as_array()
         .expect("data")
@@ -417,15 +425,7 @@ async fn every_tool_call_leaves_a_usage_row() {
         ],
         "{usage}"
     );
-    let users: Value = common::client()
-        .get(format!("{}/admin/usage?group_by=user&since=1h", gw.url))
-        .bearer_auth(ADMIN_API)
-        .send()
-        .await
-        .expect("usage")
-        .json()
-        .await
-        .expect("json");
+    let users = usage_by(&gw, "user").await;
     assert!(
         users["data"]
             .as_array()

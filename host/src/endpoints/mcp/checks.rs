@@ -109,6 +109,35 @@ pub fn protocol_version(headers: &HeaderMap) -> Result<String, String> {
     }
 }
 
+/// Why an MCP exchange stops before the server: a gateway error (OpenAI's shape), or a protocol
+/// revision the gateway does not speak (a JSON-RPC error, which negotiating clients read).
+pub enum Halt {
+    /// An error of the gateway.
+    Api(ApiError),
+    /// The revision asked for.
+    Version(String),
+}
+
+impl From<ApiError> for Halt {
+    fn from(e: ApiError) -> Halt {
+        Halt::Api(e)
+    }
+}
+
+impl IntoResponse for Halt {
+    fn into_response(self) -> Response {
+        match self {
+            Halt::Api(e) => e.into_response(),
+            Halt::Version(v) => unsupported_version(&v),
+        }
+    }
+}
+
+/// Checks `MCP-Protocol-Version` (see [`protocol_version`]).
+pub fn version(headers: &HeaderMap) -> Result<(), Halt> {
+    protocol_version(headers).map(drop).map_err(Halt::Version)
+}
+
 /// 400 with the JSON-RPC error the 2026-07-28 revision defines for a version the server does not
 /// speak (-32022, with the versions it does): clients that negotiate fall back to `initialize`.
 pub fn unsupported_version(requested: &str) -> Response {

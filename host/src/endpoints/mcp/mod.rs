@@ -21,6 +21,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use checks::Halt;
 use std::sync::Arc;
 
 pub use checks::SUPPORTED as PROTOCOL_VERSIONS;
@@ -133,6 +134,30 @@ fn refused(
     resp
 }
 
+/// The server and the caller's session of an exchange within a session: the revision is checked,
+/// then the session (see [`session_for`]).
+fn in_session(
+    gw: &AppState,
+    caller: &Caller,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<(Arc<Server>, Arc<Session>), Halt> {
+    let server = server_for(gw, caller, name)?;
+    let session = within(gw, caller, &server, headers)?;
+    Ok((server, session))
+}
+
+/// The caller's session with `server`, once the revision is checked.
+fn within(
+    gw: &AppState,
+    caller: &Caller,
+    server: &Arc<Server>,
+    headers: &HeaderMap,
+) -> Result<Arc<Session>, Halt> {
+    checks::version(headers)?;
+    Ok(session_for(gw, caller, server, headers)?)
+}
+
 /// GET: the session's stream of server messages outside of requests. 405 when the server
 /// offers none.
 async fn listen(
@@ -142,27 +167,24 @@ async fn listen(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let server = server_for(&gw, &caller, &name)?;
         checks::get_headers(&headers)?;
-        if let Err(v) = checks::protocol_version(&headers) {
-            return Ok(checks::unsupported_version(&v));
-        }
-        let session = session_for(&gw, &caller, &server, &headers)?;
+        let (server, session) = in_session(&gw, &caller, &name, &headers)?;
         let reply = match (&session.upstream, &server.kind) {
             (Upstream::Stdio(p), _) => p.listen(),
             (Upstream::Http(sid), ServerKind::Http(h)) => {
                 let x = Exchange {
                     session: sid.as_deref(),
-                    protocol: headers
-                        .get("mcp-protocol-version")
-                        .and_then(|v| v.to_str().ok()),
-                    last_event_id: headers.get("last-event-id").and_then(|v| v.to_str().ok()),
+                    protocol: header(&headers, "mcp-protocol-version"),
+                    last_event_id: header(&headers, "last-event-id"),
                 };
-                h.send(reqwest::Method::GET, x, None).await?.0
+                h.send(reqwest::Method::GET, x, None)
+                    .await
+                    .map_err(ApiError::from)?
+                    .0
             }
-            (Upstream::Http(_), ServerKind::Stdio(_)) => return Err(session_not_found()),
+            (Upstream::Http(_), ServerKind::Stdio(_)) => return Err(session_not_found().into()),
         };
-        Ok(match reply {
+        Ok::<_, Halt>(match reply {
             Reply::Stream(m) => call::sse(m, None),
             Reply::Refused {
                 status,
@@ -173,7 +195,7 @@ async fn listen(
         })
     }
     .await;
-    caller.respond(result)
+    caller.respond(Ok(result.unwrap_or_else(IntoResponse::into_response)))
 }
 
 /// DELETE: ends the session, on the server too.
@@ -183,15 +205,14 @@ async fn end(
     caller: Caller,
     headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        let server = server_for(&gw, &caller, &name)?;
-        if let Err(v) = checks::protocol_version(&headers) {
-            return Ok(checks::unsupported_version(&v));
-        }
-        let session = session_for(&gw, &caller, &server, &headers)?;
+    let result = in_session(&gw, &caller, &name, &headers).map(|(_, session)| {
         gw.mcp.end(&session);
-        Ok(StatusCode::OK.into_response())
-    }
-    .await;
-    caller.respond(result)
+        StatusCode::OK.into_response()
+    });
+    caller.respond(Ok(result.unwrap_or_else(IntoResponse::into_response)))
+}
+
+/// A header's value, when it is text.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }

@@ -4,8 +4,9 @@
 //! 202 once the server took them.
 
 use super::call::{self, Call, status};
+use super::checks::Halt;
 use super::message::{self, Kind};
-use super::{checks, refused, server_for, session_for};
+use super::{checks, header, refused, server_for, within};
 use crate::endpoints::caller::Caller;
 use crate::error::ApiError;
 use crate::mcp::http::Exchange;
@@ -30,7 +31,7 @@ pub async fn post(
     body: Body,
 ) -> Response {
     let result = handle(&gw, &name, &caller, &headers, body).await;
-    caller.respond(result)
+    caller.respond(Ok(result.unwrap_or_else(IntoResponse::into_response)))
 }
 
 async fn handle(
@@ -39,7 +40,7 @@ async fn handle(
     caller: &Caller,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Halt> {
     let server = server_for(gw, caller, name)?;
     checks::post_headers(headers)?;
     let bytes = crate::http::body::read(body, &caller.pipeline.config.server).await?;
@@ -50,42 +51,30 @@ async fn handle(
     let (id, method) = match kind {
         Kind::Request { id, method } => (id, method),
         Kind::Notification | Kind::Response => {
-            if let Err(v) = checks::protocol_version(headers) {
-                return Ok(checks::unsupported_version(&v));
-            }
-            let session = session_for(gw, caller, &server, headers)?;
-            return deliver(gw, &server, &session, headers, &msg).await;
+            let session = within(gw, caller, &server, headers)?;
+            return Ok(deliver(gw, &server, &session, headers, &msg).await?);
         }
     };
     if method == "server/discover" {
         // A 2026-07-28 client probing: refuse the revision so it falls back to `initialize`.
-        let requested = headers
-            .get("mcp-protocol-version")
-            .and_then(|v| v.to_str().ok())
+        let requested = header(headers, "mcp-protocol-version")
             .or_else(|| {
                 msg.pointer("/params/_meta/io.modelcontextprotocol~1protocolVersion")
                     .and_then(Value::as_str)
             })
             .unwrap_or("2026-07-28");
-        return Ok(checks::unsupported_version(requested));
+        return Err(Halt::Version(requested.to_string()));
     }
     let initialize = method == "initialize";
     let session = if initialize {
         None
     } else {
-        if let Err(v) = checks::protocol_version(headers) {
-            return Ok(checks::unsupported_version(&v));
-        }
-        Some(session_for(gw, caller, &server, headers)?)
+        Some(within(gw, caller, &server, headers)?)
     };
 
     let mut params = msg.get("params").cloned().unwrap_or_else(|| json!({}));
-    let user_id = message::take_user_id(&mut params).or_else(|| {
-        headers
-            .get("x-sluice-user-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    });
+    let user_id = message::take_user_id(&mut params)
+        .or_else(|| header(headers, "x-sluice-user-id").map(str::to_string));
     let mut req = McpRequest {
         request_id: caller.ctx.request_id.clone(),
         server: name.to_string(),
@@ -222,9 +211,7 @@ async fn send(
         (Upstream::Http(sid), ServerKind::Http(h)) => {
             let x = Exchange {
                 session: sid.as_deref(),
-                protocol: headers
-                    .get("mcp-protocol-version")
-                    .and_then(|v| v.to_str().ok()),
+                protocol: header(headers, "mcp-protocol-version"),
                 last_event_id: None,
             };
             Ok(
