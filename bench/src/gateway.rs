@@ -140,6 +140,7 @@ mod tests {
         let spec = GatewaySpec::new(&bin, dir.path(), "http://127.0.0.1:9")?;
         let text = std::fs::read_to_string(&spec.config)?;
         assert!(text.contains("base_url = \"http://127.0.0.1:9/v1\""));
+        assert!(text.contains("url = \"http://127.0.0.1:9/v1/mcp\""));
         assert!(!text.contains('@'));
         Ok(())
     }

@@ -53,7 +53,7 @@ struct Shared {
 }
 
 /// One live connection.
-type Conn = SendRequest<Full<Bytes>>;
+pub(crate) type Conn = SendRequest<Full<Bytes>>;
 
 /// Runs the load and returns what it recorded.
 pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
@@ -91,7 +91,7 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
 }
 
 /// Opens one keep-alive connection.
-async fn connect(addr: &str) -> anyhow::Result<Conn> {
+pub(crate) async fn connect(addr: &str) -> anyhow::Result<Conn> {
     let tcp = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(addr))
         .await
         .context("connect timed out")?

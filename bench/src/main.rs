@@ -5,6 +5,8 @@ mod batch;
 mod forward;
 mod gateway;
 mod load;
+mod mcp;
+mod mcp_bench;
 mod mock;
 mod net;
 mod procs;

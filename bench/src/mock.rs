@@ -8,7 +8,10 @@
 //!
 //! Chunk `i` is sent `i * interval` after the first, on a fixed schedule (no drift). A usage chunk
 //! follows the last one if `stream_options.include_usage` is set, then `data: [DONE]`.
+//!
+//! Any path ending in `/mcp` is an MCP server instead (`mcp.rs`, scenario 6).
 
+use crate::mcp;
 use crate::net::{self, Body};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -60,6 +63,9 @@ async fn handle(
     req: Request<Incoming>,
     default_delay_ms: u64,
 ) -> Result<Response<Body>, Infallible> {
+    if req.uri().path().ends_with("/mcp") {
+        return Ok(mcp::handle(req).await);
+    }
     if req.method() != Method::POST || !req.uri().path().ends_with("/chat/completions") {
         return Ok(text(
             StatusCode::NOT_FOUND,

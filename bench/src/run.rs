@@ -35,6 +35,17 @@ fn start_self(name: &str, args: &[&str]) -> anyhow::Result<Proc> {
     )
 }
 
+/// Prints how many warning/error lines the gateway logged, if any, with the tail of its log.
+fn log_warnings(gw: &Proc) {
+    let warnings = gw.stderr_warnings();
+    if warnings > 0 {
+        eprintln!(
+            "the gateway logged {warnings} warning/error lines{}",
+            gw.stderr_tail()
+        );
+    }
+}
+
 /// Runs everything; fails if a load had errors or a stream did not complete.
 pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
     let began = Instant::now();
@@ -76,26 +87,20 @@ pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
         bench.latency().await?;
         bench.throughput().await?;
         bench.streams(&gw).await?;
-        let warnings = gw.stderr_warnings();
-        if warnings > 0 {
-            eprintln!(
-                "the gateway logged {warnings} warning/error lines{}",
-                gw.stderr_tail()
-            );
-        }
+        log_warnings(&gw);
         drop(gw);
         bench.startup(&spec, &first).await?;
         // Scenario 5 on a gateway of its own, started after the timed starts of scenario 4.
         let (gw, _) = spec.start().await?;
         eprintln!("gateway {} (pid {}) for scenario 5", gw.url, gw.pid());
         bench.batch(&gw).await?;
-        let warnings = gw.stderr_warnings();
-        if warnings > 0 {
-            eprintln!(
-                "the gateway logged {warnings} warning/error lines{}",
-                gw.stderr_tail()
-            );
-        }
+        log_warnings(&gw);
+        drop(gw);
+        // Scenario 6 on a gateway of its own as well, with nothing left running from the batch.
+        let (gw, _) = spec.start().await?;
+        eprintln!("gateway {} (pid {}) for scenario 6", gw.url, gw.pid());
+        bench.mcp(&gw).await?;
+        log_warnings(&gw);
         anyhow::Ok(())
     };
     tokio::select! {

@@ -1,5 +1,5 @@
-//! The scenarios of `sluice-bench run` (1 and 2 here, 3 and 4 in `streams.rs`, 5 in `batch.rs`),
-//! each measuring Sluice side by side with a baseline in the same run, and adding rows to the
+//! The scenarios of `sluice-bench run` (1 and 2 here, 3 and 4 in `streams.rs`, 5 in `batch.rs`,
+//! 6 in `mcp_bench.rs`), each measuring Sluice side by side with a baseline in the same run, and adding rows to the
 //! results table.
 
 use crate::load::{self, LoadConfig};
