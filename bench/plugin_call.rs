@@ -38,6 +38,7 @@ fn settings(mode: InstanceMode) -> PluginSettings {
         on_error: OnError::FailClosed,
         max_uses: u32::MAX,
         max_idle: 64,
+        stage: "bench",
     }
 }
 

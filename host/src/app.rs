@@ -2,7 +2,7 @@
 //! `/v1` and bare; the admin API sits behind its guard layer. Tests drive this router in-process
 //! with `tower::ServiceExt::oneshot`; `http::serve` runs it on a listener.
 
-use crate::endpoints::{admin, batches, files, llm, mcp, models};
+use crate::endpoints::{admin, batches, dashboard, files, llm, mcp, models};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
@@ -19,9 +19,21 @@ pub fn app(state: AppState) -> Router {
         .merge(files::routes())
         .merge(batches::routes())
         .merge(mcp::routes(state.clone()));
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
+    // `/metrics` is here unless it has a listener of its own (`telemetry.metrics_listen`).
+    let metrics_here = state
+        .pipeline
+        .load()
+        .config
+        .telemetry
+        .metrics_listen
+        .is_none();
+    let mut router = Router::new().route("/health", get(|| async { "ok" }));
+    if metrics_here {
+        router = router.route("/metrics", get(crate::telemetry::scrape));
+    }
+    router
         .merge(admin::routes(state.clone()))
+        .merge(dashboard::routes())
         .nest("/v1", api.clone())
         .merge(api)
         .fallback(unknown_route)

@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod reload;
 pub mod state;
 pub mod store;
+pub mod telemetry;
 pub mod time;
 pub mod upstream;
 

@@ -104,14 +104,11 @@ fn parse_attr(text: &str) -> Result<(String, String), String> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    if !matches!(cli.command, None | Some(Command::Serve { .. })) {
+        // Serving logs as its config says; the other commands log as text.
+        sluice::telemetry::init_logging(&sluice::config::LogConfig::default());
+    }
     let result = match cli.command {
         None => serve(PathBuf::from(
             std::env::var("SLUICE_CONFIG").unwrap_or_else(|_| "gateway.toml".into()),
@@ -255,6 +252,7 @@ fn usage_command(config: &std::path::Path, group_by: String, since: &str) -> any
             group_by: group_by.clone(),
             since_ms: now.saturating_sub(since.as_millis() as u64),
             until_ms: u64::MAX,
+            key_id: None,
         },
     )?;
     println!(
@@ -283,6 +281,7 @@ fn usage_command(config: &std::path::Path, group_by: String, since: &str) -> any
 
 fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&config_path)?;
+    sluice::telemetry::init_logging(&config.log);
     let listen = std::env::var("SLUICE_LISTEN").unwrap_or_else(|_| config.server.listen.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -294,6 +293,18 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         sluice::endpoints::batches::runner::spawn(&gw);
         if let Err(e) = sluice::reload::spawn_triggers(std::sync::Arc::clone(&gw)) {
             tracing::warn!(error = %e, "cannot watch files: reload with SIGHUP or POST /admin/reload");
+        }
+        if let Some(addr) = gw.pipeline.load().config.telemetry.metrics_listen.clone() {
+            let metrics = bind(&addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics: {e}"))?;
+            tracing::info!(%addr, "metrics listening");
+            let router = axum::Router::new()
+                .route("/metrics", axum::routing::get(sluice::telemetry::scrape))
+                .with_state(std::sync::Arc::clone(&gw));
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(metrics, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
         }
         let listener = bind(&listen).map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;

@@ -23,6 +23,7 @@ impl Gateway {
         let current = self.pipeline.load_full();
         let result = self.build_next(&current).await;
         let outcome = self.record(result, &current, trigger, started);
+        crate::telemetry::record::reload(outcome.is_ok());
         if outcome.is_ok() {
             // MCP servers follow the config: new ones start, removed or changed ones stop.
             let config = Arc::clone(&self.pipeline.load().config);

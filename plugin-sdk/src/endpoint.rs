@@ -5,7 +5,7 @@ use std::fmt;
 
 impl Endpoint {
     /// Every endpoint, in the order of the WIT enum.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::ChatCompletions,
         Endpoint::Completions,
         Endpoint::Embeddings,
@@ -15,11 +15,12 @@ impl Endpoint {
         Endpoint::Files,
         Endpoint::Batches,
         Endpoint::Mcp,
+        Endpoint::Usage,
     ];
 
     /// The endpoint's name, as usage records and error messages spell it: `chat.completions`,
     /// `completions`, `embeddings`, `models`, `audio.speech`, `images.generations` (the
-    /// strings `sluice:plugin@0.1.0` sent), `files`, `batches` or `mcp`.
+    /// strings `sluice:plugin@0.1.0` sent), `files`, `batches`, `mcp` or `usage`.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "chat.completions",
@@ -31,6 +32,7 @@ impl Endpoint {
             Endpoint::Files => "files",
             Endpoint::Batches => "batches",
             Endpoint::Mcp => "mcp",
+            Endpoint::Usage => "usage",
         }
     }
 
@@ -39,20 +41,22 @@ impl Endpoint {
         Endpoint::ALL.into_iter().find(|e| e.as_str() == name)
     }
 
-    /// The HTTP method clients use: `GET` for [`Endpoint::Models`], `POST` for the others
+    /// The HTTP method clients use: `GET` for [`Endpoint::Models`] and [`Endpoint::Usage`],
+    /// `POST` for the others
     /// (for [`Endpoint::Files`], the method of an upload; for [`Endpoint::Mcp`], the method that
     /// carries JSON-RPC messages: MCP clients also `GET` it to open the server's event stream and
     /// `DELETE` it to end their session).
     pub fn method(self) -> &'static str {
         match self {
-            Endpoint::Models => "GET",
+            Endpoint::Models | Endpoint::Usage => "GET",
             _ => "POST",
         }
     }
 
     /// The endpoint's path without the `/v1` prefix, such as `/chat/completions`. For
     /// [`Endpoint::Models`] it is the list's path, `/models`; for [`Endpoint::Mcp`] it is the
-    /// template `/mcp-servers/{name}/mcp`, where `{name}` is an `[[mcp_servers]]` name.
+    /// template `/mcp-servers/{name}/mcp`, where `{name}` is an `[[mcp_servers]]` name; for
+    /// [`Endpoint::Usage`] it is the usage dashboard's API, `/dashboard/api/summary`.
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "/chat/completions",
@@ -64,6 +68,7 @@ impl Endpoint {
             Endpoint::Files => "/files",
             Endpoint::Batches => "/batches",
             Endpoint::Mcp => "/mcp-servers/{name}/mcp",
+            Endpoint::Usage => "/dashboard/api/summary",
         }
     }
 }
@@ -84,7 +89,7 @@ mod tests {
         for e in Endpoint::ALL {
             assert_eq!(Endpoint::from_name(e.as_str()), Some(e));
             assert_eq!(e.to_string(), e.as_str());
-            if e == Endpoint::Mcp {
+            if e == Endpoint::Mcp || e == Endpoint::Usage {
                 continue;
             }
             assert_eq!(

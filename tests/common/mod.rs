@@ -249,6 +249,7 @@ pub async fn usage_totals(
             group_by: group_by.into(),
             since_ms: 0,
             until_ms: u64::MAX,
+            key_id: None,
         },
     )
     .expect("usage totals")

@@ -83,6 +83,8 @@ fn normalise(file: &Path, raw: RawConfig) -> Config {
         plugins,
         mcp: raw.mcp,
         mcp_servers: raw.mcp_servers,
+        telemetry: raw.telemetry,
+        log: raw.log,
     }
 }
 

@@ -10,6 +10,7 @@ mod mcp;
 mod reload;
 pub mod schema;
 mod tables;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -22,6 +23,7 @@ pub use schema::{
     StorageConfig,
 };
 pub use tables::{BatchesConfig, FilesConfig};
+pub use telemetry::{LogConfig, LogFormat, TelemetryConfig};
 pub use watch::FileWatch;
 
 use std::path::PathBuf;
@@ -64,6 +66,10 @@ pub struct Config {
     pub mcp: McpConfig,
     /// `[[mcp_servers]]`.
     pub mcp_servers: Vec<McpServerConfig>,
+    /// `[telemetry]`.
+    pub telemetry: TelemetryConfig,
+    /// `[log]`.
+    pub log: LogConfig,
 }
 
 /// A model clients may ask for, normalised: `provider` + `upstream_model` became one deployment.

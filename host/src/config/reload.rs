@@ -58,6 +58,15 @@ impl Config {
                 out.push(format!("{key}: {old} -> {new}"));
             }
         }
+        if self.telemetry.metrics_listen != new.telemetry.metrics_listen {
+            out.push(format!(
+                "telemetry.metrics_listen: {:?} -> {:?}",
+                self.telemetry.metrics_listen, new.telemetry.metrics_listen
+            ));
+        }
+        if self.log != new.log {
+            out.push(format!("log: {:?} -> {:?}", self.log, new.log));
+        }
         if self.runtime != new.runtime {
             out.push(format!("runtime: {:?} -> {:?}", self.runtime, new.runtime));
         }

@@ -224,15 +224,22 @@ pub enum StageKind {
     McpPolicy,
 }
 
-impl std::fmt::Display for StageKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl StageKind {
+    /// The name configs use.
+    pub fn as_str(self) -> &'static str {
+        match self {
             StageKind::Auth => "auth",
             StageKind::Policy => "policy",
             StageKind::Adapter => "adapter",
             StageKind::Enrich => "enrich",
             StageKind::McpPolicy => "mcp-policy",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for StageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -358,4 +365,8 @@ pub(super) struct RawConfig {
     pub(super) mcp: super::McpConfig,
     #[serde(default)]
     pub(super) mcp_servers: Vec<super::McpServerConfig>,
+    #[serde(default)]
+    pub(super) telemetry: super::TelemetryConfig,
+    #[serde(default)]
+    pub(super) log: super::LogConfig,
 }

@@ -41,6 +41,14 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
     let plugin_stages = plugins(&raw.plugins, &raw.runtime)?;
     let provider_names = providers(&raw.providers, &plugin_stages)?;
     models(&raw.models, &provider_names)?;
+    if let Some(l) = &raw.telemetry.metrics_listen
+        && l.parse::<std::net::SocketAddr>().is_err()
+    {
+        return Err((
+            "telemetry.metrics_listen".into(),
+            format!("`{l}` is not an address like 127.0.0.1:9464"),
+        ));
+    }
     super::mcp::validate(&raw.mcp, &raw.mcp_servers)
 }
 

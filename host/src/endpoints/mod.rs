@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod batches;
 pub mod caller;
+pub mod dashboard;
 pub mod files;
 pub mod llm;
 pub mod mcp;

@@ -11,7 +11,7 @@ use v2::types as t2;
 pub const COST_FIELD: &str = "cost_usd";
 
 /// The 0.1 name of an endpoint.
-fn endpoint_name(e: t2::Endpoint) -> &'static str {
+pub(crate) fn endpoint_name(e: t2::Endpoint) -> &'static str {
     match e {
         t2::Endpoint::ChatCompletions => "chat.completions",
         t2::Endpoint::Completions => "completions",
@@ -22,6 +22,7 @@ fn endpoint_name(e: t2::Endpoint) -> &'static str {
         t2::Endpoint::Files => "files",
         t2::Endpoint::Batches => "batches",
         t2::Endpoint::Mcp => "mcp",
+        t2::Endpoint::Usage => "usage",
     }
 }
 
@@ -40,6 +41,7 @@ fn method_path(ctx: &t2::RequestCtx) -> (&'static str, String) {
         t2::Endpoint::Batches => ("POST", "/batches".into()),
         // The server's name is not part of the context; a 0.1 plugin sees the family.
         t2::Endpoint::Mcp => ("POST", "/mcp-servers".into()),
+        t2::Endpoint::Usage => ("GET", "/dashboard/api/summary".into()),
     }
 }
 

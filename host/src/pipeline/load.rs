@@ -82,6 +82,7 @@ impl Loader<'_> {
             },
             max_uses: 10_000,
             max_idle: 64,
+            stage: pc.stage.as_str(),
         };
         Plugin::load(
             self.runtime,

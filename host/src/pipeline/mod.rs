@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+pub(crate) use compat::endpoint_name;
 pub use mcp_world::McpPolicyWorld;
 pub use worlds::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
 

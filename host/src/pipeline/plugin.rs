@@ -46,6 +46,8 @@ pub struct PluginSettings {
     pub max_uses: u32,
     /// Warm instances kept idle at most.
     pub max_idle: usize,
+    /// The stage it serves (a metrics label).
+    pub stage: &'static str,
 }
 
 /// Why a plugin call failed. Each variant names the plugin.
@@ -83,6 +85,18 @@ pub enum PluginError {
         /// Why.
         message: String,
     },
+}
+
+impl PluginError {
+    /// The kind of failure, as metrics label it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PluginError::Trap { .. } => "trap",
+            PluginError::Timeout { .. } => "timeout",
+            PluginError::OutOfMemory { .. } => "out_of_memory",
+            PluginError::Unavailable { .. } => "unavailable",
+        }
+    }
 }
 
 /// A world's typed bindings, instantiated from its pre-instantiated form.
@@ -232,6 +246,7 @@ impl<W: World> Plugin<W> {
     /// An instance for one request: a warm one from the pool, or a fresh one.
     pub async fn lease(self: &Arc<Self>) -> Result<Lease<W>, PluginError> {
         let inst = self.lease_inner().await?;
+        self.gauge("in_use").inc();
         Ok(Lease {
             plugin: Arc::clone(self),
             inst: Some(inst),
@@ -246,6 +261,7 @@ impl<W: World> Plugin<W> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .pop();
             if let Some(inst) = idle {
+                self.gauge("idle").dec();
                 return Ok(inst);
             }
         }
@@ -262,7 +278,20 @@ impl<W: World> Plugin<W> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if idle.len() < self.settings.max_idle {
             idle.push(inst);
+            self.gauge("idle").inc();
         }
+    }
+
+    /// Its instance gauge for `state` (`in_use` or `idle`).
+    fn gauge(&self, state: &'static str) -> prometheus_client::metrics::gauge::Gauge {
+        crate::telemetry::metrics()
+            .plugin_instances
+            .get_or_create(&crate::telemetry::metrics::InstanceLabels {
+                plugin: self.name.to_string(),
+                stage: self.settings.stage,
+                state,
+            })
+            .clone()
     }
 }
 
@@ -296,7 +325,9 @@ impl<W: World> Lease<W> {
         // this backstop, with room for the host call itself.
         let backstop =
             std::time::Duration::from_millis(self.plugin.settings.timeout_ms) + CALL_BACKSTOP_SLACK;
-        match tokio::time::timeout(backstop, f(&inst.bindings, &mut inst.store)).await {
+        let started = std::time::Instant::now();
+        let result = match tokio::time::timeout(backstop, f(&inst.bindings, &mut inst.store)).await
+        {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => {
                 let err = self.plugin.classify(e, &inst.store);
@@ -310,12 +341,20 @@ impl<W: World> Lease<W> {
                     ms: self.plugin.settings.timeout_ms,
                 })
             }
-        }
+        };
+        crate::telemetry::record::plugin_call(
+            &self.plugin.name,
+            self.plugin.settings.stage,
+            started.elapsed(),
+            result.as_ref().err().map(PluginError::kind),
+        );
+        result
     }
 }
 
 impl<W: World> Drop for Lease<W> {
     fn drop(&mut self) {
+        self.plugin.gauge("in_use").dec();
         if let Some(inst) = self.inst.take() {
             self.plugin.give_back(inst);
         }

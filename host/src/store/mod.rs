@@ -9,6 +9,7 @@ mod db;
 mod files;
 mod keys;
 mod usage;
+mod usage_query;
 
 pub use batches::{
     ACTIVE, Batch, BatchError, BatchErrors, BatchStore, BatchUsage, CachedTokens, Creator,
@@ -17,4 +18,7 @@ pub use batches::{
 pub use db::{Db, StoreError};
 pub use files::{FileList, FileRecord, FileStore, ListOrder};
 pub use keys::{KeyRecord, KeyStore, NewKey, hash_secret, new_secret};
-pub use usage::{UsageQuery, UsageRow, UsageTotals, UsageWriter, query_usage};
+pub use usage::{UsageRow, UsageWriter};
+pub use usage_query::{
+    UsageError, UsagePoint, UsageQuery, UsageTotals, query_usage, recent_errors, usage_series,
+};

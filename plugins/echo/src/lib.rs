@@ -56,14 +56,16 @@ pub(crate) fn answer(
         Endpoint::Embeddings => embeddings::answer(model, &req),
         Endpoint::AudioSpeech => audio::answer(&req),
         Endpoint::ImagesGenerations => images::answer(&req, created),
-        other @ (Endpoint::Models | Endpoint::Files | Endpoint::Batches | Endpoint::Mcp) => {
-            Err(ErrorBody::new(
-                404,
-                "invalid_request_error",
-                Some("unsupported_endpoint"),
-                format!("the echo provider does not serve `{other}`"),
-            ))
-        }
+        other @ (Endpoint::Models
+        | Endpoint::Files
+        | Endpoint::Batches
+        | Endpoint::Mcp
+        | Endpoint::Usage) => Err(ErrorBody::new(
+            404,
+            "invalid_request_error",
+            Some("unsupported_endpoint"),
+            format!("the echo provider does not serve `{other}`"),
+        )),
     }
 }
 

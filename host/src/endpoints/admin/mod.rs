@@ -60,7 +60,7 @@ fn status_json(gw: &AppState) -> serde_json::Value {
     let plugins: Vec<_> = p
         .plugins()
         .into_iter()
-        .map(|s| json!({ "name": s.name, "stage": format!("{:?}", s.stage).to_lowercase(), "source": s.source, "hash": s.hash }))
+        .map(|s| json!({ "name": s.name, "stage": s.stage.as_str(), "source": s.source, "hash": s.hash }))
         .collect();
     let loaded_at_ms = p
         .loaded_at

@@ -48,6 +48,7 @@ pub(super) async fn usage(State(gw): State<AppState>, Query(p): Query<UsageParam
         group_by: p.group_by,
         since_ms,
         until_ms: p.until_ms.unwrap_or(u64::MAX),
+        key_id: None,
     };
     // Rows still in the writer's queue count too.
     gw.usage.flush().await;

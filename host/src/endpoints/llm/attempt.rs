@@ -75,6 +75,9 @@ impl Exchange {
                     }
                     Err(Attempt::Final(e)) => return Err(e),
                     Err(Attempt::Next(e)) => {
+                        if i + 1 < route.deployments.len() {
+                            crate::telemetry::record::fallback(&route.name);
+                        }
                         tracing::warn!(request_id = %self.ctx.request_id, provider = %p.name, error = %e, "deployment unusable; trying the next");
                         last = Some(e);
                         break;
@@ -82,6 +85,11 @@ impl Exchange {
                     Err(Attempt::Retry(e)) => {
                         tracing::warn!(request_id = %self.ctx.request_id, provider = %p.name, attempt, error = %e, "upstream failed before answering");
                         last = Some(e);
+                        if attempt < p.retries {
+                            crate::telemetry::record::retry(&p.name);
+                        } else if i + 1 < route.deployments.len() {
+                            crate::telemetry::record::fallback(&route.name);
+                        }
                     }
                 }
             }

@@ -43,6 +43,9 @@ pub(super) struct Exchange {
     pub overhead_us: Option<u64>,
     /// The batch this request is a line of, if any (recorded with its usage).
     pub batch_id: Option<String>,
+    /// The configured model the request resolved to (metrics label it by this, never by what a
+    /// client made up).
+    pub route_name: Option<String>,
     /// The usage row is written (by `complete`, or by `drop` for an exchange cut short).
     recorded: bool,
 }
@@ -75,6 +78,7 @@ impl Exchange {
             upstream_us: 0,
             overhead_us: None,
             batch_id: None,
+            route_name: None,
             recorded: false,
         }
     }
@@ -120,6 +124,7 @@ impl Exchange {
         self.meta = Some(prepared.meta);
 
         let route = self.route(&prepared.model, &principal)?;
+        self.route_name = Some(route.name.clone());
         let outcome = stages::run_policies(
             &self.pipeline,
             &self.ctx,
@@ -147,6 +152,7 @@ impl Exchange {
         } else {
             self.route(&prepared.model, &principal)?
         };
+        self.route_name = Some(route.name.clone());
         if self.endpoint == Endpoint::ChatCompletions {
             self.inline_file_ids(&mut prepared).await?;
         }
@@ -237,7 +243,7 @@ impl Exchange {
             completion_tokens: 0,
             cached_tokens: 0,
         });
-        self.gw.usage.record(UsageRow {
+        let row = UsageRow {
             at_ms: now_ms(),
             request_id: self.ctx.request_id.clone(),
             key_id: self.ctx.key_id.clone(),
@@ -254,7 +260,17 @@ impl Exchange {
             latency_ms,
             overhead_us: self.overhead_us.unwrap_or_else(|| self.overhead_now()),
             batch_id: self.batch_id.clone(),
-        });
+        };
+        let model = self.route_name.as_deref().unwrap_or("unknown");
+        crate::telemetry::record::observe_request(
+            self.endpoint.name(),
+            model,
+            &row,
+            usage.is_some(),
+            self.started.elapsed(),
+        );
+        crate::telemetry::access_log(&row);
+        self.gw.usage.record(row);
     }
 }
 

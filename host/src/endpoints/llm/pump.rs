@@ -44,6 +44,8 @@ pub(super) struct Pump {
     pub(super) done: bool,
     /// An error event was forwarded (its status): the stream ends there, without `[DONE]`.
     pub(super) errored: Option<u16>,
+    /// Time to the first chunk and between chunks.
+    pub(super) clock: crate::telemetry::record::StreamClock,
 }
 
 impl Pump {
@@ -65,6 +67,7 @@ impl Pump {
         if self.template.is_none() {
             self.template = serde_json::from_str(data).ok();
         }
+        self.clock.chunk();
         if has_usage_object(data)
             && let Ok(probe) = serde_json::from_str::<UsageProbe>(data)
             && let Some(u) = probe.usage

@@ -57,6 +57,12 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         template: None,
         done: false,
         errored: None,
+        clock: crate::telemetry::record::StreamClock::new(
+            x.endpoint.name(),
+            x.route_name.as_deref().unwrap_or("unknown"),
+            &x.provider,
+            x.started,
+        ),
     };
     let result = pump_all(&x, &mut pump, source, &mut translator, idle_timeout).await;
     // The status the stream ended with; 499 when the client went away.

@@ -143,7 +143,8 @@ impl Call {
             latency_ms,
             "tools/call"
         );
-        usage.record(UsageRow {
+        crate::telemetry::record::mcp_tool_call(&self.req.server, &tool, status);
+        let row = UsageRow {
             at_ms: crate::time::now_ms(),
             request_id: self.req.request_id.clone(),
             key_id: Some(self.principal.key_id.clone()),
@@ -155,7 +156,8 @@ impl Call {
             status,
             latency_ms,
             ..Default::default()
-        });
+        };
+        usage.record(row);
     }
 }
 

@@ -62,7 +62,15 @@ pub async fn run_policies(
                 }
                 ran.push(Arc::clone(p));
             }
-            Decision::Deny(e) => return Err(e.into()),
+            Decision::Deny(e) => {
+                if e.status == 429 {
+                    crate::telemetry::record::rate_limited(
+                        crate::pipeline::endpoint_name(ctx.endpoint),
+                        &principal.key_id,
+                    );
+                }
+                return Err(e.into());
+            }
             Decision::Respond(resp) => return Ok(PolicyOutcome::Respond(resp)),
         }
     }

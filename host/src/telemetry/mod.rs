@@ -1,0 +1,99 @@
+//! What the gateway tells about itself: [`metrics`] (Prometheus, at `/metrics`, fed by
+//! [`record`]), logs (text or JSON, with one access-log line per request) and the scrape endpoint.
+
+mod labels;
+pub mod metrics;
+pub mod record;
+
+use crate::config::{LogConfig, LogFormat};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::UsageRow;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use metrics::metrics;
+
+/// Whether access-log lines are written (`[log] access_log`), set once at start.
+static ACCESS_LOG: AtomicBool = AtomicBool::new(true);
+
+/// Starts logging to stderr in the configured format. `SLUICE_LOG` filters (default `info`).
+/// Safe to call once per process; later calls do nothing.
+pub fn init_logging(log: &LogConfig) {
+    ACCESS_LOG.store(log.access_log, Ordering::Relaxed);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+    };
+}
+
+/// The access-log line of a finished request: ids, model, provider, status, tokens, cost and
+/// times. Never a secret, a prompt or an answer.
+pub fn access_log(row: &UsageRow) {
+    if !ACCESS_LOG.load(Ordering::Relaxed) {
+        return;
+    }
+    tracing::info!(
+        target: "sluice::access",
+        request_id = %row.request_id,
+        key_id = row.key_id.as_deref().unwrap_or(""),
+        user_id = row.user_id.as_deref().unwrap_or(""),
+        endpoint = %row.endpoint,
+        model = %row.model,
+        provider = %row.provider,
+        status = row.status,
+        prompt_tokens = row.prompt_tokens,
+        completion_tokens = row.completion_tokens,
+        cost_usd = row.cost_usd,
+        latency_ms = row.latency_ms,
+        overhead_us = row.overhead_us,
+        batch_id = row.batch_id.as_deref().unwrap_or(""),
+        "request"
+    );
+}
+
+/// `GET /metrics`: every series in the OpenMetrics text format. With `metrics_token_env` set, the
+/// scrape must carry that bearer token (401 otherwise).
+pub async fn scrape(State(gw): State<AppState>, headers: HeaderMap) -> Response {
+    let pipeline = gw.pipeline.load();
+    let t = &pipeline.config.telemetry;
+    if !t.metrics {
+        return ApiError::unknown_route("GET", "/metrics").into_response();
+    }
+    if let Some(var) = &t.metrics_token_env {
+        let expected = std::env::var(var).unwrap_or_default();
+        let given = crate::http::auth::credential(&headers).unwrap_or_default();
+        let ok = !expected.is_empty()
+            && subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()).into();
+        if !ok {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                "Scraping /metrics needs the metrics bearer token.",
+            )
+            .code("invalid_metrics_token")
+            .into_response();
+        }
+    }
+    let m = metrics();
+    m.mcp_sessions.set(gw.mcp.session_count() as i64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        m.encode(),
+    )
+        .into_response()
+}
