@@ -107,7 +107,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(cli.command, None | Some(Command::Serve { .. })) {
         // Serving logs as its config says; the other commands log as text.
-        sluice::telemetry::init_logging(&sluice::config::LogConfig::default());
+        let _ = sluice::telemetry::init_logging(&sluice::config::LogConfig::default(), None);
     }
     let result = match cli.command {
         None => serve(PathBuf::from(
@@ -281,7 +281,8 @@ fn usage_command(config: &std::path::Path, group_by: String, since: &str) -> any
 
 fn serve(config_path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&config_path)?;
-    sluice::telemetry::init_logging(&config.log);
+    sluice::telemetry::init_logging(&config.log, Some(&config.telemetry))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
     let listen = std::env::var("SLUICE_LISTEN").unwrap_or_else(|_| config.server.listen.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -327,6 +328,8 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         }
         gw.mcp.shutdown().await;
         gw.usage.flush().await;
+        // The exporter's flush blocks: off the async workers.
+        let _ = tokio::task::spawn_blocking(sluice::telemetry::traces::shutdown).await;
         tracing::info!("stopped");
         Ok(())
     })

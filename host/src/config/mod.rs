@@ -23,7 +23,7 @@ pub use schema::{
     StorageConfig,
 };
 pub use tables::{BatchesConfig, FilesConfig};
-pub use telemetry::{LogConfig, LogFormat, TelemetryConfig};
+pub use telemetry::{LogConfig, LogFormat, OtlpProtocol, TelemetryConfig};
 pub use watch::FileWatch;
 
 use std::path::PathBuf;

@@ -64,6 +64,20 @@ impl Config {
                 self.telemetry.metrics_listen, new.telemetry.metrics_listen
             ));
         }
+        let (ot, nt) = (&self.telemetry, &new.telemetry);
+        if (
+            &ot.otlp_endpoint,
+            ot.otlp_protocol,
+            ot.trace_sample_ratio,
+            &ot.service_name,
+        ) != (
+            &nt.otlp_endpoint,
+            nt.otlp_protocol,
+            nt.trace_sample_ratio,
+            &nt.service_name,
+        ) {
+            out.push("telemetry (traces)".into());
+        }
         if self.log != new.log {
             out.push(format!("log: {:?} -> {:?}", self.log, new.log));
         }

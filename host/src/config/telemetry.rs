@@ -15,6 +15,38 @@ pub struct TelemetryConfig {
     /// An environment variable holding a bearer token `/metrics` then asks for.
     #[serde(default)]
     pub metrics_token_env: Option<String>,
+    /// Where traces go, as an OTLP/HTTP traces URL (`http://collector:4318/v1/traces`); no
+    /// traces when absent (restart to change).
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    /// `http/protobuf` (default) or `http/json`.
+    #[serde(default)]
+    pub otlp_protocol: OtlpProtocol,
+    /// The share of traces kept, 0 to 1 (a client's sampled `traceparent` is always followed).
+    #[serde(default = "one")]
+    pub trace_sample_ratio: f64,
+    /// `service.name` of the exported spans.
+    #[serde(default = "service")]
+    pub service_name: String,
+}
+
+/// The encoding of OTLP over HTTP.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+pub enum OtlpProtocol {
+    /// Protobuf.
+    #[default]
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    /// JSON.
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn service() -> String {
+    "sluice".into()
 }
 
 impl Default for TelemetryConfig {
@@ -23,6 +55,10 @@ impl Default for TelemetryConfig {
             metrics: true,
             metrics_listen: None,
             metrics_token_env: None,
+            otlp_endpoint: None,
+            otlp_protocol: OtlpProtocol::default(),
+            trace_sample_ratio: 1.0,
+            service_name: service(),
         }
     }
 }

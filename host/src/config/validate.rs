@@ -41,6 +41,21 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
     let plugin_stages = plugins(&raw.plugins, &raw.runtime)?;
     let provider_names = providers(&raw.providers, &plugin_stages)?;
     models(&raw.models, &provider_names)?;
+    let t = &raw.telemetry;
+    if !(0.0..=1.0).contains(&t.trace_sample_ratio) {
+        return Err((
+            "telemetry.trace_sample_ratio".into(),
+            "must be between 0 and 1".into(),
+        ));
+    }
+    if let Some(e) = &t.otlp_endpoint
+        && !(e.starts_with("http://") || e.starts_with("https://"))
+    {
+        return Err((
+            "telemetry.otlp_endpoint".into(),
+            format!("`{e}` is not an http(s) URL like http://127.0.0.1:4318/v1/traces"),
+        ));
+    }
     if let Some(l) = &raw.telemetry.metrics_listen
         && l.parse::<std::net::SocketAddr>().is_err()
     {

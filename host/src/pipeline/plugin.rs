@@ -326,8 +326,10 @@ impl<W: World> Lease<W> {
         let backstop =
             std::time::Duration::from_millis(self.plugin.settings.timeout_ms) + CALL_BACKSTOP_SLACK;
         let started = std::time::Instant::now();
-        let result = match tokio::time::timeout(backstop, f(&inst.bindings, &mut inst.store)).await
-        {
+        let span =
+            crate::telemetry::traces::plugin_span(&self.plugin.name, self.plugin.settings.stage);
+        let call = tracing::Instrument::instrument(f(&inst.bindings, &mut inst.store), span);
+        let result = match tokio::time::timeout(backstop, call).await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => {
                 let err = self.plugin.classify(e, &inst.store);

@@ -4,8 +4,9 @@
 mod labels;
 pub mod metrics;
 pub mod record;
+pub mod traces;
 
-use crate::config::{LogConfig, LogFormat};
+use crate::config::{LogConfig, LogFormat, TelemetryConfig};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::UsageRow;
@@ -19,23 +20,33 @@ pub use metrics::metrics;
 /// Whether access-log lines are written (`[log] access_log`), set once at start.
 static ACCESS_LOG: AtomicBool = AtomicBool::new(true);
 
-/// Starts logging to stderr in the configured format. `SLUICE_LOG` filters (default `info`).
-/// Safe to call once per process; later calls do nothing.
-pub fn init_logging(log: &LogConfig) {
+/// Starts logging to stderr in the configured format (`SLUICE_LOG` filters, default `info`),
+/// and with `telemetry`, exporting traces when it names an OTLP endpoint. Call once, before the
+/// async runtime starts.
+pub fn init_logging(log: &LogConfig, telemetry: Option<&TelemetryConfig>) -> Result<(), String> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     ACCESS_LOG.store(log.access_log, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match log.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines = match log.format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines
             .json()
             .flatten_event(true)
             .with_current_span(false)
-            .try_init(),
+            .with_span_list(false)
+            .boxed(),
     };
+    let registry = tracing_subscriber::registry().with(lines.with_filter(filter));
+    let traces = match telemetry {
+        Some(t) => traces::layer(t)?,
+        None => None,
+    };
+    let _ = registry.with(traces).try_init();
+    Ok(())
 }
 
 /// The access-log line of a finished request: ids, model, provider, status, tokens, cost and

@@ -12,11 +12,13 @@ use crate::pipeline::bindings::adapter_if::{Provider as ProviderRec, UpstreamCal
 use crate::pipeline::bindings::types::HttpResponse;
 use crate::pipeline::stages::adapter::{self, Translator};
 use crate::pipeline::{Deployment, Route};
+use crate::telemetry::traces;
 use crate::upstream::{Outbound, read_body};
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// Largest upstream answer read whole.
 const MAX_UPSTREAM_BODY: usize = 64 << 20;
@@ -66,7 +68,7 @@ impl Exchange {
                     let backoff = p.retry_backoff.saturating_mul(1 << (attempt - 1).min(8));
                     tokio::time::sleep(backoff).await;
                 }
-                match self.attempt(dep, &mut prepared).await {
+                match self.attempt(dep, &mut prepared, attempt).await {
                     Ok(answer) => {
                         if i > 0 || attempt > 0 {
                             tracing::info!(request_id = %self.ctx.request_id, provider = %p.name, deployment = i, attempt, "answered after a retry or fallback");
@@ -102,6 +104,7 @@ impl Exchange {
         &mut self,
         dep: &Deployment,
         prepared: &mut Prepared,
+        n: u32,
     ) -> Result<Answer, Attempt> {
         let provider = &dep.provider;
         self.provider = provider.name.clone();
@@ -139,19 +142,28 @@ impl Exchange {
             UpstreamCall::Send(up) => up,
         };
         let upstream_started = Instant::now();
-        let resp = self
+        let url = format!("{}{}", provider.base_url, up.path);
+        let span = traces::upstream_span(&self.span, &provider.name, &url, n);
+        let mut headers = up.headers;
+        traces::inject(&span, &mut headers);
+        let sent = self
             .gw
             .upstream
             .send(Outbound {
                 provider: &provider.name,
                 method: &up.method,
-                url: format!("{}{}", provider.base_url, up.path),
-                headers: &up.headers,
+                url,
+                headers: &headers,
                 body: up.body.map(Bytes::from).unwrap_or(body),
                 timeout: provider.timeout,
             })
-            .await
-            .map_err(Attempt::upstream)?;
+            .instrument(span.clone())
+            .await;
+        if let Ok(r) = &sent {
+            span.record("http.response.status_code", i64::from(r.status().as_u16()));
+        }
+        let resp = sent.map_err(Attempt::upstream)?;
+        drop(span);
         let status = resp.status();
         let content_type = resp
             .headers()

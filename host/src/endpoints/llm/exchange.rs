@@ -46,6 +46,8 @@ pub(super) struct Exchange {
     /// The configured model the request resolved to (metrics label it by this, never by what a
     /// client made up).
     pub route_name: Option<String>,
+    /// The request's trace span (disabled when traces are off).
+    pub span: tracing::Span,
     /// The usage row is written (by `complete`, or by `drop` for an exchange cut short).
     recorded: bool,
 }
@@ -54,13 +56,19 @@ impl Exchange {
     /// A new exchange for a request of `endpoint` with `headers`, on the pipeline serving now.
     pub fn new(gw: AppState, endpoint: Endpoint, headers: &HeaderMap) -> Exchange {
         let pipeline = gw.pipeline.load_full();
+        let request_id = new_request_id();
+        let span = crate::telemetry::traces::request_span(
+            crate::telemetry::record::operation(endpoint.name()),
+            &request_id,
+            headers,
+        );
         Exchange {
             gw,
             pipeline,
             endpoint,
             started: Instant::now(),
             ctx: RequestCtx {
-                request_id: new_request_id(),
+                request_id,
                 endpoint: endpoint.wit(),
                 model: String::new(),
                 stream: false,
@@ -79,6 +87,7 @@ impl Exchange {
             overhead_us: None,
             batch_id: None,
             route_name: None,
+            span,
             recorded: false,
         }
     }
@@ -124,7 +133,7 @@ impl Exchange {
         self.meta = Some(prepared.meta);
 
         let route = self.route(&prepared.model, &principal)?;
-        self.route_name = Some(route.name.clone());
+        self.routed(&route.name);
         let outcome = stages::run_policies(
             &self.pipeline,
             &self.ctx,
@@ -152,11 +161,21 @@ impl Exchange {
         } else {
             self.route(&prepared.model, &principal)?
         };
-        self.route_name = Some(route.name.clone());
+        self.routed(&route.name);
         if self.endpoint == Endpoint::ChatCompletions {
             self.inline_file_ids(&mut prepared).await?;
         }
         self.call_provider(&route, prepared).await
+    }
+
+    /// The request resolved to the configured model `name`: labels and the span name follow.
+    fn routed(&mut self, name: &str) {
+        if self.route_name.as_deref() != Some(name) {
+            self.route_name = Some(name.to_string());
+            let op = crate::telemetry::record::operation(self.endpoint.name());
+            crate::telemetry::traces::rename(&self.span, format!("{op} {name}"));
+            self.span.record("gen_ai.request.model", name);
+        }
     }
 
     fn route(&self, model: &str, principal: &Principal) -> Result<Arc<Route>, ApiError> {
@@ -201,6 +220,9 @@ impl Exchange {
         obj.insert("request_id".into(), self.ctx.request_id.clone().into());
         obj.insert("provider".into(), outcome.provider.clone().into());
         obj.insert("model".into(), outcome.served_model.clone().into());
+        if let Some(trace_id) = crate::telemetry::traces::trace_id(&self.span) {
+            obj.insert("trace_id".into(), trace_id.into());
+        }
         for (k, v) in &self.additions.metadata {
             let value =
                 serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.clone()));
@@ -228,9 +250,12 @@ impl Exchange {
         };
         let ran = std::mem::take(&mut self.ran);
         let ctx = self.ctx.clone();
-        self.gw.tasks.spawn(async move {
+        let hooks = async move {
             stages::run_on_complete(&ran, &ctx, &principal, &meta, &outcome).await;
-        });
+        };
+        self.gw
+            .tasks
+            .spawn(tracing::Instrument::instrument(hooks, self.span.clone()));
     }
 
     /// Writes the usage row (once).
@@ -270,6 +295,24 @@ impl Exchange {
             self.started.elapsed(),
         );
         crate::telemetry::access_log(&row);
+        if !self.span.is_none() {
+            self.span
+                .record("gen_ai.provider.name", row.provider.as_str());
+            // OpenTelemetry has no unsigned integers: numbers go as i64.
+            self.span
+                .record("http.response.status_code", i64::from(row.status));
+            if usage.is_some() {
+                self.span
+                    .record("gen_ai.usage.input_tokens", i64::from(row.prompt_tokens));
+                self.span.record(
+                    "gen_ai.usage.output_tokens",
+                    i64::from(row.completion_tokens),
+                );
+            }
+            if row.status >= 500 {
+                self.span.record("otel.status_code", "ERROR");
+            }
+        }
         self.gw.usage.record(row);
     }
 }

@@ -27,6 +27,7 @@ use axum::response::Response;
 use axum::routing::post;
 use exchange::Exchange;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// The LLM routes (mounted under `/v1` and bare).
 pub fn routes() -> Router<AppState> {
@@ -61,10 +62,15 @@ pub async fn run_line(
     batch_id: &str,
 ) -> LineOutcome {
     let mut x = Exchange::for_batch(gw, endpoint, principal, batch_id);
-    let resp = match x.serve(body).await {
-        Ok(answer) => x.respond(answer).await,
-        Err(e) => x.fail(e),
-    };
+    let span = x.span.clone();
+    let resp = async {
+        match x.serve(body).await {
+            Ok(answer) => x.respond(answer).await,
+            Err(e) => x.fail(e),
+        }
+    }
+    .instrument(span)
+    .await;
     let (parts, body) = resp.into_parts();
     let header = |name: &str| {
         parts
@@ -96,10 +102,15 @@ pub async fn handle(gw: AppState, endpoint: Endpoint, req: Request) -> Response 
     let gauge = Arc::clone(&gw);
     let _interactive = gauge.interactive.enter();
     let mut x = Exchange::new(gw, endpoint, &parts.headers);
-    match x.run(&parts.headers, body).await {
-        Ok(answer) => x.respond(answer).await,
-        Err(e) => x.fail(e),
+    let span = x.span.clone();
+    async {
+        match x.run(&parts.headers, body).await {
+            Ok(answer) => x.respond(answer).await,
+            Err(e) => x.fail(e),
+        }
     }
+    .instrument(span)
+    .await
 }
 
 async fn chat_completions(State(gw): State<AppState>, req: Request) -> Response {

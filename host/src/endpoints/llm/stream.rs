@@ -36,7 +36,8 @@ pub(super) struct StreamJob {
 pub(super) fn spawn(job: StreamJob) -> Body {
     let (tx, rx) = mpsc::channel::<Bytes>(32);
     let tasks = job.x.gw.tasks.clone();
-    tasks.spawn(run(job, tx));
+    let span = job.x.span.clone();
+    tasks.spawn(tracing::Instrument::instrument(run(job, tx), span));
     Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     }))
