@@ -27,6 +27,7 @@ impl Gateway {
         if outcome.is_ok() {
             // MCP servers follow the config: new ones start, removed or changed ones stop.
             let config = Arc::clone(&self.pipeline.load().config);
+            crate::telemetry::record::set_enabled(config.telemetry.metrics);
             self.mcp
                 .apply(&config.mcp, &config.mcp_servers, &config.file)
                 .await;

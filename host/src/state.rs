@@ -162,6 +162,7 @@ impl Gateway {
         let mcp = McpHub::new(upstream.http());
         mcp.apply(&config.mcp, &config.mcp_servers, &config.file)
             .await;
+        crate::telemetry::record::set_enabled(config.telemetry.metrics);
         let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
         let gw = Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),

@@ -150,6 +150,7 @@ pub struct Plugin<W: World> {
     pre: W::Pre,
     engine: wasmtime::Engine,
     idle: Mutex<Vec<Instance<W>>>,
+    meters: crate::telemetry::record::PluginMeters,
 }
 
 impl<W: World> Plugin<W> {
@@ -172,6 +173,7 @@ impl<W: World> Plugin<W> {
                 "does not implement the expected world of sluice:plugin@0.2.0 or @0.1.0 (built against another WIT version, or for another stage?): {e:#}"
             )
         })?;
+        let meters = crate::telemetry::record::PluginMeters::new(&env.name, settings.stage);
         let mut plugin: Plugin<W> = Plugin {
             name: Arc::clone(&env.name),
             source,
@@ -182,6 +184,7 @@ impl<W: World> Plugin<W> {
             pre,
             engine: runtime.engine.clone(),
             idle: Mutex::new(Vec::new()),
+            meters,
         };
         let mut inst = plugin.new_instance().await.map_err(|e| e.to_string())?;
         let info = match inst.bindings.init(&mut inst.store, &env.config_json).await {
@@ -246,7 +249,7 @@ impl<W: World> Plugin<W> {
     /// An instance for one request: a warm one from the pool, or a fresh one.
     pub async fn lease(self: &Arc<Self>) -> Result<Lease<W>, PluginError> {
         let inst = self.lease_inner().await?;
-        self.gauge("in_use").inc();
+        self.meters.in_use(1);
         Ok(Lease {
             plugin: Arc::clone(self),
             inst: Some(inst),
@@ -261,7 +264,7 @@ impl<W: World> Plugin<W> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .pop();
             if let Some(inst) = idle {
-                self.gauge("idle").dec();
+                self.meters.idle(-1);
                 return Ok(inst);
             }
         }
@@ -278,20 +281,20 @@ impl<W: World> Plugin<W> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if idle.len() < self.settings.max_idle {
             idle.push(inst);
-            self.gauge("idle").inc();
+            self.meters.idle(1);
         }
     }
+}
 
-    /// Its instance gauge for `state` (`in_use` or `idle`).
-    fn gauge(&self, state: &'static str) -> prometheus_client::metrics::gauge::Gauge {
-        crate::telemetry::metrics()
-            .plugin_instances
-            .get_or_create(&crate::telemetry::metrics::InstanceLabels {
-                plugin: self.name.to_string(),
-                stage: self.settings.stage,
-                state,
-            })
-            .clone()
+impl<W: World> Drop for Plugin<W> {
+    fn drop(&mut self) {
+        // Its idle instances go with it (a reload replaced it).
+        let idle = self
+            .idle
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
+        self.meters.idle(-(idle as i64));
     }
 }
 
@@ -344,9 +347,7 @@ impl<W: World> Lease<W> {
                 })
             }
         };
-        crate::telemetry::record::plugin_call(
-            &self.plugin.name,
-            self.plugin.settings.stage,
+        self.plugin.meters.call(
             started.elapsed(),
             result.as_ref().err().map(PluginError::kind),
         );
@@ -356,7 +357,7 @@ impl<W: World> Lease<W> {
 
 impl<W: World> Drop for Lease<W> {
     fn drop(&mut self) {
-        self.plugin.gauge("in_use").dec();
+        self.plugin.meters.in_use(-1);
         if let Some(inst) = self.inst.take() {
             self.plugin.give_back(inst);
         }

@@ -1,11 +1,24 @@
 //! Recording into the metrics: one function per event the gateway counts or times.
 
 use super::metrics::{
-    CostLabels, DenialLabels, EndpointLabel, ModelLabel, OperationLabels, PluginFailureLabels,
-    PluginLabels, ProviderLabel, RequestLabels, ResultLabel, StatusLabel, TokenLabels, ToolLabels,
-    metrics,
+    CostLabels, DenialLabels, EndpointLabel, InstanceLabels, ModelLabel, OperationLabels,
+    PluginFailureLabels, PluginLabels, ProviderLabel, RequestLabels, ResultLabel, StatusLabel,
+    TokenLabels, ToolLabels, metrics,
 };
 use prometheus_client::metrics::histogram::Histogram;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether anything is recorded (`[telemetry] metrics`; a reload may change it).
+static ON: AtomicBool = AtomicBool::new(true);
+
+/// Turns recording on or off.
+pub fn set_enabled(on: bool) {
+    ON.store(on, Ordering::Relaxed);
+}
+
+fn on() -> bool {
+    ON.load(Ordering::Relaxed)
+}
 
 /// The GenAI operation name of an endpoint family.
 pub fn operation(endpoint: &'static str) -> &'static str {
@@ -34,6 +47,9 @@ pub fn observe_request(
     usage_known: bool,
     took: std::time::Duration,
 ) {
+    if !on() {
+        return;
+    }
     let m = metrics();
     let key_id = row.key_id.clone().unwrap_or_default();
     m.requests
@@ -92,6 +108,9 @@ pub fn observe_request(
 
 /// Counts an upstream call about to be retried.
 pub fn retry(provider: &str) {
+    if !on() {
+        return;
+    }
     metrics()
         .retries
         .get_or_create(&ProviderLabel {
@@ -102,6 +121,9 @@ pub fn retry(provider: &str) {
 
 /// Counts a request moving on to its model's next deployment.
 pub fn fallback(model: &str) {
+    if !on() {
+        return;
+    }
     metrics()
         .fallbacks
         .get_or_create(&ModelLabel {
@@ -111,12 +133,12 @@ pub fn fallback(model: &str) {
 }
 
 /// A stream's clock: its first chunk's delay and the gaps between chunks; it counts as an open
-/// stream while it lives.
+/// stream while it lives. With recording off it does nothing.
 pub struct StreamClock {
     started: std::time::Instant,
     last: Option<std::time::Instant>,
-    first_token: Histogram,
-    gap: Histogram,
+    /// Time to first token, and the gaps.
+    histograms: Option<(Histogram, Histogram)>,
 }
 
 impl StreamClock {
@@ -127,35 +149,36 @@ impl StreamClock {
         provider: &str,
         started: std::time::Instant,
     ) -> StreamClock {
-        let m = metrics();
-        m.open_streams.inc();
+        let histograms = on().then(|| {
+            let m = metrics();
+            m.open_streams.inc();
+            let first = m.time_to_first_token.get_or_create(&OperationLabels {
+                gen_ai_operation_name: operation(endpoint),
+                gen_ai_request_model: model.to_string(),
+                gen_ai_provider_name: provider.to_string(),
+                error_type: String::new(),
+            });
+            let gap = m.chunk_gap.get_or_create(&ProviderLabel {
+                provider: provider.to_string(),
+            });
+            (first.clone(), gap.clone())
+        });
         StreamClock {
             started,
             last: None,
-            first_token: m
-                .time_to_first_token
-                .get_or_create(&OperationLabels {
-                    gen_ai_operation_name: operation(endpoint),
-                    gen_ai_request_model: model.to_string(),
-                    gen_ai_provider_name: provider.to_string(),
-                    error_type: String::new(),
-                })
-                .clone(),
-            gap: m
-                .chunk_gap
-                .get_or_create(&ProviderLabel {
-                    provider: provider.to_string(),
-                })
-                .clone(),
+            histograms,
         }
     }
 
     /// A chunk went to the client now.
     pub fn chunk(&mut self) {
+        let Some((first, gap)) = &self.histograms else {
+            return;
+        };
         let now = std::time::Instant::now();
         match self.last {
-            None => self.first_token.observe((now - self.started).as_secs_f64()),
-            Some(last) => self.gap.observe((now - last).as_secs_f64()),
+            None => first.observe((now - self.started).as_secs_f64()),
+            Some(last) => gap.observe((now - last).as_secs_f64()),
         }
         self.last = Some(now);
     }
@@ -163,12 +186,17 @@ impl StreamClock {
 
 impl Drop for StreamClock {
     fn drop(&mut self) {
-        metrics().open_streams.dec();
+        if self.histograms.is_some() {
+            metrics().open_streams.dec();
+        }
     }
 }
 
 /// Counts a request a policy refused with 429.
 pub fn rate_limited(endpoint: &'static str, key_id: &str) {
+    if !on() {
+        return;
+    }
     metrics()
         .rate_limited
         .get_or_create(&DenialLabels {
@@ -178,33 +206,77 @@ pub fn rate_limited(endpoint: &'static str, key_id: &str) {
         .inc();
 }
 
-/// Times a plugin call; counts it as failed when `failure` names how.
-pub fn plugin_call(
-    plugin: &str,
+/// A plugin's series, resolved once when it loads: its call durations and its instances.
+pub struct PluginMeters {
+    plugin: String,
     stage: &'static str,
-    took: std::time::Duration,
-    failure: Option<&'static str>,
-) {
-    let m = metrics();
-    m.plugin_calls
-        .get_or_create(&PluginLabels {
+    calls: Histogram,
+    in_use: prometheus_client::metrics::gauge::Gauge,
+    idle: prometheus_client::metrics::gauge::Gauge,
+}
+
+impl PluginMeters {
+    /// The series of `plugin` serving `stage`.
+    pub fn new(plugin: &str, stage: &'static str) -> PluginMeters {
+        let m = metrics();
+        let gauge = |state| {
+            m.plugin_instances
+                .get_or_create(&InstanceLabels {
+                    plugin: plugin.to_string(),
+                    stage,
+                    state,
+                })
+                .clone()
+        };
+        PluginMeters {
             plugin: plugin.to_string(),
             stage,
-        })
-        .observe(took.as_secs_f64());
-    if let Some(kind) = failure {
-        m.plugin_failures
-            .get_or_create(&PluginFailureLabels {
-                plugin: plugin.to_string(),
-                stage,
-                kind,
-            })
-            .inc();
+            calls: m
+                .plugin_calls
+                .get_or_create(&PluginLabels {
+                    plugin: plugin.to_string(),
+                    stage,
+                })
+                .clone(),
+            in_use: gauge("in_use"),
+            idle: gauge("idle"),
+        }
+    }
+
+    /// Times a call; counts it as failed when `failure` names how.
+    pub fn call(&self, took: std::time::Duration, failure: Option<&'static str>) {
+        if !on() {
+            return;
+        }
+        self.calls.observe(took.as_secs_f64());
+        if let Some(kind) = failure {
+            metrics()
+                .plugin_failures
+                .get_or_create(&PluginFailureLabels {
+                    plugin: self.plugin.clone(),
+                    stage: self.stage,
+                    kind,
+                })
+                .inc();
+        }
+    }
+
+    /// Instances in use: +1 or -1.
+    pub fn in_use(&self, delta: i64) {
+        self.in_use.inc_by(delta);
+    }
+
+    /// Idle instances: + or - `delta`.
+    pub fn idle(&self, delta: i64) {
+        self.idle.inc_by(delta);
     }
 }
 
 /// Counts a reload.
 pub fn reload(ok: bool) {
+    if !on() {
+        return;
+    }
     metrics()
         .reloads
         .get_or_create(&ResultLabel {
@@ -216,6 +288,9 @@ pub fn reload(ok: bool) {
 /// Counts an MCP `tools/call`. The tool is a label only when the server answered for it, so
 /// names clients make up do not become series.
 pub fn mcp_tool_call(server: &str, tool: &str, status: u16) {
+    if !on() {
+        return;
+    }
     let tool = if matches!(status, 200 | 422) {
         tool
     } else {
