@@ -189,3 +189,37 @@ async fn without_an_endpoint_nothing_is_traced() {
         .expect("json");
     assert!(answer["sluice"].get("trace_id").is_none(), "{answer}");
 }
+
+#[tokio::test]
+async fn an_mcp_tool_call_is_a_span_named_after_its_method_and_tool() {
+    let mcp = common::mcp_mock::McpMock::start().await;
+    let (otlp, spans) = collector().await;
+    let config = format!(
+        "[telemetry]\notlp_endpoint = \"{otlp}\"\notlp_protocol = \"http/json\"\n{}\n[[mcp_servers]]\nname = \"docs\"\nurl = \"{}\"\n",
+        auth_section(&[]),
+        mcp.url
+    );
+    let gw = Gateway::start_with(&config, &[("OTEL_BSP_SCHEDULE_DELAY", "100")]);
+    let c = common::mcp_client::McpClient::new(&gw.url, "docs", KEY);
+    let sid = c.initialize().await;
+    let a = c.call_tool(&sid, 2, "echo", json!({"text": "hi"})).await;
+    assert_eq!(a.last()["result"]["content"][0]["text"], "hi");
+    let mut call = None;
+    for _ in 0..100 {
+        call = spans
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|s| s.name == "tools/call echo")
+            .cloned();
+        if call.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let call = call.expect("the tools/call span");
+    assert_eq!(call.attr("gen_ai.tool.name"), "echo");
+    assert_eq!(call.attr("mcp.method.name"), "tools/call");
+    assert_eq!(call.attr("mcp.session.id"), json!(sid));
+    assert_eq!(call.attr("http.response.status_code"), json!("200"));
+}

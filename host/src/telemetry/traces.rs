@@ -126,6 +126,31 @@ pub fn request_span(
     span
 }
 
+/// The span of an MCP exchange on `server` (named after its method once the body is read), child
+/// of the client's `traceparent` when it sent one.
+pub fn mcp_span(server: &str, request_id: &str, headers: &axum::http::HeaderMap) -> tracing::Span {
+    if !enabled() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        target: TARGET,
+        "mcp",
+        otel.name = "mcp",
+        otel.kind = "server",
+        mcp.server = server,
+        mcp.method.name = tracing::field::Empty,
+        gen_ai.tool.name = tracing::field::Empty,
+        mcp.session.id = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        sluice.request_id = request_id,
+    );
+    let parent = TraceContextPropagator::new().extract(&Headers(headers));
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
+    span
+}
+
 /// The span of one call to an upstream (`provider`, attempt `n`), child of `parent`.
 pub fn upstream_span(parent: &tracing::Span, provider: &str, url: &str, n: u32) -> tracing::Span {
     if !enabled() || parent.is_none() {

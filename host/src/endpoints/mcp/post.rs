@@ -15,6 +15,7 @@ use crate::mcp::{Kind as ServerKind, Server, Session, Upstream};
 use crate::pipeline::bindings::mcp_types::McpRequest;
 use crate::pipeline::stages::{self, McpVerdict};
 use crate::state::AppState;
+use crate::telemetry::traces;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -30,8 +31,16 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let result = handle(&gw, &name, &caller, &headers, body).await;
-    caller.respond(Ok(result.unwrap_or_else(IntoResponse::into_response)))
+    let span = traces::mcp_span(&name, &caller.ctx.request_id, &headers);
+    let result =
+        tracing::Instrument::instrument(handle(&gw, &name, &caller, &headers, body), span.clone())
+            .await;
+    let resp = result.unwrap_or_else(IntoResponse::into_response);
+    span.record(
+        "http.response.status_code",
+        i64::from(resp.status().as_u16()),
+    );
+    caller.respond(Ok(resp))
 }
 
 async fn handle(
@@ -64,6 +73,24 @@ async fn handle(
             })
             .unwrap_or("2026-07-28");
         return Err(Halt::Version(requested.to_string()));
+    }
+    let span = tracing::Span::current();
+    if !span.is_none() {
+        let target = message::target(&method, msg.get("params").unwrap_or(&Value::Null));
+        let name = match &target {
+            Some(t) => format!("{method} {t}"),
+            None => method.clone(),
+        };
+        traces::rename(&span, name);
+        span.record("mcp.method.name", method.as_str());
+        if method == "tools/call"
+            && let Some(t) = &target
+        {
+            span.record("gen_ai.tool.name", t.as_str());
+        }
+        if let Some(sid) = header(headers, "mcp-session-id") {
+            span.record("mcp.session.id", sid);
+        }
     }
     let initialize = method == "initialize";
     let session = if initialize {
