@@ -2,6 +2,7 @@
 //! result hooks, and a `tools/call` leaves a usage row and a log line however it ends.
 
 use super::message::{answers, error_answer};
+use crate::mcp::Session;
 use crate::mcp::transport::{Messages, TransportError};
 use crate::pipeline::McpPolicyWorld;
 use crate::pipeline::bindings::mcp_types::{McpError, McpRequest};
@@ -169,16 +170,19 @@ impl Drop for Call {
 
 /// Messages as a `text/event-stream` response. With a call, its answer passes the result hooks,
 /// and a stream that fails or ends before the answer ends with a JSON-RPC error for it, so the
-/// client is never left waiting. Without one (a GET stream) a failure just ends the stream.
-pub fn sse(messages: Messages, call: Option<Call>) -> Response {
+/// client is never left waiting. Without one (a GET stream) a failure just ends the stream. Each
+/// message keeps `session` from expiring as idle: a stream that flows is use.
+pub fn sse(messages: Messages, call: Option<Call>, session: Arc<Session>) -> Response {
     struct State {
         messages: Messages,
         call: Option<Call>,
+        session: Arc<Session>,
         over: bool,
     }
     let state = State {
         messages,
         call,
+        session,
         over: false,
     };
     let events = futures::stream::unfold(state, |mut st| async move {
@@ -188,6 +192,7 @@ pub fn sse(messages: Messages, call: Option<Call>) -> Response {
         }
         let frame = match st.messages.next().await {
             Some(Ok(m)) => {
+                st.session.touch();
                 let data = match st.call.as_mut() {
                     Some(c) => c.pass(m.data).await,
                     None => m.data,

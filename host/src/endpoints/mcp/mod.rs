@@ -185,7 +185,7 @@ async fn listen(
             (Upstream::Http(_), ServerKind::Stdio(_)) => return Err(session_not_found().into()),
         };
         Ok::<_, Halt>(match reply {
-            Reply::Stream(m) => call::sse(m, None),
+            Reply::Stream(m) => call::sse(m, None, Arc::clone(&session)),
             Reply::Refused {
                 status,
                 content_type,

@@ -163,7 +163,7 @@ async fn handle(
             let answer = call.pass(text).await;
             ([(header::CONTENT_TYPE, "application/json")], answer).into_response()
         }
-        Reply::Stream(m) => call::sse(m, Some(call)),
+        Reply::Stream(m) => call::sse(m, Some(call), Arc::clone(&session)),
         Reply::Accepted => StatusCode::ACCEPTED.into_response(),
         Reply::Refused {
             status,
