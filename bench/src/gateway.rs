@@ -21,6 +21,10 @@ pub struct GatewaySpec {
     pub config: PathBuf,
     /// Where its stderr goes.
     pub log: PathBuf,
+    /// The mock's base URL (`http://127.0.0.1:PORT`).
+    mock: String,
+    /// Extra environment variables of the gateway.
+    env: Vec<(String, String)>,
 }
 
 /// What one start measured.
@@ -34,16 +38,23 @@ pub struct Startup {
     pub rss_kb: u64,
 }
 
+/// Writes the config for a mock at `mock` into `dir` (with a `data` folder), `extra` appended.
+fn write_config(dir: &Path, mock: &str, extra: &str) -> anyhow::Result<PathBuf> {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data)?;
+    let mut text = TEMPLATE
+        .replace("@MOCK_URL@", &format!("{mock}/v1"))
+        .replace("@DATA_DIR@", &data.display().to_string());
+    text.push_str(extra);
+    let config = dir.join("gateway.toml");
+    std::fs::write(&config, text).with_context(|| format!("write {}", config.display()))?;
+    Ok(config)
+}
+
 impl GatewaySpec {
     /// Writes the config for a mock at `mock` (`http://127.0.0.1:PORT`) into `dir`.
     pub fn new(bin: &Path, dir: &Path, mock: &str) -> anyhow::Result<GatewaySpec> {
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data)?;
-        let text = TEMPLATE
-            .replace("@MOCK_URL@", &format!("{mock}/v1"))
-            .replace("@DATA_DIR@", &data.display().to_string());
-        let config = dir.join("gateway.toml");
-        std::fs::write(&config, text).with_context(|| format!("write {}", config.display()))?;
+        let config = write_config(dir, mock, "")?;
         if !bin.is_file() {
             bail!(
                 "no gateway binary at {} (build it with `cargo build --release -p sluice`, or pass --sluice)",
@@ -57,6 +68,31 @@ impl GatewaySpec {
             bin: copy,
             config,
             log: dir.join("gateway.log"),
+            mock: mock.to_string(),
+            env: Vec::new(),
+        })
+    }
+
+    /// Another gateway of the same binary and mock, in a folder `name` of its own (config, data,
+    /// log) beside this one's: `extra` (more TOML tables) is appended to its config, and `env` set
+    /// when it starts.
+    pub fn variant(
+        &self,
+        name: &str,
+        extra: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<GatewaySpec> {
+        let parent = self.config.parent().context("the config has no folder")?;
+        let dir = parent.join(name);
+        Ok(GatewaySpec {
+            bin: self.bin.clone(),
+            config: write_config(&dir, &self.mock, extra)?,
+            log: dir.join("gateway.log"),
+            mock: self.mock.clone(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         })
     }
 
@@ -68,7 +104,8 @@ impl GatewaySpec {
             .arg("--config")
             .arg(&self.config)
             .env("SLUICE_LISTEN", "127.0.0.1:0")
-            .env("SLUICE_LOG", "warn");
+            .env("SLUICE_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         let mut gw = Proc::start(
             "gateway",
             cmd,
@@ -142,6 +179,11 @@ mod tests {
         assert!(text.contains("base_url = \"http://127.0.0.1:9/v1\""));
         assert!(text.contains("url = \"http://127.0.0.1:9/v1/mcp\""));
         assert!(!text.contains('@'));
+        let other = spec.variant("other", "\n[telemetry]\nmetrics = false\n", &[("A", "1")])?;
+        let text = std::fs::read_to_string(&other.config)?;
+        assert!(text.ends_with("[telemetry]\nmetrics = false\n"));
+        assert!(text.contains(&dir.path().join("other/data").display().to_string()));
+        assert_eq!(other.bin, spec.bin);
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ mod mcp;
 mod mcp_bench;
 mod mock;
 mod net;
+mod otlp;
 mod procs;
 mod report;
 mod run;
@@ -16,6 +17,7 @@ mod scenarios;
 mod sse;
 mod stats;
 mod streams;
+mod telemetry_bench;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -35,7 +37,7 @@ struct Cli {
 /// Subcommands.
 #[derive(Subcommand)]
 enum Cmd {
-    /// A fast mock OpenAI upstream (`POST /v1/chat/completions`, JSON or SSE).
+    /// A fast mock OpenAI upstream (`POST /v1/chat/completions`, JSON or SSE), MCP server and OTLP sink.
     Mock {
         /// Address to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:0")]

@@ -9,10 +9,12 @@
 //! Chunk `i` is sent `i * interval` after the first, on a fixed schedule (no drift). A usage chunk
 //! follows the last one if `stream_options.include_usage` is set, then `data: [DONE]`.
 //!
-//! Any path ending in `/mcp` is an MCP server instead (`mcp.rs`, scenario 6).
+//! Any path ending in `/mcp` is an MCP server instead (`mcp.rs`, scenario 6), and `/v1/traces` an
+//! OTLP/HTTP trace sink (`otlp.rs`, scenario 7).
 
 use crate::mcp;
 use crate::net::{self, Body};
+use crate::otlp;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -66,6 +68,9 @@ async fn handle(
     if req.uri().path().ends_with("/mcp") {
         return Ok(mcp::handle(req).await);
     }
+    if req.uri().path() == "/v1/traces" {
+        return Ok(text(StatusCode::OK, otlp::handle(req).await));
+    }
     if req.method() != Method::POST || !req.uri().path().ends_with("/chat/completions") {
         return Ok(text(
             StatusCode::NOT_FOUND,
@@ -98,10 +103,10 @@ async fn handle(
     Ok(sse(chunks, interval, usage))
 }
 
-/// A response with a fixed body.
-fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+/// A JSON response with a fixed body.
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     let mut resp = Response::new(
-        Full::new(Bytes::from_static(body.as_bytes()))
+        Full::new(body.into())
             .map_err(|never| match never {})
             .boxed(),
     );

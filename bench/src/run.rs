@@ -36,7 +36,7 @@ fn start_self(name: &str, args: &[&str]) -> anyhow::Result<Proc> {
 }
 
 /// Prints how many warning/error lines the gateway logged, if any, with the tail of its log.
-fn log_warnings(gw: &Proc) {
+pub(crate) fn log_warnings(gw: &Proc) {
     let warnings = gw.stderr_warnings();
     if warnings > 0 {
         eprintln!(
@@ -101,6 +101,9 @@ pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
         eprintln!("gateway {} (pid {}) for scenario 6", gw.url, gw.pid());
         bench.mcp(&gw).await?;
         log_warnings(&gw);
+        drop(gw);
+        // Scenario 7 on three gateways of its own, one per `[telemetry]` config.
+        bench.telemetry(&spec).await?;
         anyhow::Ok(())
     };
     tokio::select! {

@@ -1,6 +1,6 @@
 //! The scenarios of `sluice-bench run` (1 and 2 here, 3 and 4 in `streams.rs`, 5 in `batch.rs`,
-//! 6 in `mcp_bench.rs`), each measuring Sluice side by side with a baseline in the same run, and adding rows to the
-//! results table.
+//! 6 in `mcp_bench.rs`, 7 in `telemetry_bench.rs`), each measuring Sluice side by side with a
+//! baseline in the same run, and adding rows to the results table.
 
 use crate::load::{self, LoadConfig};
 use crate::procs;
@@ -284,7 +284,7 @@ impl Bench {
 }
 
 /// The median of `v` (the upper one of an even count; 0 when empty).
-fn median(mut v: Vec<i64>) -> i64 {
+pub(crate) fn median(mut v: Vec<i64>) -> i64 {
     v.sort_unstable();
     v.get(v.len() / 2).copied().unwrap_or(0)
 }
