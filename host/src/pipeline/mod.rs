@@ -4,6 +4,7 @@
 pub mod bindings;
 mod compat;
 pub mod engine;
+pub mod inspect;
 mod load;
 mod mcp_world;
 pub mod plugin;

@@ -1,0 +1,243 @@
+//! The commands besides `serve`: managed keys, usage totals, and plugin checks.
+
+use clap::Subcommand;
+use sluice::config::Config;
+use sluice::store::{Db, KeyStore, NewKey, UsageQuery, hash_secret, new_secret, query_usage};
+use sluice::time::{now_ms, parse_duration};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Print a fresh key and the config lines that accept it (keys kept in gateway.toml).
+    New {
+        /// The key's id in the config.
+        #[arg(long, default_value = "my-key")]
+        id: String,
+    },
+    /// Create a managed key in the gateway's database; prints its secret once.
+    Create {
+        /// Who owns the key.
+        #[arg(long)]
+        owner: String,
+        /// The key's id (generated when absent).
+        #[arg(long)]
+        id: Option<String>,
+        /// The owner's team.
+        #[arg(long)]
+        team: Option<String>,
+        /// A model the key may use (repeat; none means every model).
+        #[arg(long = "model")]
+        models: Vec<String>,
+        /// An MCP server (`[[mcp_servers]]` name) the key may reach (repeat; none means every
+        /// server).
+        #[arg(long = "mcp-server")]
+        mcp_servers: Vec<String>,
+        /// Lifetime, such as 30d, 12h, 90m.
+        #[arg(long)]
+        expires_in: Option<String>,
+        /// An attribute, such as rpm=60 or tpm_in=100000 (repeat).
+        #[arg(long = "attr", value_parser = parse_attr)]
+        attributes: Vec<(String, String)>,
+        /// The config file (its [storage] names the database).
+        #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+    /// List managed keys.
+    List {
+        /// The config file.
+        #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Revoke a managed key: it gets 401 from the next request on.
+    Revoke {
+        /// The key's id.
+        id: String,
+        /// The config file.
+        #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+fn parse_attr(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
+}
+
+/// `sluice plugin ...`.
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// Say which world and contract version a component targets, what it imports and exports,
+    /// and whether this gateway would load it (and why not).
+    Check {
+        /// A `.wasm` component, or `builtin:NAME`.
+        file: String,
+    },
+}
+
+/// Runs a plugin command; false when the component would not load.
+pub fn plugin_command(command: PluginCommand) -> anyhow::Result<bool> {
+    match command {
+        PluginCommand::Check { file } => {
+            let bytes = match file.strip_prefix("builtin:") {
+                Some(name) => sluice::builtin::get(name)
+                    .map(|b| b.bytes.to_vec())
+                    .ok_or_else(|| anyhow::anyhow!("no built-in plugin `{name}`"))?,
+                None => {
+                    std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?
+                }
+            };
+            let report = sluice::pipeline::inspect::inspect(&bytes)?;
+            print!("{}", report.render(&file));
+            Ok(report.loads())
+        }
+    }
+}
+
+pub fn new_key(id: &str) {
+    let secret = new_secret();
+    let hash = hash_secret(&secret);
+    println!("key:    {secret}");
+    println!("sha256: {hash}");
+    println!();
+    println!("Add it to the key-auth plugin's config in gateway.toml:");
+    println!();
+    println!("[[plugins.config.keys]]");
+    println!("id = \"{id}\"");
+    println!("sha256 = \"{hash}\"");
+}
+
+fn open_db(config: &std::path::Path) -> anyhow::Result<Db> {
+    let config = Config::load(config)?;
+    Ok(Db::open(&config.data_dir())?)
+}
+
+pub fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::New { .. } => Ok(()),
+        KeysCommand::Create {
+            owner,
+            id,
+            team,
+            models,
+            mcp_servers,
+            expires_in,
+            attributes,
+            config,
+        } => {
+            let expires_in_s = match expires_in {
+                Some(d) => Some(
+                    parse_duration(&d)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("--expires-in: `{d}` is not a duration like 30d")
+                        })?
+                        .as_secs(),
+                ),
+                None => None,
+            };
+            let keys = KeyStore::new(open_db(&config)?);
+            let (record, secret) = keys.create(NewKey {
+                id,
+                owner,
+                team,
+                models,
+                attributes: attributes.into_iter().collect(),
+                mcp_servers,
+                expires_in_s,
+            })?;
+            println!("key:    {secret}");
+            println!("id:     {}", record.id);
+            println!("Keep the key now: only its hash is stored.");
+            Ok(())
+        }
+        KeysCommand::List { config } => {
+            let keys = KeyStore::new(open_db(&config)?);
+            println!(
+                "{:<24} {:<20} {:<12} {:<10} {:<24} attributes",
+                "id", "owner", "team", "state", "models"
+            );
+            let now = now_ms();
+            for k in keys.list()? {
+                let state = if k.revoked_ms.is_some() {
+                    "revoked"
+                } else if k.expires_ms.is_some_and(|t| t <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let models = if k.models.is_empty() {
+                    "*".to_string()
+                } else {
+                    k.models.join(",")
+                };
+                let attrs: Vec<String> = k
+                    .attributes
+                    .iter()
+                    .map(|(a, v)| format!("{a}={v}"))
+                    .collect();
+                println!(
+                    "{:<24} {:<20} {:<12} {:<10} {:<24} {}",
+                    k.id,
+                    k.owner,
+                    k.team.as_deref().unwrap_or("-"),
+                    state,
+                    models,
+                    attrs.join(" ")
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke { id, config } => {
+            let keys = KeyStore::new(open_db(&config)?);
+            if keys.revoke(&id)? {
+                println!("revoked {id}");
+                Ok(())
+            } else {
+                anyhow::bail!("no key `{id}`")
+            }
+        }
+    }
+}
+
+pub fn usage_command(
+    config: &std::path::Path,
+    group_by: String,
+    since: &str,
+) -> anyhow::Result<()> {
+    let since = parse_duration(since)
+        .ok_or_else(|| anyhow::anyhow!("--since: `{since}` is not a duration like 24h"))?;
+    let db = open_db(config)?;
+    let now = now_ms();
+    let rows = query_usage(
+        &db,
+        &UsageQuery {
+            group_by: group_by.clone(),
+            since_ms: now.saturating_sub(since.as_millis() as u64),
+            until_ms: u64::MAX,
+            key_id: None,
+        },
+    )?;
+    println!(
+        "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>12}",
+        group_by, "requests", "errors", "prompt", "completion", "cached", "cost_usd"
+    );
+    for r in rows {
+        let group = if r.group.is_empty() {
+            "-"
+        } else {
+            r.group.as_str()
+        };
+        println!(
+            "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>12.6}",
+            group,
+            r.requests,
+            r.errors,
+            r.prompt_tokens,
+            r.completion_tokens,
+            r.cached_tokens,
+            r.cost_usd
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! `sluice plugin check`: what a component is, which stage worlds of which contract version it
+//! implements, what it imports and exports, and whether this gateway would load it (and why not).
+//! Its config is not checked here: `init` sees it when the gateway loads the plugin.
+
+use super::engine::{Runtime, RuntimeLimits};
+use super::plugin::World;
+use super::worlds::{AdapterPre, AuthPre, EnrichPre, PolicyPre};
+use super::{AdapterWorld, AuthWorld, EnrichWorld, McpPolicyWorld, PolicyWorld};
+use std::fmt::Write;
+
+/// What a component is, as far as the gateway is concerned.
+#[derive(Debug)]
+pub struct Report {
+    /// Its size.
+    pub bytes: usize,
+    /// What it imports (interface names).
+    pub imports: Vec<String>,
+    /// What it exports.
+    pub exports: Vec<String>,
+    /// The stages it can serve, with the contract version of each (`0.2.0`, `0.1.0`).
+    pub stages: Vec<(&'static str, &'static str)>,
+    /// Why it would not load, when it would not.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    /// Whether the gateway would load it for at least one stage.
+    pub fn loads(&self) -> bool {
+        !self.stages.is_empty()
+    }
+
+    /// The report as text for `file`.
+    pub fn render(&self, file: &str) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{file}: a WebAssembly component, {} bytes", self.bytes);
+        if self.stages.is_empty() {
+            let _ = writeln!(out, "stages: none (the gateway would not load it)");
+        } else {
+            let stages: Vec<String> = self
+                .stages
+                .iter()
+                .map(|(stage, version)| format!("{stage} (sluice:plugin@{version})"))
+                .collect();
+            let _ = writeln!(out, "stages: {}", stages.join(", "));
+        }
+        if self.stages.len() >= 4 {
+            let _ = writeln!(
+                out,
+                "world: sdk (sluice:plugin@{}): it exports every stage, as plugins built with the Rust SDK do; the stages it does not implement refuse every call, so configure it for the one it does",
+                self.stages[0].1
+            );
+        }
+        let _ = writeln!(out, "exports: {}", list(&self.exports));
+        let _ = writeln!(out, "imports: {}", list(&self.imports));
+        for p in &self.problems {
+            let _ = writeln!(out, "problem: {p}");
+        }
+        let _ = writeln!(
+            out,
+            "loads: {}",
+            if self.loads() {
+                "yes (its config is checked by its `init` when the gateway loads it)"
+            } else {
+                "no"
+            }
+        );
+        out
+    }
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Inspects `bytes`. An error means they are not a component this gateway can compile.
+pub fn inspect(bytes: &[u8]) -> anyhow::Result<Report> {
+    let runtime = Runtime::new(RuntimeLimits::default())?;
+    let (component, _) = runtime.compile(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "not a WebAssembly component this gateway can compile (a core module needs `wasm-tools component new`): {e}"
+        )
+    })?;
+    let ty = component.component_type();
+    let imports: Vec<String> = ty
+        .imports(&runtime.engine)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let exports: Vec<String> = ty
+        .exports(&runtime.engine)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let mut report = Report {
+        bytes: bytes.len(),
+        imports,
+        exports,
+        stages: Vec::new(),
+        problems: Vec::new(),
+    };
+    let pre = match runtime.linker.instantiate_pre(&component) {
+        Ok(pre) => pre,
+        Err(e) => {
+            report.problems.push(format!(
+                "it imports something the gateway does not provide (plugins get `host`, `kv`, `keys` and WASI without files, network or environment): {e:#}"
+            ));
+            return Ok(report);
+        }
+    };
+    let version = |v2: bool| if v2 { "0.2.0" } else { "0.1.0" };
+    if let Ok(p) = AuthWorld::pre(pre.clone()) {
+        report
+            .stages
+            .push(("auth", version(matches!(p, AuthPre::V2(_)))));
+    }
+    if let Ok(p) = PolicyWorld::pre(pre.clone()) {
+        report
+            .stages
+            .push(("policy", version(matches!(p, PolicyPre::V2(_)))));
+    }
+    if let Ok(p) = AdapterWorld::pre(pre.clone()) {
+        report
+            .stages
+            .push(("adapter", version(matches!(p, AdapterPre::V2(_)))));
+    }
+    if let Ok(p) = EnrichWorld::pre(pre.clone()) {
+        report
+            .stages
+            .push(("enrich", version(matches!(p, EnrichPre::V2(_)))));
+    }
+    if McpPolicyWorld::pre(pre).is_ok() {
+        report.stages.push(("mcp-policy", "0.2.0"));
+    }
+    if report.stages.is_empty() {
+        let ours = report
+            .exports
+            .iter()
+            .any(|e| e.starts_with("sluice:plugin/"));
+        report.problems.push(if ours {
+            "its sluice:plugin exports match no stage world of 0.2.0 or 0.1.0 (built against another WIT version?)".into()
+        } else {
+            "it exports no sluice:plugin interface: build it against wit/plugin.wit (a stage world)".into()
+        });
+    }
+    Ok(report)
+}
