@@ -131,6 +131,15 @@ async fn handle(
             return Ok(json_answer(&message::error_answer(&id, &e)));
         }
         McpVerdict::Respond(result) => {
+            // A policy answered the call itself: it is still the key's call.
+            let mut c = Call::new(
+                id.clone(),
+                req,
+                caller.principal.clone(),
+                Vec::new(),
+                &gw.usage,
+            );
+            c.finish(status::OK);
             return Ok(json_answer(&message::result_answer(&id, &result)));
         }
         McpVerdict::Forward { params: new, ran } => {
@@ -150,26 +159,44 @@ async fn handle(
     if let Some(m) = msg.as_object_mut() {
         m.insert("params".into(), params);
     }
-    let call = Call::new(id, req, caller.principal.clone(), ran, &gw.usage);
-    let (reply, session) = match session {
-        Some(s) => (send(&server, &s, headers, &msg).await?, s),
-        None => open(gw, caller, &server, &msg).await?,
+    let mut call = Call::new(id, req, caller.principal.clone(), ran, &gw.usage);
+    let sent = match session {
+        Some(s) => send(&server, &s, headers, &msg).await.map(|r| (r, s)),
+        None => open(gw, caller, &server, &msg).await,
+    };
+    let (reply, session) = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            call.finish(status::UPSTREAM_FAILED);
+            return Err(e.into());
+        }
     };
     let mut resp = match reply {
-        Reply::Json(bytes) => {
-            let mut call = call;
-            let text = String::from_utf8(bytes.to_vec())
-                .map_err(|_| ApiError::from(TransportError::Malformed(name.to_string())))?;
-            let answer = call.pass(text).await;
-            ([(header::CONTENT_TYPE, "application/json")], answer).into_response()
-        }
+        Reply::Json(bytes) => match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => {
+                let answer = call.pass(text).await;
+                ([(header::CONTENT_TYPE, "application/json")], answer).into_response()
+            }
+            Err(_) => {
+                call.finish(status::UPSTREAM_FAILED);
+                return Err(ApiError::from(TransportError::Malformed(name.to_string())).into());
+            }
+        },
         Reply::Stream(m) => call::sse(m, Some(call), Arc::clone(&session)),
-        Reply::Accepted => StatusCode::ACCEPTED.into_response(),
+        Reply::Accepted => {
+            call.finish(status::SERVER_ERROR);
+            StatusCode::ACCEPTED.into_response()
+        }
         Reply::Refused {
             status,
             content_type,
             body,
         } => {
+            call.finish(if status >= 500 {
+                status::UPSTREAM_FAILED
+            } else {
+                status::SERVER_ERROR
+            });
             if initialize {
                 gw.mcp.end(&session);
             }
