@@ -112,36 +112,23 @@ async fn handle(
         params: params.to_string(),
     };
     let verdict = stages::run_mcp_request(&caller.pipeline, &mut req, &caller.principal).await?;
-    let ran = match verdict {
+    // A call the stage answers itself (denied, or answered by a plugin) is still the key's call:
+    // it is recorded like the others.
+    let (ran, answered) = match verdict {
         McpVerdict::Deny(e) => {
-            let mut c = Call::new(
-                id.clone(),
-                req,
-                caller.principal.clone(),
-                Vec::new(),
-                &gw.usage,
-            );
             // A denial that says when to retry is a rate limit.
             let limited = e.data.as_deref().is_some_and(|d| d.contains("retry_after"));
-            c.finish(if limited {
+            let st = if limited {
                 status::RATE_LIMITED
             } else {
                 status::DENIED
-            });
-            return Ok(json_answer(&message::error_answer(&id, &e)));
+            };
+            (Vec::new(), Some((st, message::error_answer(&id, &e))))
         }
-        McpVerdict::Respond(result) => {
-            // A policy answered the call itself: it is still the key's call.
-            let mut c = Call::new(
-                id.clone(),
-                req,
-                caller.principal.clone(),
-                Vec::new(),
-                &gw.usage,
-            );
-            c.finish(status::OK);
-            return Ok(json_answer(&message::result_answer(&id, &result)));
-        }
+        McpVerdict::Respond(result) => (
+            Vec::new(),
+            Some((status::OK, message::result_answer(&id, &result))),
+        ),
         McpVerdict::Forward { params: new, ran } => {
             if let Some(p) = new {
                 params = serde_json::from_str(&p).map_err(|_| {
@@ -150,16 +137,20 @@ async fn handle(
                     )
                 })?;
             }
-            ran
+            (ran, None)
         }
     };
+    let mut call = Call::new(id, req, caller.principal.clone(), ran, &gw.usage);
+    if let Some((st, answer)) = answered {
+        call.finish(st);
+        return Ok(json_answer(&answer));
+    }
     if initialize {
         negotiate(&mut params);
     }
     if let Some(m) = msg.as_object_mut() {
         m.insert("params".into(), params);
     }
-    let mut call = Call::new(id, req, caller.principal.clone(), ran, &gw.usage);
     let sent = match session {
         Some(s) => send(&server, &s, headers, &msg).await.map(|r| (r, s)),
         None => open(gw, caller, &server, &msg).await,
