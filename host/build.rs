@@ -140,6 +140,7 @@ fn builtins(plugins: &Path) -> Vec<Builtin> {
             "adapter" => "Adapter",
             "enrich" => "Enrich",
             "mcp-policy" => "McpPolicy",
+            "guard" => "Guard",
             other => panic!("{}: unknown stage `{other}`", manifest.display()),
         };
         out.push(Builtin {

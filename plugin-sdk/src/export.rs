@@ -11,7 +11,7 @@ macro_rules! export_auth {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: __SluicePlugin, policy: $crate::__Unsupported,
             adapter: $crate::__Unsupported, enrich: $crate::__Unsupported,
-            mcp: $crate::__Unsupported);
+            mcp: $crate::__Unsupported, guard: $crate::__Unsupported);
     };
 }
 
@@ -26,7 +26,7 @@ macro_rules! export_policy {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: $crate::__Unsupported, policy: __SluicePlugin,
             adapter: $crate::__Unsupported, enrich: $crate::__Unsupported,
-            mcp: $crate::__Unsupported);
+            mcp: $crate::__Unsupported, guard: $crate::__Unsupported);
     };
 }
 
@@ -41,7 +41,7 @@ macro_rules! export_adapter {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
             policy: $crate::__Unsupported, adapter: __SluicePlugin, enrich: $crate::__Unsupported,
-            mcp: $crate::__Unsupported);
+            mcp: $crate::__Unsupported, guard: $crate::__Unsupported);
     };
 }
 
@@ -56,7 +56,7 @@ macro_rules! export_enrich {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
             policy: $crate::__Unsupported, adapter: $crate::__Unsupported, enrich: __SluicePlugin,
-            mcp: $crate::__Unsupported);
+            mcp: $crate::__Unsupported, guard: $crate::__Unsupported);
     };
 }
 
@@ -71,7 +71,22 @@ macro_rules! export_mcp_policy {
     ($plugin:ty) => {
         $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
             policy: $crate::__Unsupported, adapter: $crate::__Unsupported,
-            enrich: $crate::__Unsupported, mcp: __SluicePlugin);
+            enrich: $crate::__Unsupported, mcp: __SluicePlugin, guard: $crate::__Unsupported);
+    };
+}
+
+/// Exports a [`Guard`](crate::Guard) plugin. Call it once, at the crate root of a `cdylib`
+/// crate.
+///
+/// ```ignore
+/// sluice_plugin_sdk::export_guard!(NoSecrets);
+/// ```
+#[macro_export]
+macro_rules! export_guard {
+    ($plugin:ty) => {
+        $crate::__export_stages!($plugin; auth: $crate::__Unsupported,
+            policy: $crate::__Unsupported, adapter: $crate::__Unsupported,
+            enrich: $crate::__Unsupported, mcp: $crate::__Unsupported, guard: __SluicePlugin);
     };
 }
 
@@ -82,7 +97,7 @@ macro_rules! export_mcp_policy {
 #[macro_export]
 macro_rules! __export_stages {
     ($plugin:ty; auth: $auth:ty, policy: $policy:ty, adapter: $adapter:ty, enrich: $enrich:ty,
-        mcp: $mcp:ty) => {
+        mcp: $mcp:ty, guard: $guard:ty) => {
         /// Finds this instance's plugin value.
         #[allow(dead_code)]
         enum __SluicePlugin {}
@@ -183,11 +198,31 @@ macro_rules! __export_stages {
             }
         }
 
+        impl $crate::bindings::exports::sluice::plugin0_2_0::guard_stage::Guest for __SluiceExports {
+            fn check_json(
+                ctx: $crate::RequestCtx,
+                principal: Option<$crate::Principal>,
+                direction: $crate::Direction,
+                body: String,
+            ) -> $crate::Verdict {
+                $crate::__glue::check_json::<$guard>(ctx, principal, direction, body)
+            }
+            fn check_text(
+                ctx: $crate::RequestCtx,
+                principal: Option<$crate::Principal>,
+                choice: u32,
+                text: String,
+                last: bool,
+            ) -> $crate::TextVerdict {
+                $crate::__glue::check_text::<$guard>(ctx, principal, choice, text, last)
+            }
+        }
+
         /// Native builds (a plugin's unit tests) have no component exports; this keeps the
         /// exports reachable there, so they are compiled and linted the same way.
         #[cfg(not(target_arch = "wasm32"))]
         #[doc(hidden)]
-        pub fn __sluice_entry_points() -> [usize; 12] {
+        pub fn __sluice_entry_points() -> [usize; 14] {
             use $crate::bindings::exports::sluice::plugin0_2_0 as x;
             use $crate::bindings::exports::sluice::plugin0_2_0::adapter::GuestStreamTranslator as T;
             type Translator = $crate::__glue::Translator<$adapter>;
@@ -206,6 +241,8 @@ macro_rules! __export_stages {
                     as usize,
                 <__SluiceExports as x::mcp_policy_stage::Guest>::on_mcp_result as *const ()
                     as usize,
+                <__SluiceExports as x::guard_stage::Guest>::check_json as *const () as usize,
+                <__SluiceExports as x::guard_stage::Guest>::check_text as *const () as usize,
             ]
         }
 

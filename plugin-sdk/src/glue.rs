@@ -1,6 +1,7 @@
 //! What the export macros call: builds the plugin once per instance and serves each WIT export
 //! from it. Not for plugin authors, apart from [`from_config_json`].
 
+use crate::Guard as _;
 use crate::bindings::exports::sluice::plugin0_2_0::adapter::GuestStreamTranslator;
 use crate::stream::{StreamEnd, StreamTranslator};
 use crate::{
@@ -176,6 +177,51 @@ where
             crate::log(Level::Error, &format!("on-mcp-result skipped: {e}"));
             None
         }
+    }
+}
+
+/// `check-json`: a body that is not JSON, or a plugin that could not be built, is refused (a
+/// guard fails closed).
+pub fn check_json<S: Source>(
+    ctx: RequestCtx,
+    principal: Option<Principal>,
+    direction: crate::Direction,
+    body: String,
+) -> crate::Verdict
+where
+    S::Stage: crate::Guard,
+{
+    let guard = match S::stage() {
+        Ok(g) => g,
+        Err(e) => return crate::Verdict::Deny(config_error(e)),
+    };
+    match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(v) => guard
+            .check_json(&ctx, principal.as_ref(), direction, &v)
+            .into(),
+        Err(e) => crate::Verdict::Deny(ErrorBody::new(
+            500,
+            "server_error",
+            Some("guard_input"),
+            format!("the guard was given a body that is not JSON: {e}"),
+        )),
+    }
+}
+
+/// `check-text`: a plugin that could not be built stops the stream.
+pub fn check_text<S: Source>(
+    ctx: RequestCtx,
+    principal: Option<Principal>,
+    choice: u32,
+    text: String,
+    last: bool,
+) -> crate::TextVerdict
+where
+    S::Stage: crate::Guard,
+{
+    match S::stage() {
+        Ok(g) => g.check_text(&ctx, principal.as_ref(), choice, &text, last),
+        Err(e) => crate::TextVerdict::Stop(config_error(e)),
     }
 }
 

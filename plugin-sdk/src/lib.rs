@@ -89,6 +89,7 @@ mod errors;
 mod export;
 #[doc(hidden)]
 pub mod glue;
+pub mod guard;
 pub mod keys;
 pub mod kv;
 mod mcp;
@@ -114,6 +115,7 @@ pub mod bindings {
 pub use wit_bindgen as __wit_bindgen;
 
 pub use bindings::exports::sluice::plugin0_2_0::adapter::{Provider, UpstreamCall};
+pub use bindings::exports::sluice::plugin0_2_0::guard_stage::{Direction, TextVerdict, Verdict};
 pub use bindings::exports::sluice::plugin0_2_0::lifecycle::PluginInfo;
 pub use bindings::sluice::plugin0_2_0::mcp_types::{McpDecision, McpError, McpRequest};
 pub use bindings::sluice::plugin0_2_0::types::{
@@ -123,6 +125,7 @@ pub use bindings::sluice::plugin0_2_0::types::{
 #[doc(hidden)]
 pub use glue as __glue;
 pub use glue::from_config_json;
+pub use guard::{Guard, GuardVerdict};
 #[doc(hidden)]
 pub use stages::Unsupported as __Unsupported;
 pub use stages::{Adapter, Auth, Enrich, McpPolicy, NoConfig, Plugin, Policy};
@@ -155,6 +158,7 @@ impl Default for PluginInfo {
         PluginInfo {
             wants_body: false,
             passthrough: false,
+            look_behind: 0,
         }
     }
 }
@@ -166,6 +170,7 @@ impl PluginInfo {
         PluginInfo {
             wants_body: true,
             passthrough: false,
+            look_behind: 0,
         }
     }
 
@@ -175,6 +180,16 @@ impl PluginInfo {
         PluginInfo {
             wants_body,
             passthrough: true,
+            look_behind: 0,
+        }
+    }
+
+    /// What a guard declares: `look_behind` bytes of each stream choice's text held back, so a
+    /// match up to that long is seen whole even when it is split across chunks.
+    pub fn guard(look_behind: u32) -> Self {
+        PluginInfo {
+            look_behind,
+            ..PluginInfo::default()
         }
     }
 }

@@ -203,6 +203,28 @@ impl Enrich for Unsupported {
     }
 }
 
+impl crate::Guard for Unsupported {
+    fn check_json(
+        &self,
+        _: &RequestCtx,
+        _: Option<&Principal>,
+        _: crate::Direction,
+        _: &serde_json::Value,
+    ) -> crate::GuardVerdict {
+        crate::GuardVerdict::Deny(unsupported("guard"))
+    }
+    fn check_text(
+        &self,
+        _: &RequestCtx,
+        _: Option<&Principal>,
+        _: u32,
+        _: &str,
+        _: bool,
+    ) -> crate::TextVerdict {
+        crate::TextVerdict::Stop(unsupported("guard"))
+    }
+}
+
 impl McpPolicy for Unsupported {
     fn on_mcp_request(&self, _: &McpRequest, _: &Principal) -> McpDecision {
         McpDecision::Deny(

@@ -222,6 +222,8 @@ pub enum StageKind {
     /// Policy over MCP requests (`/mcp-servers/{name}/mcp`).
     #[serde(rename = "mcp-policy")]
     McpPolicy,
+    /// Checks request bodies and answers (whole and streamed); may refuse or redact them.
+    Guard,
 }
 
 impl StageKind {
@@ -233,6 +235,7 @@ impl StageKind {
             StageKind::Adapter => "adapter",
             StageKind::Enrich => "enrich",
             StageKind::McpPolicy => "mcp-policy",
+            StageKind::Guard => "guard",
         }
     }
 }

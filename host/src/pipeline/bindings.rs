@@ -92,6 +92,23 @@ pub mod mcp {
     pub use self::sluice::plugin0_2_0::mcp_types;
 }
 
+/// The guard world, new in 0.2 (0.1 has none).
+pub mod guard {
+    wasmtime::component::bindgen!({
+        world: "guard",
+        path: "../wit",
+        exports: { default: async },
+        with: {
+            "sluice:plugin/types": super::v2::policy::sluice::plugin0_2_0::types,
+            "sluice:plugin/host": super::v2::policy::sluice::plugin0_2_0::host,
+            "sluice:plugin/kv": super::v2::policy::sluice::plugin0_2_0::kv,
+        },
+    });
+
+    pub use self::exports::sluice::plugin0_2_0::guard_stage;
+}
+
 // The host speaks 0.2.
+pub use guard::guard_stage;
 pub use mcp::mcp_types;
 pub use v2::{adapter_if, host_if, keys_if, kv_if, types};

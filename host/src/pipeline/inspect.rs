@@ -5,7 +5,7 @@
 use super::engine::{Runtime, RuntimeLimits};
 use super::plugin::World;
 use super::worlds::{AdapterPre, AuthPre, EnrichPre, PolicyPre};
-use super::{AdapterWorld, AuthWorld, EnrichWorld, McpPolicyWorld, PolicyWorld};
+use super::{AdapterWorld, AuthWorld, EnrichWorld, GuardWorld, McpPolicyWorld, PolicyWorld};
 use std::fmt::Write;
 
 /// What a component is, as far as the gateway is concerned.
@@ -130,8 +130,11 @@ pub fn inspect(bytes: &[u8]) -> anyhow::Result<Report> {
             .stages
             .push(("enrich", version(matches!(p, EnrichPre::V2(_)))));
     }
-    if McpPolicyWorld::pre(pre).is_ok() {
+    if McpPolicyWorld::pre(pre.clone()).is_ok() {
         report.stages.push(("mcp-policy", "0.2.0"));
+    }
+    if GuardWorld::pre(pre).is_ok() {
+        report.stages.push(("guard", "0.2.0"));
     }
     if report.stages.is_empty() {
         let ours = report

@@ -39,6 +39,7 @@ impl World for McpPolicyWorld {
             .map(|i| PluginInfo {
                 wants_body: i.wants_body,
                 passthrough: i.passthrough,
+                look_behind: i.look_behind,
             }))
     }
 }

@@ -4,6 +4,7 @@
 pub mod bindings;
 mod compat;
 pub mod engine;
+mod guard_world;
 pub mod inspect;
 mod load;
 mod mcp_world;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use compat::endpoint_name;
+pub use guard_world::GuardWorld;
 pub use mcp_world::McpPolicyWorld;
 pub use worlds::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
 
@@ -80,6 +82,8 @@ pub struct Pipeline {
     pub enrichers: Vec<Arc<Plugin<EnrichWorld>>>,
     /// MCP policy plugins in config order.
     pub mcp_policies: Vec<Arc<Plugin<McpPolicyWorld>>>,
+    /// Guard plugins in config order.
+    pub guards: Vec<Arc<Plugin<GuardWorld>>>,
     /// Providers by name.
     pub providers: HashMap<String, Arc<Provider>>,
     /// Models in config order.
@@ -118,6 +122,7 @@ impl Pipeline {
         let mut policies = Vec::new();
         let mut enrichers = Vec::new();
         let mut mcp_policies = Vec::new();
+        let mut guards = Vec::new();
         let mut adapters: HashMap<String, Arc<Plugin<AdapterWorld>>> = HashMap::new();
         for pc in &config.plugins {
             let loader = Loader {
@@ -132,6 +137,7 @@ impl Pipeline {
                 StageKind::Policy => policies.push(loader.load().await?),
                 StageKind::Enrich => enrichers.push(loader.load().await?),
                 StageKind::McpPolicy => mcp_policies.push(loader.load().await?),
+                StageKind::Guard => guards.push(loader.load().await?),
                 StageKind::Adapter => {
                     adapters.insert(pc.name.clone(), loader.load().await?);
                 }
@@ -204,6 +210,7 @@ impl Pipeline {
             policies,
             enrichers,
             mcp_policies,
+            guards,
             providers,
             models,
             routes,
@@ -239,6 +246,7 @@ impl Pipeline {
         adapters.dedup_by(|a, b| Arc::ptr_eq(a, b));
         out.extend(adapters.into_iter().map(|p| s(p, StageKind::Adapter)));
         out.extend(self.enrichers.iter().map(|p| s(p, StageKind::Enrich)));
+        out.extend(self.guards.iter().map(|p| s(p, StageKind::Guard)));
         out.extend(self.mcp_policies.iter().map(|p| s(p, StageKind::McpPolicy)));
         out
     }

@@ -125,6 +125,8 @@ pub struct PluginInfo {
     pub wants_body: bool,
     /// Its upstream streams may be forwarded without a call per event.
     pub passthrough: bool,
+    /// For guards: bytes of each stream choice's text held back before it is sent.
+    pub look_behind: u32,
 }
 
 /// One live instance.

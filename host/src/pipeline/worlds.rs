@@ -70,6 +70,7 @@ macro_rules! world {
                         .map(|i| PluginInfo {
                             wants_body: i.wants_body,
                             passthrough: i.passthrough,
+                            look_behind: i.look_behind,
                         }),
                     $name::V1(w) => w
                         .sluice_plugin_lifecycle()
@@ -78,6 +79,7 @@ macro_rules! world {
                         .map(|i| PluginInfo {
                             wants_body: i.wants_body,
                             passthrough: i.passthrough,
+                            look_behind: 0,
                         }),
                 })
             }

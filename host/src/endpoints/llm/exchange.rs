@@ -8,6 +8,7 @@ use super::answer::Answer;
 use super::request::{Endpoint, prepare};
 use crate::error::ApiError;
 use crate::http::auth::{credential, plugin_headers};
+use crate::pipeline::bindings::guard_stage::Direction as GuardDirection;
 use crate::pipeline::bindings::types::{LlmMeta, Outcome, Principal, RequestCtx, Usage};
 use crate::pipeline::plugin::Plugin;
 use crate::pipeline::stages::{self, Additions, PolicyOutcome};
@@ -162,10 +163,45 @@ impl Exchange {
             self.route(&prepared.model, &principal)?
         };
         self.routed(&route.name);
+        if !self.pipeline.guards.is_empty() {
+            self.guard_request(&mut prepared, max_user_id).await?;
+        }
         if self.endpoint == Endpoint::ChatCompletions {
             self.inline_file_ids(&mut prepared).await?;
         }
         self.call_provider(&route, prepared).await
+    }
+
+    /// Runs the guards on the request body; a rewritten body is prepared again (the model it
+    /// names must stay the one routed).
+    async fn guard_request(
+        &mut self,
+        prepared: &mut super::request::Prepared,
+        max_user_id: usize,
+    ) -> Result<(), ApiError> {
+        let body = serde_json::to_vec(&prepared.body).map_err(|e| {
+            ApiError::internal(format!("The request body could not be encoded: {e}"))
+        })?;
+        let rewritten = stages::run_guards_json(
+            &self.pipeline,
+            &self.ctx,
+            self.principal.as_ref(),
+            GuardDirection::Request,
+            &body,
+        )
+        .await?;
+        if let Some(new_body) = rewritten {
+            let user_id = prepared.user_id.take();
+            let mut again = prepare(self.endpoint, Bytes::from(new_body), max_user_id)?;
+            if again.model != prepared.model || again.stream != prepared.stream {
+                return Err(ApiError::internal(
+                    "A guard changed the request's `model` or `stream`; guards may only change content.",
+                ));
+            }
+            again.user_id = user_id;
+            *prepared = again;
+        }
+        Ok(())
     }
 
     /// The request resolved to the configured model `name`: labels and the span name follow.

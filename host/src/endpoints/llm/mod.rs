@@ -12,6 +12,7 @@ mod attempt;
 mod body;
 mod exchange;
 mod file_ids;
+mod guarded;
 mod pump;
 pub mod request;
 mod respond;

@@ -3,6 +3,8 @@
 //! notes the first chunk's fields and any in-band error.
 
 use super::body::UsageJson;
+use super::guarded::Guarded;
+use crate::error::ApiError;
 use crate::http::sse;
 use crate::pipeline::bindings::types::Usage;
 use bytes::Bytes;
@@ -46,15 +48,29 @@ pub(super) struct Pump {
     pub(super) errored: Option<u16>,
     /// Time to the first chunk and between chunks.
     pub(super) clock: crate::telemetry::record::StreamClock,
+    /// The guard stage's view of the stream's text, when the pipeline has guards.
+    pub(super) guarded: Option<Guarded>,
 }
 
 impl Pump {
-    pub(super) async fn send(&self, bytes: Bytes) -> Result<(), Gone> {
+    pub(super) async fn send(&mut self, bytes: Bytes) -> Result<(), Gone> {
         self.tx.send(bytes).await.map_err(|_| Gone)
     }
 
     /// Handles one OpenAI-shaped event.
     pub(super) async fn forward(&mut self, event: Option<&str>, data: &str) -> Result<(), Gone> {
+        let guarded;
+        let data = match self.guarded.as_mut() {
+            None => data,
+            Some(g) => match g.chunk(data).await {
+                Ok(Some(d)) => {
+                    guarded = d;
+                    guarded.as_str()
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => return self.stop(e).await,
+            },
+        };
         if data == "[DONE]" {
             self.done = true;
             return Ok(());
@@ -79,6 +95,33 @@ impl Pump {
             }
         }
         self.send(sse::encode(event, data)).await
+    }
+}
+
+impl Pump {
+    /// Ends the stream with `e` as its last event (a guard stopped it, or failed).
+    pub(super) async fn stop(&mut self, e: ApiError) -> Result<(), Gone> {
+        self.errored = Some(e.status.as_u16());
+        self.send(sse::encode(None, &e.body().to_string())).await
+    }
+
+    /// Sends what the guards still hold of choices that never finished, before the stream's
+    /// last chunk.
+    pub(super) async fn flush_guarded(&mut self, fallback: Template) -> Result<(), Gone> {
+        let Some(g) = self.guarded.as_mut() else {
+            return Ok(());
+        };
+        let t = self.template.clone().unwrap_or(fallback);
+        let mut template = serde_json::Map::new();
+        template.insert("id".into(), t.id);
+        template.insert("object".into(), t.object);
+        template.insert("created".into(), t.created);
+        template.insert("model".into(), t.model);
+        match g.flush(template).await {
+            Ok(Some(chunk)) => self.send(sse::encode(None, &chunk)).await,
+            Ok(None) => Ok(()),
+            Err(e) => self.stop(e).await,
+        }
     }
 }
 

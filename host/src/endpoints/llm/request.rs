@@ -33,6 +33,11 @@ impl Endpoint {
         }
     }
 
+    /// Whether its answers are generated text (chat and completions), which response guards see.
+    pub fn generates_text(self) -> bool {
+        matches!(self, Endpoint::ChatCompletions | Endpoint::Completions)
+    }
+
     /// The endpoint as plugins see it.
     pub fn wit(self) -> types::Endpoint {
         match self {

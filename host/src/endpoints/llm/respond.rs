@@ -7,7 +7,9 @@ use super::body::{AnswerJson, splice_field};
 use super::exchange::Exchange;
 use super::stream;
 use crate::error::ApiError;
+use crate::pipeline::bindings::guard_stage::Direction;
 use crate::pipeline::bindings::types::{HttpResponse, Usage};
+use crate::pipeline::stages;
 use crate::pipeline::stages::adapter::Translator;
 use crate::state::add_headers;
 use axum::body::Body;
@@ -31,12 +33,35 @@ impl Exchange {
     }
 
     /// Answers with `e`, and ends the exchange with its status.
-    pub(super) fn fail(mut self, e: ApiError) -> Response {
+    pub(super) fn fail(self, e: ApiError) -> Response {
+        self.fail_with_usage(e, None)
+    }
+
+    /// Answers with `e`, and ends the exchange with its status and the usage of an answer the
+    /// client does not get (a guard refused it).
+    fn fail_with_usage(mut self, e: ApiError, usage: Option<Usage>) -> Response {
         let mut resp = e.into_response();
         self.finish_headers(resp.headers_mut());
         let status = resp.status().as_u16();
-        self.complete(status, None);
+        self.complete(status, usage);
         resp
+    }
+
+    /// Runs the guards on a whole answer of an endpoint that generates text; returns the body to
+    /// send.
+    async fn guard_answer(&self, body: Bytes) -> Result<Bytes, ApiError> {
+        if self.pipeline.guards.is_empty() || !self.endpoint.generates_text() {
+            return Ok(body);
+        }
+        let rewritten = stages::run_guards_json(
+            &self.pipeline,
+            &self.ctx,
+            self.principal.as_ref(),
+            Direction::Response,
+            &body,
+        )
+        .await?;
+        Ok(rewritten.map(Bytes::from).unwrap_or(body))
     }
 
     /// A whole JSON answer: usage, enrich, metadata, headers.
@@ -49,6 +74,11 @@ impl Exchange {
             return self.fail(e);
         };
         let usage = answer.usage.map(Usage::from);
+        let body = match self.guard_answer(body).await {
+            Ok(body) => body,
+            // The answer was generated and is paid for: its usage is recorded with the refusal.
+            Err(e) => return self.fail_with_usage(e, usage),
+        };
         let outcome = self.outcome(status, usage);
         if let Err(e) = self.enrich(&outcome).await {
             return self.fail(e);

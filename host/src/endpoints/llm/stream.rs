@@ -10,10 +10,12 @@
 use super::answer::Source;
 use super::body::splice_field;
 use super::exchange::Exchange;
+use super::guarded::Guarded;
 use super::pump::{Gone, Pump, Template};
 use crate::error::ApiError;
 use crate::http::sse::{self, Event, Framer};
 use crate::pipeline::bindings::types::SseEvent;
+use crate::pipeline::stages::StreamGuards;
 use crate::pipeline::stages::adapter::Translator;
 use crate::upstream::map_error;
 use axum::body::Body;
@@ -50,6 +52,17 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         mut translator,
         idle_timeout,
     } = job;
+    let guarded = match StreamGuards::open(&x.pipeline, &x.ctx, x.principal.as_ref()).await {
+        Ok(g) => g.map(Guarded::new),
+        Err(e) => {
+            let _ = tx.send(sse::encode(None, &e.body().to_string())).await;
+            if let Some(t) = translator {
+                t.close().await;
+            }
+            x.complete(e.status.as_u16(), None);
+            return;
+        }
+    };
     let mut pump = Pump {
         tx,
         client_wants_usage: x.client_wants_usage,
@@ -64,6 +77,7 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
             &x.provider,
             x.started,
         ),
+        guarded,
     };
     let result = pump_all(&x, &mut pump, source, &mut translator, idle_timeout).await;
     // The status the stream ended with; 499 when the client went away.
@@ -212,6 +226,16 @@ async fn finish(
     }
     // The instance goes back to its pool.
     *translator = None;
+    let fallback = Template {
+        id: x.ctx.request_id.clone().into(),
+        object: "chat.completion.chunk".into(),
+        created: 0.into(),
+        model: x.served_model.clone().into(),
+    };
+    pump.flush_guarded(fallback).await?;
+    if let Some(status) = pump.errored {
+        return Ok(status);
+    }
     let usage = pump.usage;
     let outcome = x.outcome(200, usage);
     if let Err(e) = x.enrich(&outcome).await {

@@ -1,0 +1,228 @@
+//! The guard stage: ordered plugins that see a request's JSON body, a whole answer, or a stream's
+//! text, and may let it through, refuse it or redact it.
+//!
+//! Streams: each guard holds back, per choice, the last `look-behind` bytes of the text it let
+//! through, and shows them again ahead of the next delta, so a match split across chunks reaches
+//! it whole before any of it is sent. Guards chain: what one releases is the next one's delta.
+
+use super::additions::fail_open;
+use crate::error::ApiError;
+use crate::pipeline::bindings::guard_stage::{Direction, TextVerdict, Verdict};
+use crate::pipeline::bindings::types::{Principal, RequestCtx};
+use crate::pipeline::plugin::{Lease, Plugin};
+use crate::pipeline::{GuardWorld, Pipeline};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Runs the guards on a whole JSON body (`direction` says which side it is). Returns the body to
+/// use when a guard rewrote it, none to keep it; a refusal is the error the client gets.
+pub async fn run_guards_json(
+    pipeline: &Pipeline,
+    ctx: &RequestCtx,
+    principal: Option<&Principal>,
+    direction: Direction,
+    body: &[u8],
+) -> Result<Option<String>, ApiError> {
+    let mut rewritten: Option<String> = None;
+    for g in &pipeline.guards {
+        let text: &str = match &rewritten {
+            Some(t) => t,
+            // Both sides were parsed as JSON before; a body that is not UTF-8 is not JSON.
+            None => std::str::from_utf8(body)
+                .map_err(|_| ApiError::bad_request("The body is not UTF-8 JSON."))?,
+        };
+        let verdict = match g.lease().await {
+            Ok(mut lease) => {
+                lease
+                    .call(async |w, s| w.check_json(s, ctx, principal, direction, text).await)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match verdict {
+            Ok(Verdict::Allow) => {}
+            Ok(Verdict::Deny(e)) => {
+                tracing::info!(plugin = %g.name, ?direction, "guard refused the body");
+                return Err(e.into());
+            }
+            Ok(Verdict::Rewrite(new)) => {
+                if serde_json::from_str::<serde::de::IgnoredAny>(&new).is_err() {
+                    return Err(ApiError::internal(format!(
+                        "The gateway's guard `{}` rewrote the body into something that is not JSON.",
+                        g.name
+                    )));
+                }
+                rewritten = Some(new);
+            }
+            Err(e) => {
+                if let Some(err) = fail_open(g, e) {
+                    return Err(err);
+                }
+            }
+        }
+    }
+    Ok(rewritten)
+}
+
+/// The guards of one stream: an instance of each, held for the stream's life, and the text each
+/// holds back per choice.
+pub struct StreamGuards {
+    ctx: RequestCtx,
+    principal: Option<Principal>,
+    guards: Vec<StreamGuard>,
+}
+
+struct StreamGuard {
+    plugin: Arc<Plugin<GuardWorld>>,
+    /// None once the instance failed and the guard is fail-open (skipped from then on).
+    lease: Option<Lease<GuardWorld>>,
+    held: HashMap<u32, String>,
+}
+
+impl StreamGuards {
+    /// Leases an instance of every guard of `pipeline` for a stream of `ctx`; none when there
+    /// are no guards.
+    pub async fn open(
+        pipeline: &Pipeline,
+        ctx: &RequestCtx,
+        principal: Option<&Principal>,
+    ) -> Result<Option<StreamGuards>, ApiError> {
+        if pipeline.guards.is_empty() {
+            return Ok(None);
+        }
+        let mut guards = Vec::with_capacity(pipeline.guards.len());
+        for g in &pipeline.guards {
+            let lease = match g.lease().await {
+                Ok(l) => Some(l),
+                Err(e) => match fail_open(g, e) {
+                    None => None,
+                    Some(err) => return Err(err),
+                },
+            };
+            guards.push(StreamGuard {
+                plugin: Arc::clone(g),
+                lease,
+                held: HashMap::new(),
+            });
+        }
+        Ok(Some(StreamGuards {
+            ctx: ctx.clone(),
+            principal: principal.cloned(),
+            guards,
+        }))
+    }
+
+    /// Passes `delta`, new text of choice `choice`, through every guard; returns the text that
+    /// may be sent now. With `last` (the choice ended) every guard lets go of what it holds.
+    pub async fn text(&mut self, choice: u32, delta: &str, last: bool) -> Result<String, ApiError> {
+        let mut out = delta.to_string();
+        for g in &mut self.guards {
+            out = g
+                .pass(&self.ctx, self.principal.as_ref(), choice, out, last)
+                .await?;
+        }
+        Ok(out)
+    }
+
+    /// The choices some guard still holds text of (to end them when the stream ends without
+    /// their `finish_reason`), in order.
+    pub fn pending(&self) -> Vec<u32> {
+        let mut choices: Vec<u32> = self
+            .guards
+            .iter()
+            .flat_map(|g| {
+                g.held
+                    .iter()
+                    .filter(|(_, t)| !t.is_empty())
+                    .map(|(c, _)| *c)
+            })
+            .collect();
+        choices.sort_unstable();
+        choices.dedup();
+        choices
+    }
+}
+
+impl StreamGuard {
+    async fn pass(
+        &mut self,
+        ctx: &RequestCtx,
+        principal: Option<&Principal>,
+        choice: u32,
+        delta: String,
+        last: bool,
+    ) -> Result<String, ApiError> {
+        let Some(lease) = self.lease.as_mut() else {
+            // A fail-open guard that failed earlier: it no longer holds anything back.
+            let mut text = self.held.remove(&choice).unwrap_or_default();
+            text.push_str(&delta);
+            return Ok(text);
+        };
+        let mut text = self.held.remove(&choice).unwrap_or_default();
+        text.push_str(&delta);
+        if text.is_empty() {
+            return Ok(text);
+        }
+        let window = self.plugin.info.look_behind as usize;
+        // Nothing would be released: wait for more text before calling the guard.
+        if !last && text.len() <= window {
+            if !text.is_empty() {
+                self.held.insert(choice, text);
+            }
+            return Ok(String::new());
+        }
+        let verdict = {
+            let t: &str = &text;
+            lease
+                .call(async |w, s| w.check_text(s, ctx, principal, choice, t, last).await)
+                .await
+        };
+        let checked = match verdict {
+            Ok(TextVerdict::Allow) => text,
+            Ok(TextVerdict::Replace(t)) => t,
+            Ok(TextVerdict::Stop(e)) => {
+                tracing::info!(plugin = %self.plugin.name, "guard stopped the stream");
+                return Err(e.into());
+            }
+            Err(e) => match fail_open(&self.plugin, e) {
+                None => {
+                    self.lease = None;
+                    text
+                }
+                Some(err) => return Err(err),
+            },
+        };
+        if last || self.lease.is_none() {
+            return Ok(checked);
+        }
+        let (send, keep) = split_tail(&checked, window);
+        if !keep.is_empty() {
+            self.held.insert(choice, keep.to_string());
+        }
+        Ok(send.to_string())
+    }
+}
+
+/// Splits `text` before its last `window` bytes, moved back to a character boundary so no UTF-8
+/// character is cut: (what may be sent, what is held).
+fn split_tail(text: &str, window: usize) -> (&str, &str) {
+    let mut cut = text.len().saturating_sub(window);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.split_at(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_tail;
+
+    #[test]
+    fn the_tail_is_cut_on_a_character_boundary() {
+        assert_eq!(split_tail("hello world", 5), ("hello ", "world"));
+        assert_eq!(split_tail("abc", 10), ("", "abc"));
+        assert_eq!(split_tail("abc", 0), ("abc", ""));
+        // "é" is two bytes: a cut inside it moves before it.
+        assert_eq!(split_tail("caf\u{e9}s", 2), ("caf", "\u{e9}s"));
+    }
+}
