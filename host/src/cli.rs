@@ -1,7 +1,9 @@
 //! The commands besides `serve`: managed keys, usage totals, and plugin checks.
 
 use clap::Subcommand;
+use sluice::authoring::{self, Lang};
 use sluice::config::Config;
+use sluice::config::StageKind;
 use sluice::store::{Db, KeyStore, NewKey, UsageQuery, hash_secret, new_secret, query_usage};
 use sluice::time::{now_ms, parse_duration};
 use std::path::PathBuf;
@@ -68,6 +70,35 @@ fn parse_attr(text: &str) -> Result<(String, String), String> {
 /// `sluice plugin ...`.
 #[derive(Subcommand)]
 pub enum PluginCommand {
+    /// Write a new plugin project (it builds and passes its own tests as written).
+    New {
+        /// The plugin's name (lower-case letters, digits, hyphens).
+        name: String,
+        /// The stage it serves: auth, policy, adapter, enrich, guard or mcp.
+        #[arg(long, value_parser = parse_stage)]
+        stage: StageKind,
+        /// Its language.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: Lang,
+        /// The folder to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Build a plugin project to a component (NAME.wasm in the project), then check it.
+    Build {
+        /// The project folder.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the component.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Run a plugin project's own tests.
+    Test {
+        /// The project folder.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Say which world and contract version a component targets, what it imports and exports,
     /// and whether this gateway would load it (and why not).
     Check {
@@ -76,9 +107,61 @@ pub enum PluginCommand {
     },
 }
 
+fn parse_stage(text: &str) -> Result<StageKind, String> {
+    Ok(match text {
+        "auth" => StageKind::Auth,
+        "policy" => StageKind::Policy,
+        "adapter" => StageKind::Adapter,
+        "enrich" => StageKind::Enrich,
+        "guard" => StageKind::Guard,
+        "mcp" | "mcp-policy" => StageKind::McpPolicy,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a stage: auth, policy, adapter, enrich, guard or mcp"
+            ));
+        }
+    })
+}
+
 /// Runs a plugin command; false when the component would not load.
 pub fn plugin_command(command: PluginCommand) -> anyhow::Result<bool> {
     match command {
+        PluginCommand::New {
+            name,
+            stage,
+            lang,
+            dir,
+        } => {
+            let req = authoring::new::NewPlugin {
+                name,
+                stage,
+                lang,
+                dir,
+            };
+            let dir = authoring::new::create(&req)?;
+            let shown = dir.display();
+            println!(
+                "wrote {shown} ({} {} plugin)\n\nnext:\n  sluice plugin test {shown}\n  sluice plugin build {shown}\n\nthen add it to gateway.toml (the gateway reloads on save):\n\n[[plugins]]\nname = \"{}\"\nstage = \"{}\"\nsource = \"{}\"",
+                format!("{lang:?}").to_lowercase(),
+                stage.as_str(),
+                req.name,
+                stage.as_str(),
+                dir.join(format!("{}.wasm", req.name)).display()
+            );
+            Ok(true)
+        }
+        PluginCommand::Build { dir, out } => {
+            let wasm = authoring::build::build(&dir, out)?;
+            let bytes = std::fs::read(&wasm)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", wasm.display()))?;
+            let report = sluice::pipeline::inspect::inspect(&bytes)?;
+            print!("{}", report.render(&wasm.display().to_string()));
+            Ok(report.loads())
+        }
+        PluginCommand::Test { dir } => {
+            authoring::build::test(&dir)?;
+            Ok(true)
+        }
         PluginCommand::Check { file } => {
             let bytes = match file.strip_prefix("builtin:") {
                 Some(name) => sluice::builtin::get(name)

@@ -10,6 +10,7 @@
 //! (credentials, and serving connections with their timeouts and drain).
 
 pub mod app;
+pub mod authoring;
 pub mod builtin;
 pub mod capabilities;
 pub mod config;

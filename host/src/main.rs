@@ -43,7 +43,7 @@ enum Command {
         #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
         config: PathBuf,
     },
-    /// Inspect plugins.
+    /// Write, test, build and inspect plugins.
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,

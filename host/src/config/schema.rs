@@ -208,7 +208,7 @@ pub struct DeploymentConfig {
 }
 
 /// The stage a plugin serves.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum StageKind {
     /// Authentication.
