@@ -18,6 +18,8 @@ events straddle the gateway's reads. Answers depend on the model (Gemini's is in
 | `mock-broken`                  | the stream breaks off after `Hello` (no `[DONE]`)         |
 | `mock-endless`                 | a chunk every 50 ms for 10 s; sets `endless_cut` if the   |
 |                                | reader went away                                          |
+| `mock-pii`                     | `PII_TEXT` (an email, a phone number, a card number and an|
+|                                | IBAN); streamed in `PII_DELTAS`, split inside each of them|
 
 | Anthropic: `/anthropic/v1/messages` | answer                                             |
 |-------------------------------------|----------------------------------------------------|
@@ -63,6 +65,15 @@ USAGE = {
 }
 TOOL_CALL = {"id": "call_mock", "name": "get_weather", "arguments": '{"city":"Paris"}'}
 WORDS = ("Hello", " from", " mock")
+# Personal data, streamed in deltas that split each item across two chunks.
+PII_DELTAS = (
+    "Reach alice.smi",
+    "th@example.com or +44 20 79",
+    "46 0958; card 4111 1111 ",
+    "1111 1111, IBAN GB82 WEST 12",
+    "34 5698 7654 32. Thanks!",
+)
+PII_TEXT = "".join(PII_DELTAS)
 EMBEDDING = [0.6, 0.8]
 # The same usage in Anthropic's terms (prompt = input + cache reads) and Gemini's.
 ANTHROPIC_USAGE = {
@@ -162,9 +173,8 @@ def _chat_events(model: str, include_usage: bool) -> list[dict]:
         ]
         finish_reason = "tool_calls"
     else:
-        deltas = [{"role": "assistant", "content": ""}] + [
-            {"content": word} for word in WORDS
-        ]
+        words = PII_DELTAS if model == "mock-pii" else WORDS
+        deltas = [{"role": "assistant", "content": ""}] + [{"content": w} for w in words]
         finish_reason = "stop"
     events = [_chunk(model, d) for d in deltas] + [_chunk(model, {}, finish_reason)]
     if include_usage:
@@ -182,7 +192,8 @@ def _chat_answer(model: str) -> dict:
         }
         finish_reason = "tool_calls"
     else:
-        message = {"role": "assistant", "content": "Hello from mock"}
+        text = PII_TEXT if model == "mock-pii" else "Hello from mock"
+        message = {"role": "assistant", "content": text}
         finish_reason = "stop"
     return {
         "id": "chatcmpl-mock",
