@@ -1,0 +1,62 @@
+"""Stand-in for the generated `wit_world.imports.kv`: an in-memory store with the host's
+semantics (expiring values, fixed windows aligned to the epoch)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+
+@dataclass
+class WindowCount:
+    """Result of a windowed increment."""
+
+    value: int
+    ms_to_reset: int
+
+
+VALUES: Dict[str, Tuple[bytes, Optional[int]]] = {}
+"""Stored values with their expiry (ms since the epoch), if any."""
+
+COUNTERS: Dict[str, Tuple[int, int]] = {}
+"""Windowed counters: key -> (window start in ms, value)."""
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def get(key: str) -> Optional[bytes]:
+    """Reads a value (none once it expired)."""
+    found = VALUES.get(key)
+    if found is None:
+        return None
+    value, expires = found
+    if expires is not None and expires <= _now():
+        del VALUES[key]
+        return None
+    return value
+
+
+def set(key: str, value: bytes, ttl_ms: Optional[int]) -> None:
+    """Writes a value; with `ttl_ms`, it expires after that many milliseconds."""
+    VALUES[key] = (bytes(value), None if ttl_ms is None else _now() + ttl_ms)
+
+
+def delete(key: str) -> None:
+    """Deletes a value."""
+    VALUES.pop(key, None)
+
+
+def incr(key: str, delta: int, window_ms: int) -> WindowCount:
+    """Adds `delta` to the counter of the current fixed window and returns the new value."""
+    now = _now()
+    window = max(window_ms, 1)
+    start = now - now % window
+    began, value = COUNTERS.get(key, (start, 0))
+    if began != start:
+        value = 0
+    value += delta
+    COUNTERS[key] = (start, value)
+    return WindowCount(value=value, ms_to_reset=start + window - now)
