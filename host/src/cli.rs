@@ -148,6 +148,10 @@ pub fn plugin_command(command: PluginCommand) -> anyhow::Result<bool> {
                 stage.as_str(),
                 dir.join(format!("{}.wasm", req.name)).display()
             );
+            if lang != Lang::Rust {
+                // A fresh CPython or SpiderMonkey instance costs milliseconds a request.
+                println!("instances = \"warm\"");
+            }
             Ok(true)
         }
         PluginCommand::Build { dir, out } => {

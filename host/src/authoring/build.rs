@@ -86,18 +86,68 @@ fn build_rust(dir: &Path, out: &Path) -> Result<(), AuthoringError> {
     copy(&wasm, out)
 }
 
+/// `componentize-py -d WIT -w WORLD componentize -p PROJECT -p SDK app -o OUT`: the project's
+/// `app` module, with the SDK on its path, in componentize-py's CPython.
 fn build_python(dir: &Path, m: &Manifest, out: &Path) -> Result<(), AuthoringError> {
-    let _ = (dir, m, out);
+    let sdk = sdk_dir(dir, m)?;
+    let wit = dir.join(m.wit.as_deref().unwrap_or(Path::new("wit")));
+    run(
+        Command::new(componentize_py()?)
+            .arg("-d")
+            .arg(&wit)
+            .args(["-w", m.world(), "componentize", "-p"])
+            .arg(dir)
+            .arg("-p")
+            .arg(&sdk)
+            .arg("app")
+            .arg("-o")
+            .arg(out),
+        "componentize-py",
+    )
+}
+
+/// `SLUICE_COMPONENTIZE_PY`, else `componentize-py` on `PATH`, else the checkout's venv.
+fn componentize_py() -> Result<PathBuf, AuthoringError> {
+    if let Some(p) = std::env::var_os("SLUICE_COMPONENTIZE_PY") {
+        return Ok(PathBuf::from(p));
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.join("componentize-py"))
+        .find(|p| p.is_file());
+    if let Some(p) = on_path {
+        return Ok(p);
+    }
+    let venv = checkout()?.join(".venv/bin/componentize-py");
+    if venv.is_file() {
+        return Ok(venv);
+    }
     Err(AuthoringError::Toolchain(
-        "Python plugins are not built yet".into(),
+        "componentize-py is not installed: run scripts/python-env (it installs it into the checkout's .venv), or `pip install componentize-py==0.25.1`, or set SLUICE_COMPONENTIZE_PY".into(),
     ))
 }
 
+/// `node SDK/build.mjs`: bundles the project (esbuild) and componentizes it (componentize-js),
+/// with the toolchain `scripts/plugin-js-env` installs (`SLUICE_PLUGIN_JS_TOOLCHAIN` names
+/// another).
 fn build_js(dir: &Path, m: &Manifest, out: &Path) -> Result<(), AuthoringError> {
-    let _ = (dir, m, out);
-    Err(AuthoringError::Toolchain(
-        "JavaScript plugins are not built yet".into(),
-    ))
+    let sdk = sdk_dir(dir, m)?;
+    let wit = dir.join(m.wit.as_deref().unwrap_or(Path::new("wit")));
+    run(
+        Command::new("node")
+            .arg(sdk.join("build.mjs"))
+            .arg("--wit")
+            .arg(&wit)
+            .args(["--world", m.world()])
+            .arg("--entry")
+            .arg(dir)
+            .arg("--out")
+            .arg(out)
+            .stdout(Stdio::null()),
+        "node build.mjs (componentize-js)",
+    )
 }
 
 /// The project's SDK folder (the manifest's `sdk`, relative to the project).

@@ -48,8 +48,13 @@ pub fn create(req: &NewPlugin) -> Result<PathBuf, AuthoringError> {
         ("sdk", sdk_text.as_str()),
         ("extra_deps", rust_deps(req.stage)),
     ];
-    for (path, template) in files(req.lang, req.stage) {
-        write(&dir.join(path), &fill(template, &vars))?;
+    for (path, text, placeholders) in files(req.lang, req.stage) {
+        let text = if placeholders {
+            fill(text, &vars)
+        } else {
+            text.to_string()
+        };
+        write(&dir.join(path), &text)?;
     }
     let manifest = Manifest {
         name: req.name.clone(),

@@ -5,31 +5,55 @@
 use super::Lang;
 use crate::config::StageKind;
 
-/// The files of a new project: (path relative to the project, contents before filling in).
-pub(super) fn files(lang: Lang, stage: StageKind) -> Vec<(&'static str, &'static str)> {
+/// The files of a new project: (path relative to the project, contents, whether placeholders
+/// are filled in). The JavaScript SDK is copied into the project (`sluice-plugin.js`), so
+/// `node --test` and the bundler find it beside the plugin.
+pub(super) fn files(lang: Lang, stage: StageKind) -> Vec<(&'static str, &'static str, bool)> {
     match lang {
         Lang::Rust => vec![
             (
                 "Cargo.toml",
                 include_str!("../../templates/rust/Cargo.toml.tmpl"),
+                true,
             ),
-            ("src/lib.rs", rust_source(stage)),
-            (".gitignore", "/target\n*.wasm\n"),
+            ("src/lib.rs", rust_source(stage), true),
+            (".gitignore", "/target\n*.wasm\n", false),
         ],
         Lang::Python => vec![
-            ("app.py", python_source(stage)),
-            ("test_app.py", python_test(stage)),
-            ("wit/plugin.wit", include_str!("../../../wit/plugin.wit")),
-            (".gitignore", "__pycache__/\n*.wasm\n"),
+            ("app.py", python_source(stage), true),
+            ("test_app.py", python_test(stage), true),
+            ("wit/plugin.wit", WIT, false),
+            (".gitignore", "__pycache__/\n*.wasm\n", false),
         ],
-        Lang::Js => vec![
-            ("app.js", js_source(stage)),
-            ("app.test.js", js_test(stage)),
-            ("wit/plugin.wit", include_str!("../../../wit/plugin.wit")),
-            (".gitignore", "node_modules/\n*.wasm\n"),
-        ],
+        Lang::Js => {
+            let (source, test) = js_source(stage);
+            vec![
+                ("plugin.js", source, true),
+                ("plugin.test.js", test, true),
+                (
+                    "package.json",
+                    include_str!("../../templates/js/package.json.tmpl"),
+                    true,
+                ),
+                (
+                    "sluice-plugin.js",
+                    include_str!("../../../plugin-sdk/js/sluice-plugin.js"),
+                    false,
+                ),
+                (
+                    "sluice-plugin.d.ts",
+                    include_str!("../../../plugin-sdk/js/sluice-plugin.d.ts"),
+                    false,
+                ),
+                ("wit/plugin.wit", WIT, false),
+                (".gitignore", "node_modules/\n*.wasm\n", false),
+            ]
+        }
     }
 }
+
+/// The WIT contract Python and JavaScript projects build against.
+const WIT: &str = include_str!("../../../wit/plugin.wit");
 
 /// Extra `[dependencies]` lines of a Rust project.
 pub(super) fn rust_deps(stage: StageKind) -> &'static str {
@@ -60,14 +84,34 @@ fn python_test(stage: StageKind) -> &'static str {
     ""
 }
 
-fn js_source(stage: StageKind) -> &'static str {
-    let _ = stage;
-    ""
-}
-
-fn js_test(stage: StageKind) -> &'static str {
-    let _ = stage;
-    ""
+/// A JavaScript project's `plugin.js` and `plugin.test.js`.
+fn js_source(stage: StageKind) -> (&'static str, &'static str) {
+    match stage {
+        StageKind::Auth => (
+            include_str!("../../templates/js/auth.js"),
+            include_str!("../../templates/js/auth.test.js"),
+        ),
+        StageKind::Policy => (
+            include_str!("../../templates/js/policy.js"),
+            include_str!("../../templates/js/policy.test.js"),
+        ),
+        StageKind::Adapter => (
+            include_str!("../../templates/js/adapter.js"),
+            include_str!("../../templates/js/adapter.test.js"),
+        ),
+        StageKind::Enrich => (
+            include_str!("../../templates/js/enrich.js"),
+            include_str!("../../templates/js/enrich.test.js"),
+        ),
+        StageKind::McpPolicy => (
+            include_str!("../../templates/js/mcp.js"),
+            include_str!("../../templates/js/mcp.test.js"),
+        ),
+        StageKind::Guard => (
+            include_str!("../../templates/js/guard.js"),
+            include_str!("../../templates/js/guard.test.js"),
+        ),
+    }
 }
 
 /// Fills in the placeholders of `template`.
