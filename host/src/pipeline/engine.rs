@@ -57,8 +57,9 @@ impl Runtime {
         let mut pool = PoolingAllocationConfig::default();
         let n = limits.max_instances;
         pool.total_component_instances(n)
-            // A Rust component instantiates its main module plus small shim modules.
-            .total_core_instances(n.saturating_mul(4))
+            // A Rust component instantiates its main module plus small shim modules (4 core
+            // instances); componentize-js needs 4, componentize-py 14 (CPython, libc, shims).
+            .total_core_instances(n.saturating_mul(16))
             .total_memories(n.saturating_mul(2))
             .total_tables(n.saturating_mul(4))
             // Async calls run on fiber stacks, one per instance in a call.

@@ -10,6 +10,7 @@ A plugin is a class that subclasses one stage's base class and is registered onc
 | auth       | `Auth`      | `export_auth`       | `authenticate`                            |
 | enrich     | `Enrich`    | `export_enrich`     | `on_response`                             |
 | mcp-policy | `McpPolicy` | `export_mcp_policy` | `on_mcp_request`, `on_mcp_result`         |
+| adapter    | `Adapter`   | `export_adapter`    | `to_upstream`, `from_upstream`, `start_stream` |
 
 ```python
 from dataclasses import dataclass
@@ -44,10 +45,11 @@ missing or mistyped field rejects the load and names the field; so does any exce
 raises (`ConfigError` for checks of your own).
 
 **What a stage gets**: the WIT records as componentize-py generates them (`RequestCtx`,
-`Principal`, `LlmMeta`, `Outcome`, `McpRequest`; snake-case fields). `header(ctx, name)` and
+`Principal`, `LlmMeta`, `Outcome`, `McpRequest`, `Provider`, `HttpResponse`, `SseEvent`;
+snake-case fields). `header(ctx, name)` and
 `attribute(principal, name)` look values up; `endpoint_name(ctx.endpoint)` names the endpoint.
-**What it returns**: `Allow`, `Continue`, `Deny`, `Respond`, `Rewrite`, `Replace`, `Stop` or
-`Enrichment` (see `sluice_plugin.results`); errors come from `bad_request`, `forbidden`,
+**What it returns**: `Allow`, `Continue`, `Deny`, `Respond`, `Rewrite`, `Replace`, `Stop`,
+`Enrichment` or `Send` (see `sluice_plugin.results`); errors come from `bad_request`, `forbidden`,
 `rate_limited`, ... (`sluice_plugin.errors`).
 
 **Host imports**: `log`, `now_ms`, `config_json`, `kv_get`/`kv_set`/`kv_delete`/`kv_incr` and,
@@ -77,7 +79,14 @@ from .errors import (
     server_error,
     with_param,
 )
-from .export import export_auth, export_enrich, export_guard, export_mcp_policy, export_policy
+from .export import (
+    export_adapter,
+    export_auth,
+    export_enrich,
+    export_guard,
+    export_mcp_policy,
+    export_policy,
+)
 from .host import (
     KeyRecord,
     Level,
@@ -98,15 +107,21 @@ from .records import (
     McpRequest,
     Outcome,
     Principal,
+    Provider,
     RequestCtx,
+    SseEvent,
+    UpstreamRequest,
     Usage,
     attribute,
+    endpoint_method,
     endpoint_name,
+    endpoint_path,
     header,
     may_use_mcp_server,
     mcp_params,
     mcp_tool,
     principal,
+    sse_event,
 )
 from .results import (
     Allow,
@@ -119,10 +134,23 @@ from .results import (
     Replace,
     Respond,
     Rewrite,
+    Send,
     Stop,
     TextResult,
+    UpstreamResult,
 )
-from .stages import Auth, Direction, Enrich, Guard, McpPolicy, Plugin, PluginInfo, Policy
+from .stages import (
+    Adapter,
+    Auth,
+    Direction,
+    Enrich,
+    Guard,
+    McpPolicy,
+    PassThrough,
+    Plugin,
+    PluginInfo,
+    Policy,
+)
 
 Decision = PolicyResult
 """What `Policy.on_request` returns (an alias of `PolicyResult`)."""
@@ -132,13 +160,17 @@ __all__ = [
     "ErrorBody", "McpError", "bad_request", "bad_upstream", "error", "forbidden",
     "invalid_api_key", "mcp_error", "mcp_internal", "model_not_found", "rate_limited",
     "server_error", "with_param",
-    "export_auth", "export_enrich", "export_guard", "export_mcp_policy", "export_policy",
+    "export_adapter", "export_auth", "export_enrich", "export_guard", "export_mcp_policy",
+    "export_policy",
     "KeyRecord", "Level", "WindowCount", "config_json", "kv_delete", "kv_get", "kv_incr",
     "kv_set", "log", "lookup_key", "now_ms",
-    "Endpoint", "HttpResponse", "LlmMeta", "McpRequest", "Outcome", "Principal", "RequestCtx",
-    "Usage", "attribute", "endpoint_name", "header", "may_use_mcp_server", "mcp_params",
-    "mcp_tool", "principal",
+    "Endpoint", "HttpResponse", "LlmMeta", "McpRequest", "Outcome", "Principal", "Provider",
+    "RequestCtx", "SseEvent", "UpstreamRequest", "Usage", "attribute", "endpoint_method",
+    "endpoint_name", "endpoint_path", "header", "may_use_mcp_server", "mcp_params", "mcp_tool",
+    "principal", "sse_event",
     "Allow", "Continue", "Decision", "Deny", "Enrichment", "JsonVerdict", "McpResult",
-    "PolicyResult", "Replace", "Respond", "Rewrite", "Stop", "TextResult",
-    "Auth", "Direction", "Enrich", "Guard", "McpPolicy", "Plugin", "PluginInfo", "Policy",
+    "PolicyResult", "Replace", "Respond", "Rewrite", "Send", "Stop", "TextResult",
+    "UpstreamResult",
+    "Adapter", "Auth", "Direction", "Enrich", "Guard", "McpPolicy", "PassThrough", "Plugin",
+    "PluginInfo", "Policy",
 ]

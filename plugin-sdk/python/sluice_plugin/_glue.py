@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import traceback
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, List, Optional, Tuple, TypeVar
 
 from . import results
-from ._wit import guard_stage, host, lifecycle, mcp_types, result, types
+from ._wit import adapter, guard_stage, host, lifecycle, mcp_types, result, types
 from .config import ConfigError, build, prepare
 from .errors import error, mcp_internal
-from .stages import Auth, Enrich, Guard, McpPolicy, Plugin, Policy
+from .stages import Adapter, Auth, Enrich, Guard, McpPolicy, Plugin, Policy
 
 R = TypeVar("R")
 
@@ -239,3 +239,87 @@ def on_mcp_result(req: mcp_types.McpRequest, principal: types.Principal,
         return None if replaced is None else results.json_text(replaced)
 
     return guarded("on_mcp_result", replace)
+
+
+# --- adapter ---------------------------------------------------------------------------------------
+
+
+def _ok(answer: Any) -> Any:
+    """The answer of a `result`-returning export: a `Deny` raises `Err(error-body)`."""
+    if isinstance(answer, results.Deny):
+        raise result.Err(answer.error)
+    return answer
+
+
+def _adapter() -> Adapter:
+    """The adapter plugin; a plugin that could not be built raises `Err(500 plugin_config)`."""
+    try:
+        return instance().get()
+    except ConfigError as e:
+        raise result.Err(config_error(str(e))) from None
+
+
+def to_upstream(ctx: types.RequestCtx, provider: adapter.Provider,
+                body: bytes) -> adapter.UpstreamCall:
+    """`to-upstream`: the call upstream, or raises `Err(error-body)`."""
+    plugin = _adapter()
+    return _ok(guarded(
+        "to_upstream",
+        lambda: results.to_upstream_call(plugin.to_upstream(ctx, provider, body)),
+    ))
+
+
+def from_upstream(ctx: types.RequestCtx, resp: types.HttpResponse) -> Optional[types.HttpResponse]:
+    """`from-upstream`: the replacement response (None keeps it), or raises `Err(error-body)`."""
+    plugin = _adapter()
+    return _ok(guarded(
+        "from_upstream", lambda: results.to_response(plugin.from_upstream(ctx, resp))
+    ))
+
+
+def stream_finished() -> types.ErrorBody:
+    """The 500 for a call on a translator whose stream already finished (a host bug)."""
+    return error(500, "server_error", "the stream-translator was called after its stream finished",
+                 code="stream_finished")
+
+
+class Stream:
+    """One stream's translator, as `start_stream` made it, held by one `stream-translator`
+    resource: `finish` consumes it, so a stream ends once. When the plugin could not be built,
+    it holds the error instead and answers every call with it."""
+
+    def __init__(self, ctx: types.RequestCtx, provider: adapter.Provider) -> None:
+        self.translator: Any = None
+        self.failure: Optional[types.ErrorBody] = None
+        try:
+            plugin: Adapter = instance().get()
+        except ConfigError as e:
+            self.failure = config_error(str(e))
+            return
+        def start() -> Any:
+            translator = plugin.start_stream(ctx, provider)
+            if not (callable(getattr(translator, "on_event", None))
+                    and callable(getattr(translator, "finish", None))):
+                raise TypeError("start_stream must return an object with `on_event` and "
+                                f"`finish` methods, not {translator!r}")
+            return translator
+
+        self.translator = guarded("start_stream", start)
+
+    def _held(self) -> Any:
+        if self.failure is not None:
+            raise result.Err(self.failure)
+        if self.translator is None:
+            raise result.Err(stream_finished())
+        return self.translator
+
+    def on_event(self, event: types.SseEvent) -> List[types.SseEvent]:
+        """Maps one upstream event with the held translator."""
+        translator = self._held()
+        return _ok(guarded("on_event", lambda: results.to_events(translator.on_event(event))))
+
+    def finish(self) -> Tuple[List[types.SseEvent], Optional[types.Usage]]:
+        """Ends the stream: consumes the held translator; later calls answer an error."""
+        translator = self._held()
+        self.translator = None
+        return _ok(guarded("finish", lambda: results.to_stream_end(translator.finish())))

@@ -38,12 +38,13 @@ IN_COMPONENT: bool = _in_component()
 
 if TYPE_CHECKING:
     from ._standins import componentize_py_types as result
-    from ._standins import guard_stage, host, keys, kv, lifecycle, mcp_types, types
+    from ._standins import adapter, guard_stage, host, keys, kv, lifecycle, mcp_types, types
 else:
     types = _find("wit_world.imports.types", "types")
     mcp_types = _find("wit_world.imports.mcp_types", "mcp_types")
     lifecycle = _find("wit_world.exports.lifecycle", "lifecycle")
     guard_stage = _find("wit_world.exports.guard_stage", "guard_stage")
+    adapter = _find("wit_world.exports.adapter", "adapter")
     result = _find("componentize_py_types", "componentize_py_types")
     if IN_COMPONENT:
         host = _find("wit_world.imports.host", "host")

@@ -14,15 +14,26 @@ class MaxTokens(sluice_plugin.Policy):
 
 Adding a stage is mechanical: an export class per WIT interface of its world that forwards to a
 function of `_glue`, and a line in `_STAGES`.
+
+Resources are looked up elsewhere: componentize-py expects the class of an exported resource in
+a top-level module named after its interface, so the `stream-translator` of the `adapter`
+interface is the class `StreamTranslator` of a module `adapter`. `export_adapter` registers that
+module (in `sys.modules`, so no file of that name may be on the path) and also puts
+`StreamTranslator` into the app module, where tests find it. The export class of the `adapter`
+interface is called `Adapter`, like the base class plugins subclass: in the app module the name
+`Adapter` is rebound to the export class once the plugin is exported (subclass it before, or
+write `sluice_plugin.Adapter`).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, Optional, Tuple, Type, TypeVar
+import types as pytypes
+from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar
 
 from . import _glue
-from ._wit import IN_COMPONENT, guard_stage, lifecycle, mcp_types, types
+from . import stages
+from ._wit import IN_COMPONENT, adapter, guard_stage, lifecycle, mcp_types, types
 from .stages import Auth, Enrich, Guard, McpPolicy, Plugin, Policy
 
 P = TypeVar("P", bound=type)
@@ -95,8 +106,54 @@ class McpPolicyStage:
         return _glue.on_mcp_result(req, principal, result)
 
 
+class Adapter:
+    """Export of `adapter` (world `provider-adapter`). Not the base class of adapter plugins,
+    which is `sluice_plugin.Adapter` (`sluice_plugin.stages.Adapter`)."""
+
+    def to_upstream(self, ctx: types.RequestCtx, provider: adapter.Provider,
+                    body: bytes) -> adapter.UpstreamCall:
+        """Forwards to the plugin's `to_upstream`; a denial raises `Err(error-body)`."""
+        return _glue.to_upstream(ctx, provider, body)
+
+    def from_upstream(self, ctx: types.RequestCtx,
+                      resp: types.HttpResponse) -> Optional[types.HttpResponse]:
+        """Forwards to the plugin's `from_upstream`; a denial raises `Err(error-body)`."""
+        return _glue.from_upstream(ctx, resp)
+
+
+class StreamTranslator:
+    """The `stream-translator` resource of `adapter`: the host constructs one per stream of an
+    adapter that is not pass-through; it holds what the plugin's `start_stream` returned until
+    `finish`."""
+
+    def __init__(self, ctx: types.RequestCtx, provider: adapter.Provider) -> None:
+        self._stream = _glue.Stream(ctx, provider)
+
+    def on_event(self, event: types.SseEvent) -> List[types.SseEvent]:
+        """Maps one upstream event; an error raises `Err(error-body)`."""
+        return self._stream.on_event(event)
+
+    def finish(self) -> Tuple[List[types.SseEvent], Optional[types.Usage]]:
+        """Ends the stream: the last events and its usage; an error raises `Err(error-body)`."""
+        return self._stream.finish()
+
+
+RESOURCE_MODULE = "adapter"
+"""The module componentize-py imports the `stream-translator` class from."""
+
+
+def _export_resources() -> None:
+    """Registers the module `adapter` holding `StreamTranslator` (see the module's doc)."""
+    module = sys.modules.get(RESOURCE_MODULE)
+    if module is None:
+        module = pytypes.ModuleType(RESOURCE_MODULE, "The SDK's `stream-translator` resource.")
+        sys.modules[RESOURCE_MODULE] = module
+    setattr(module, "StreamTranslator", StreamTranslator)
+
+
 # Stage -> (the base class its plugins subclass, the export classes of its world).
 _STAGES: Dict[str, Tuple[Type[Plugin], Tuple[type, ...]]] = {
+    "adapter": (stages.Adapter, (Lifecycle, Adapter, StreamTranslator)),
     "policy": (Policy, (Lifecycle, PolicyStage)),
     "guard": (Guard, (Lifecycle, GuardStage)),
     "auth": (Auth, (Lifecycle, AuthStage)),
@@ -118,6 +175,16 @@ def _export(stage: str, plugin: Any, module: Optional[str], depth: int) -> None:
     target = sys.modules[name]
     for cls in classes:
         setattr(target, cls.__name__, cls)
+    if stage == "adapter":
+        _export_resources()
+
+
+def export_adapter(plugin: P, *, module: Optional[str] = None) -> P:
+    """Exports an `Adapter` plugin class (world `provider-adapter`); see `export_policy`. It
+    also registers the module `adapter` with the `stream-translator` class componentize-py
+    looks for, and rebinds `Adapter` in the app module to the export class."""
+    _export("adapter", plugin, module, 2)
+    return plugin
 
 
 def export_policy(plugin: P, *, module: Optional[str] = None) -> P:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
-from ._wit import mcp_types, types
-from .results import Headers, header_pairs
+from ._wit import adapter, mcp_types, types
+from .results import Headers, JsonValue, header_pairs, json_text
 
 RequestCtx = types.RequestCtx
 LlmMeta = types.LlmMeta
@@ -17,6 +17,9 @@ Usage = types.Usage
 HttpResponse = types.HttpResponse
 Endpoint = types.Endpoint
 McpRequest = mcp_types.McpRequest
+Provider = adapter.Provider
+SseEvent = types.SseEvent
+UpstreamRequest = types.UpstreamRequest
 
 _ENDPOINT_NAMES = {
     "CHAT_COMPLETIONS": "chat.completions",
@@ -62,6 +65,36 @@ def may_use_mcp_server(principal: types.Principal, server: str) -> bool:
 def endpoint_name(endpoint: types.Endpoint) -> str:
     """The endpoint's name as the gateway reports it, such as `chat.completions`."""
     return _ENDPOINT_NAMES[endpoint.name]
+
+
+_ENDPOINT_PATHS = {
+    "CHAT_COMPLETIONS": "/chat/completions",
+    "COMPLETIONS": "/completions",
+    "EMBEDDINGS": "/embeddings",
+    "MODELS": "/models",
+    "AUDIO_SPEECH": "/audio/speech",
+    "IMAGES_GENERATIONS": "/images/generations",
+    "FILES": "/files",
+    "BATCHES": "/batches",
+    "MCP": "/mcp-servers/{name}/mcp",
+    "USAGE": "/dashboard/api/summary",
+}
+
+
+def endpoint_method(endpoint: types.Endpoint) -> str:
+    """The HTTP method clients use for the endpoint: `GET` for models and usage, else `POST`."""
+    return "GET" if endpoint.name in ("MODELS", "USAGE") else "POST"
+
+
+def endpoint_path(endpoint: types.Endpoint) -> str:
+    """The endpoint's path without the `/v1` prefix, such as `/chat/completions` (`/models` for
+    the models endpoint; a template `/mcp-servers/{name}/mcp` for MCP)."""
+    return _ENDPOINT_PATHS[endpoint.name]
+
+
+def sse_event(data: Union[str, JsonValue], event: Optional[str] = None) -> types.SseEvent:
+    """A server-sent event: `data` as it is when a str, else encoded as JSON."""
+    return types.SseEvent(event=event, data=data if isinstance(data, str) else json_text(data))
 
 
 def mcp_params(req: mcp_types.McpRequest) -> Any:
@@ -140,3 +173,29 @@ def mcp_request(*, request_id: str = "", server: str = "", session_id: Optional[
                                 user_id=user_id, method=method, target=target, params=text)
 
 
+
+
+def provider(name: str = "", base_url: str = "", *, api_key: Optional[str] = None,
+             upstream_model: str = "") -> adapter.Provider:
+    """A `Provider` with defaults for every field (for tests)."""
+    return adapter.Provider(name=name, base_url=base_url, api_key=api_key,
+                            upstream_model=upstream_model)
+
+
+def http_response(*, status: int = 200, headers: Headers = (),
+                  body: Union[bytes, str, JsonValue] = b"") -> types.HttpResponse:
+    """An `HttpResponse` (for tests): a str body as UTF-8, a dict or list as JSON."""
+    if isinstance(body, str):
+        data = body.encode()
+    elif isinstance(body, (bytes, bytearray, memoryview)):
+        data = bytes(body)
+    else:
+        data = json_text(body).encode()
+    return types.HttpResponse(status=status, headers=header_pairs(headers), body=data)
+
+
+def usage(prompt_tokens: int = 0, completion_tokens: int = 0,
+          cached_tokens: int = 0) -> types.Usage:
+    """A `Usage` (what a stream translator's `finish` may report)."""
+    return types.Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                       cached_tokens=cached_tokens)

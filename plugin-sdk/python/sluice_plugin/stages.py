@@ -12,8 +12,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Optional, Union
 
-from ._wit import guard_stage, lifecycle, mcp_types, types
-from .results import Allow, Deny, Enrichment, JsonVerdict, McpResult, PolicyResult, TextResult
+from ._wit import adapter, guard_stage, lifecycle, mcp_types, types
+from .results import (
+    Allow,
+    Deny,
+    Enrichment,
+    Events,
+    JsonVerdict,
+    McpResult,
+    PolicyResult,
+    Respond,
+    StreamEnd,
+    TextResult,
+    UpstreamResult,
+)
 
 PluginInfo = lifecycle.PluginInfo
 Direction = guard_stage.Direction
@@ -24,7 +36,13 @@ class Plugin:
     override `info` when the answer depends on the config."""
 
     wants_body: ClassVar[bool] = False
-    """Whether the plugin needs request bodies (`on_request`'s `body`); else it gets `b""`."""
+    """Whether the plugin needs request bodies (`on_request`'s and `to_upstream`'s `body`);
+    else it gets `b""`."""
+
+    passthrough: ClassVar[bool] = False
+    """Adapters: whether upstream answers, whole and streamed, already are in OpenAI's shape.
+    The host then forwards them without calling `from_upstream` or starting a stream
+    translator (no Wasm call per stream event)."""
 
     look_behind: ClassVar[int] = 0
     """Guards: bytes of each stream choice's text the host holds back, so a match up to that
@@ -33,7 +51,9 @@ class Plugin:
     def info(self) -> PluginInfo:
         """What the host is told at load (`init`). The default reads the class attributes."""
         return PluginInfo(
-            wants_body=bool(self.wants_body), passthrough=False, look_behind=int(self.look_behind)
+            wants_body=bool(self.wants_body),
+            passthrough=bool(self.passthrough),
+            look_behind=int(self.look_behind),
         )
 
 
@@ -126,3 +146,53 @@ class McpPolicy(Plugin):
         """Sees the (parsed) JSON-RPC result of a request this stage let through: return a
         replacement JSON value, or None to keep it. Default: None."""
         return None
+
+
+class PassThrough:
+    """The stream translator of adapters whose upstream already streams OpenAI chunks: every
+    event goes on unchanged and nothing is added at the end (what `Adapter.start_stream`
+    returns unless overridden)."""
+
+    def on_event(self, event: types.SseEvent) -> Events:
+        """The event itself."""
+        return [event]
+
+    def finish(self) -> StreamEnd:
+        """No last events; the host reads the usage from the chunks."""
+        return [], None
+
+
+class Adapter(Plugin):
+    """The provider adapter stage: maps OpenAI requests to a provider's API and its answers
+    back. The host makes the HTTP call; an adapter only translates. Set `passthrough = True`
+    when the provider already answers in OpenAI's shape, and `wants_body = True` to receive the
+    request body in `to_upstream`.
+
+    A stream is translated by an object `start_stream` returns, one per stream, with two
+    methods: `on_event(event)` (the OpenAI events for one upstream `SseEvent`: a list, or
+    `Deny(err)` to end the stream with that error) and `finish()` (the last events and the
+    stream's usage, `(events, usage)`, or `Deny(err)` when the stream was cut short). What it
+    remembers between events lives on that object."""
+
+    def to_upstream(
+        self, ctx: types.RequestCtx, provider: adapter.Provider, body: bytes
+    ) -> UpstreamResult:
+        """Builds the call the host makes upstream: `Send(method, path, headers=..., body=...,
+        stream=...)`, `Respond(...)` (answer without any provider) or `Deny(error)`. `body` is
+        the host's prepared body (upstream model set, `user_id` removed,
+        `stream_options.include_usage` set for streams) when `wants_body` is set, else empty."""
+        raise NotImplementedError
+
+    def from_upstream(
+        self, ctx: types.RequestCtx, resp: types.HttpResponse
+    ) -> Union[None, Respond, Deny]:
+        """Maps a whole (non-stream) upstream response, of any status, to an OpenAI response:
+        `None` (the default) passes it unchanged, `Respond(...)` replaces it, `Deny(error)`
+        answers an error instead. Not called for pass-through adapters."""
+        return None
+
+    def start_stream(self, ctx: types.RequestCtx, provider: adapter.Provider) -> Any:
+        """Starts translating one upstream stream (called once the provider has answered a
+        streaming request with a stream; not for pass-through adapters): returns an object
+        with `on_event` and `finish` (see the class). Default: `PassThrough()`."""
+        return PassThrough()

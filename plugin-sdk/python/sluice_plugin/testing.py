@@ -25,7 +25,17 @@ from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Type
 
 from ._wit import IN_COMPONENT
 from .config import build as _build
-from .records import llm_meta, mcp_request, outcome, principal, request_ctx  # noqa: F401
+from .records import (  # noqa: F401
+    http_response,
+    llm_meta,
+    mcp_request,
+    outcome,
+    principal,
+    provider,
+    request_ctx,
+    sse_event,
+    usage,
+)
 
 T = TypeVar("T")
 
