@@ -6,8 +6,13 @@ mod common;
 use std::process::Command;
 
 fn check(file: &str) -> (bool, String, String) {
+    check_with(file, &[])
+}
+
+fn check_with(file: &str, extra: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(["plugin", "check", file])
+        .args(extra)
         .output()
         .expect("run sluice");
     (
@@ -66,4 +71,33 @@ fn what_would_not_load_says_why() {
     assert!(err.contains("not a WebAssembly component"), "{err}");
     let (ok, _, err) = check("builtin:nope");
     assert!(!ok && err.contains("no built-in plugin `nope`"), "{err}");
+}
+
+#[test]
+fn a_plugin_that_keeps_state_in_globals_is_warned_about() {
+    let chaos = built("sluice_test_chaos.wasm");
+    let (ok, out, _) = check_with(&chaos, &["--config", r#"{"count": true}"#]);
+    assert!(ok, "a warning does not stop it loading: {out}");
+    assert!(
+        out.contains("warning: as a policy plugin it answered the same request differently"),
+        "{out}"
+    );
+    assert!(
+        out.contains("x-chaos-count"),
+        "the answers are shown: {out}"
+    );
+    // The same plugin without the global: no warning.
+    let (_, out, _) = check_with(&chaos, &["--config", "{}"]);
+    assert!(!out.contains("warning:"), "{out}");
+    // State in `kv` is shared by every instance: the rate limiter is not warned about.
+    let config = r#"{"rpm": 2, "tpm_in": 1000000, "tpm_out": 1000000}"#;
+    let (_, out, _) = check_with("builtin:rate-limit", &["--config", config]);
+    assert!(!out.contains("warning:"), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+    // A config the plugin refuses: no verdict, and the check says why.
+    let (_, out, _) = check_with(&chaos, &["--config", r#"{"reject": 1}"#]);
+    assert!(
+        out.contains("note: state not probed as a policy plugin"),
+        "{out}"
+    );
 }

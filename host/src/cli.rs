@@ -104,6 +104,10 @@ pub enum PluginCommand {
     Check {
         /// A `.wasm` component, or `builtin:NAME`.
         file: String,
+        /// The plugin's config table as JSON: with it, the check also probes whether the plugin
+        /// keeps state in globals (which fresh instances lose at every request).
+        #[arg(long)]
+        config: Option<String>,
     },
 }
 
@@ -158,7 +162,8 @@ pub fn plugin_command(command: PluginCommand) -> anyhow::Result<bool> {
             let wasm = authoring::build::build(&dir, out)?;
             let bytes = std::fs::read(&wasm)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", wasm.display()))?;
-            let report = sluice::pipeline::inspect::inspect(&bytes)?;
+            // Probed with an empty config: a plugin that needs one says so in a note.
+            let report = sluice::pipeline::inspect::inspect_with(&bytes, Some("{}"))?;
             print!("{}", report.render(&wasm.display().to_string()));
             Ok(report.loads())
         }
@@ -166,7 +171,7 @@ pub fn plugin_command(command: PluginCommand) -> anyhow::Result<bool> {
             authoring::build::test(&dir)?;
             Ok(true)
         }
-        PluginCommand::Check { file } => {
+        PluginCommand::Check { file, config } => {
             let bytes = match file.strip_prefix("builtin:") {
                 Some(name) => sluice::builtin::get(name)
                     .map(|b| b.bytes.to_vec())
@@ -175,7 +180,7 @@ pub fn plugin_command(command: PluginCommand) -> anyhow::Result<bool> {
                     std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?
                 }
             };
-            let report = sluice::pipeline::inspect::inspect(&bytes)?;
+            let report = sluice::pipeline::inspect::inspect_with(&bytes, config.as_deref())?;
             print!("{}", report.render(&file));
             Ok(report.loads())
         }

@@ -1,9 +1,11 @@
 //! `sluice plugin check`: what a component is, which stage worlds of which contract version it
 //! implements, what it imports and exports, and whether this gateway would load it (and why not).
-//! Its config is not checked here: `init` sees it when the gateway loads the plugin.
+//! With a config it also probes whether the plugin keeps state in its instance ([`super::probe`])
+//! and warns when it does: a fresh instance starts without it at every request.
 
 use super::engine::{Runtime, RuntimeLimits};
 use super::plugin::World;
+use super::probe::Probe;
 use super::worlds::{AdapterPre, AuthPre, EnrichPre, PolicyPre};
 use super::{AdapterWorld, AuthWorld, EnrichWorld, GuardWorld, McpPolicyWorld, PolicyWorld};
 use std::fmt::Write;
@@ -21,6 +23,8 @@ pub struct Report {
     pub stages: Vec<(&'static str, &'static str)>,
     /// Why it would not load, when it would not.
     pub problems: Vec<String>,
+    /// What the state probe found, by stage.
+    pub probes: Vec<(&'static str, super::probe::Probe)>,
 }
 
 impl Report {
@@ -55,6 +59,22 @@ impl Report {
         for p in &self.problems {
             let _ = writeln!(out, "problem: {p}");
         }
+        for (stage, probe) in &self.probes {
+            match probe {
+                Probe::Stateless => {}
+                Probe::KeepsState { fresh, warm } => {
+                    let _ = writeln!(
+                        out,
+                        "warning: as a {stage} plugin it answered the same request differently when one instance served it twice ({} the second time, against {} from a fresh instance): it keeps state in globals, which a fresh instance (the default for plugins from files) starts without at every request. Keep state in `kv`, or run it with instances = \"warm\" if the state is a cache.",
+                        clip(warm),
+                        clip(fresh)
+                    );
+                }
+                Probe::Inconclusive(why) => {
+                    let _ = writeln!(out, "note: state not probed as a {stage} plugin: {why}");
+                }
+            }
+        }
         let _ = writeln!(
             out,
             "loads: {}",
@@ -68,6 +88,14 @@ impl Report {
     }
 }
 
+/// At most 160 characters of `text`.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(160) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
 fn list(items: &[String]) -> String {
     if items.is_empty() {
         "(none)".into()
@@ -78,6 +106,12 @@ fn list(items: &[String]) -> String {
 
 /// Inspects `bytes`. An error means they are not a component this gateway can compile.
 pub fn inspect(bytes: &[u8]) -> anyhow::Result<Report> {
+    inspect_with(bytes, None)
+}
+
+/// Inspects `bytes`; with `config` (the plugin's config table as JSON) it also probes, for each
+/// stage the component serves, whether the plugin keeps state in its instance.
+pub fn inspect_with(bytes: &[u8], config: Option<&str>) -> anyhow::Result<Report> {
     let runtime = Runtime::new(RuntimeLimits::default())?;
     let (component, _) = runtime.compile(bytes).map_err(|e| {
         anyhow::anyhow!(
@@ -99,6 +133,7 @@ pub fn inspect(bytes: &[u8]) -> anyhow::Result<Report> {
         exports,
         stages: Vec::new(),
         problems: Vec::new(),
+        probes: Vec::new(),
     };
     let pre = match runtime.linker.instantiate_pre(&component) {
         Ok(pre) => pre,
@@ -135,6 +170,17 @@ pub fn inspect(bytes: &[u8]) -> anyhow::Result<Report> {
     }
     if GuardWorld::pre(pre).is_ok() {
         report.stages.push(("guard", "0.2.0"));
+    }
+    if let Some(config) = config
+        && !report.stages.is_empty()
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        for (stage, _) in report.stages.clone() {
+            let found = rt.block_on(super::probe::probe(&runtime, &component, stage, config));
+            report.probes.push((stage, found));
+        }
     }
     if report.stages.is_empty() {
         let ours = report

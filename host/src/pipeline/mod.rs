@@ -9,6 +9,7 @@ pub mod inspect;
 mod load;
 mod mcp_world;
 pub mod plugin;
+pub mod probe;
 pub mod stages;
 pub mod worlds;
 

@@ -9,7 +9,9 @@
 //! - anything else, or no header: lets the request through, adding an `x-chaos-seen` header and a
 //!   `chaos` metadata field, so tests can tell the plugin ran.
 //!
-//! Its config may set `tag`, echoed in the `x-chaos-tag` header (reload tests change it).
+//! Its config may set `tag`, echoed in the `x-chaos-tag` header (reload tests change it), and
+//! `count`, which numbers the requests an instance has served in an `x-chaos-count` header,
+//! kept in a global: the state probe of `sluice plugin check` must notice that.
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
@@ -23,11 +25,18 @@ struct Config {
     tag: Option<String>,
     /// Present (with any value): the load is rejected.
     reject: Option<serde::de::IgnoredAny>,
+    /// Count requests in a global.
+    #[serde(default)]
+    count: bool,
 }
+
+/// Requests this instance has served, when `count` is set.
+static SERVED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// The plugin: the tag it echoes.
 struct Chaos {
     tag: String,
+    count: bool,
 }
 
 impl Plugin for Chaos {
@@ -37,7 +46,10 @@ impl Plugin for Chaos {
             return Err("this config asks to be rejected".into());
         }
         let tag = config.tag.unwrap_or_else(|| "none".to_string());
-        Ok(Chaos { tag })
+        Ok(Chaos {
+            tag,
+            count: config.count,
+        })
     }
 }
 
@@ -67,10 +79,17 @@ impl Policy for Chaos {
             "deny" => Decision::Deny(ErrorBody::forbidden("chaos: asked to deny")),
             "ratelimit" => Decision::Deny(ErrorBody::rate_limited("chaos: asked to rate limit", 3)),
             _ => Decision::Continue(Allow {
-                headers: vec![
-                    ("x-chaos-seen".into(), "1".into()),
-                    ("x-chaos-tag".into(), self.tag.clone()),
-                ],
+                headers: {
+                    let mut h = vec![
+                        ("x-chaos-seen".to_string(), "1".to_string()),
+                        ("x-chaos-tag".to_string(), self.tag.clone()),
+                    ];
+                    if self.count {
+                        let n = SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        h.push(("x-chaos-count".to_string(), n.to_string()));
+                    }
+                    h
+                },
                 metadata: vec![("chaos".into(), "\"ok\"".into())],
                 body: None,
             }),
