@@ -17,6 +17,7 @@ use std::process::Command;
 /// given to the package's tests as `SLUICE_PLUGIN_DIR`.
 const EXTRA_PLUGINS: &[&str] = &[
     "sluice-test-chaos",
+    "sluice-test-guard",
     "sluice-test-old-wit",
     "sluice-test-v01",
     "sluice-example-max-tokens",

@@ -13,6 +13,7 @@
 //! | `mock-422`          | 422 with a FastAPI-style validation body                        |
 //! | `mock-truncated`    | a stream that ends cleanly but without `data: [DONE]`           |
 //! | `mock-inband-error` | a stream with an error event after its first chunk              |
+//! | `mock-guard-*`      | text for guard tests (see [`guard_deltas`]), in two choices     |
 //!
 //! Every request's JSON body and headers are recorded.
 
@@ -166,6 +167,9 @@ async fn chat(State(seen): Seen_, headers: HeaderMap, body: Bytes) -> Response {
         _ => {}
     }
     let id = "chatcmpl-mock";
+    if let Some(choices) = guard_deltas(&model) {
+        return guard_answer(&model, &choices, stream);
+    }
     if !stream {
         return axum::Json(json!({
             "id": id, "object": "chat.completion", "created": 1, "model": model,
@@ -234,3 +238,63 @@ async fn chat(State(seen): Seen_, headers: HeaderMap, body: Bytes) -> Response {
 }
 
 use futures::StreamExt;
+
+/// The deltas of each choice of a `mock-guard-*` model, or none for other models. The streams
+/// interleave the choices' deltas; choice 1 never finishes (no `finish_reason`).
+pub fn guard_deltas(model: &str) -> Option<Vec<Vec<&'static str>>> {
+    Some(match model {
+        "mock-guard" => vec![
+            vec!["the sec", "ret is out"],
+            vec!["another se", "cret ", "here"],
+        ],
+        "mock-guard-stop" => vec![vec!["all fine", " then ST", "OP here"], vec!["ok"]],
+        "mock-guard-trap" => vec![vec!["all fine", " then TR", "AP here"], vec!["ok"]],
+        _ => return None,
+    })
+}
+
+fn guard_answer(model: &str, choices: &[Vec<&str>], stream: bool) -> Response {
+    if !stream {
+        let choices: Vec<Value> = choices
+            .iter()
+            .enumerate()
+            .map(|(i, deltas)| {
+                json!({"index": i, "finish_reason": "stop",
+                       "message": {"role": "assistant", "content": deltas.concat()}})
+            })
+            .collect();
+        return axum::Json(json!({
+            "id": "chatcmpl-guard", "object": "chat.completion", "created": 1, "model": model,
+            "choices": choices, "usage": usage(),
+        }))
+        .into_response();
+    }
+    let chunk = |index: usize, delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-guard", "object": "chat.completion.chunk", "created": 1,
+               "model": model,
+               "choices": [{"index": index, "delta": delta, "finish_reason": finish}]})
+    };
+    let mut events = vec![
+        chunk(0, json!({"role": "assistant", "content": ""}), Value::Null),
+        chunk(1, json!({"role": "assistant", "content": ""}), Value::Null),
+    ];
+    let longest = choices.iter().map(Vec::len).max().unwrap_or(0);
+    for step in 0..longest {
+        for (i, deltas) in choices.iter().enumerate() {
+            if let Some(d) = deltas.get(step) {
+                events.push(chunk(i, json!({"content": d}), Value::Null));
+            }
+        }
+    }
+    events.push(chunk(0, json!({}), json!("stop")));
+    events.push(
+        json!({"id": "chatcmpl-guard", "object": "chat.completion.chunk", "created": 1,
+                       "model": model, "choices": [], "usage": usage()}),
+    );
+    let mut text: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+    text.push_str("data: [DONE]\n\n");
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from(text))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}

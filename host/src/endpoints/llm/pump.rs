@@ -59,6 +59,10 @@ impl Pump {
 
     /// Handles one OpenAI-shaped event.
     pub(super) async fn forward(&mut self, event: Option<&str>, data: &str) -> Result<(), Gone> {
+        // An error event ended the stream: events that arrived with it are not sent.
+        if self.errored.is_some() {
+            return Ok(());
+        }
         let guarded;
         let data = match self.guarded.as_mut() {
             None => data,
