@@ -201,7 +201,7 @@ pairs = {
     "wit_world.imports.types": "types", "wit_world.imports.host": "host",
     "wit_world.imports.kv": "kv", "wit_world.imports.keys": "keys",
     "wit_world.imports.mcp_types": "mcp_types", "wit_world.exports.lifecycle": "lifecycle",
-    "wit_world.exports.guard_stage": "guard_stage",
+    "wit_world.exports.guard_stage": "guard_stage", "wit_world.exports.adapter": "adapter",
 }
 for generated, standin in pairs.items():
     try:
@@ -249,7 +249,9 @@ print(json.dumps(problems))
 """
 
 
-@pytest.mark.parametrize("world", ["policy", "guard", "auth", "enrich", "mcp-policy"])
+@pytest.mark.parametrize(
+    "world", ["policy", "guard", "auth", "enrich", "mcp-policy", "provider-adapter"]
+)
 def test_the_sdk_stand_ins_match_the_generated_bindings(world, tmp_path):
     out = tmp_path / "bindings"
     subprocess.run(

@@ -22,6 +22,11 @@ pub(super) fn files(lang: Lang, stage: StageKind) -> Vec<(&'static str, &'static
         Lang::Python => vec![
             ("app.py", python_source(stage), true),
             ("test_app.py", python_test(stage), true),
+            (
+                "conftest.py",
+                include_str!("../../templates/python/conftest.py"),
+                false,
+            ),
             ("wit/plugin.wit", WIT, false),
             (".gitignore", "__pycache__/\n*.wasm\n", false),
         ],
@@ -74,14 +79,28 @@ fn rust_source(stage: StageKind) -> &'static str {
     }
 }
 
+/// A Python project's `app.py`.
 fn python_source(stage: StageKind) -> &'static str {
-    let _ = stage;
-    ""
+    match stage {
+        StageKind::Auth => include_str!("../../templates/python/auth.py"),
+        StageKind::Policy => include_str!("../../templates/python/policy.py"),
+        StageKind::Adapter => include_str!("../../templates/python/adapter.py"),
+        StageKind::Enrich => include_str!("../../templates/python/enrich.py"),
+        StageKind::McpPolicy => include_str!("../../templates/python/mcp.py"),
+        StageKind::Guard => include_str!("../../templates/python/guard.py"),
+    }
 }
 
+/// A Python project's `test_app.py`.
 fn python_test(stage: StageKind) -> &'static str {
-    let _ = stage;
-    ""
+    match stage {
+        StageKind::Auth => include_str!("../../templates/python/auth_test.py"),
+        StageKind::Policy => include_str!("../../templates/python/policy_test.py"),
+        StageKind::Adapter => include_str!("../../templates/python/adapter_test.py"),
+        StageKind::Enrich => include_str!("../../templates/python/enrich_test.py"),
+        StageKind::McpPolicy => include_str!("../../templates/python/mcp_test.py"),
+        StageKind::Guard => include_str!("../../templates/python/guard_test.py"),
+    }
 }
 
 /// A JavaScript project's `plugin.js` and `plugin.test.js`.

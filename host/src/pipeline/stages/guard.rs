@@ -2,14 +2,17 @@
 //! text, and may let it through, refuse it or redact it.
 //!
 //! Streams: each guard holds back, per choice, the last `look-behind` bytes of the text it let
-//! through, and shows them again ahead of the next delta, so a match split across chunks reaches
-//! it whole before any of it is sent. Guards chain: what one releases is the next one's delta.
+//! through (from a word's start), and shows them again ahead of the next delta, so a match split
+//! across chunks reaches it whole before any of it is sent. Guards chain: what one releases is the
+//! next one's delta. A fresh guard's instance serves the whole stream, as it serves every call of
+//! a request; a warm guard's instance is leased per call, so a stream holds none of the pool
+//! between chunks.
 
 use super::additions::fail_open;
 use crate::error::ApiError;
 use crate::pipeline::bindings::guard_stage::{Direction, TextVerdict, Verdict};
 use crate::pipeline::bindings::types::{Principal, RequestCtx};
-use crate::pipeline::plugin::{Lease, Plugin};
+use crate::pipeline::plugin::{InstanceMode, Lease, Plugin};
 use crate::pipeline::{GuardWorld, Pipeline};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,8 +77,10 @@ pub struct StreamGuards {
 
 struct StreamGuard {
     plugin: Arc<Plugin<GuardWorld>>,
-    /// None once the instance failed and the guard is fail-open (skipped from then on).
+    /// A fresh guard's instance, held for the stream.
     lease: Option<Lease<GuardWorld>>,
+    /// The guard failed and is fail-open: skipped from then on.
+    skipped: bool,
     held: HashMap<u32, String>,
 }
 
@@ -92,18 +97,22 @@ impl StreamGuards {
         }
         let mut guards = Vec::with_capacity(pipeline.guards.len());
         for g in &pipeline.guards {
-            let lease = match g.lease().await {
-                Ok(l) => Some(l),
-                Err(e) => match fail_open(g, e) {
-                    None => None,
-                    Some(err) => return Err(err),
-                },
-            };
-            guards.push(StreamGuard {
+            let mut guard = StreamGuard {
                 plugin: Arc::clone(g),
-                lease,
+                lease: None,
+                skipped: false,
                 held: HashMap::new(),
-            });
+            };
+            if g.settings.mode == InstanceMode::Fresh {
+                match g.lease().await {
+                    Ok(l) => guard.lease = Some(l),
+                    Err(e) => match fail_open(g, e) {
+                        None => guard.skipped = true,
+                        Some(err) => return Err(err),
+                    },
+                }
+            }
+            guards.push(guard);
         }
         Ok(Some(StreamGuards {
             ctx: ctx.clone(),
@@ -152,15 +161,10 @@ impl StreamGuard {
         delta: String,
         last: bool,
     ) -> Result<String, ApiError> {
-        let Some(lease) = self.lease.as_mut() else {
-            // A fail-open guard that failed earlier: it no longer holds anything back.
-            let mut text = self.held.remove(&choice).unwrap_or_default();
-            text.push_str(&delta);
-            return Ok(text);
-        };
         let mut text = self.held.remove(&choice).unwrap_or_default();
         text.push_str(&delta);
-        if text.is_empty() {
+        if self.skipped || text.is_empty() {
+            // A fail-open guard that failed earlier no longer holds anything back.
             return Ok(text);
         }
         let window = self.plugin.info.look_behind as usize;
@@ -173,9 +177,18 @@ impl StreamGuard {
         }
         let verdict = {
             let t: &str = &text;
-            lease
-                .call(async |w, s| w.check_text(s, ctx, principal, choice, t, last).await)
-                .await
+            let ask =
+                async |w: &GuardWorld,
+                       s: &mut wasmtime::Store<crate::capabilities::PluginState>| {
+                    w.check_text(s, ctx, principal, choice, t, last).await
+                };
+            match self.lease.as_mut() {
+                Some(lease) => lease.call(ask).await,
+                None => match self.plugin.lease().await {
+                    Ok(mut lease) => lease.call(ask).await,
+                    Err(e) => Err(e),
+                },
+            }
         };
         let checked = match verdict {
             Ok(TextVerdict::Allow) => text,
@@ -186,13 +199,14 @@ impl StreamGuard {
             }
             Err(e) => match fail_open(&self.plugin, e) {
                 None => {
+                    self.skipped = true;
                     self.lease = None;
                     text
                 }
                 Some(err) => return Err(err),
             },
         };
-        if last || self.lease.is_none() {
+        if last || self.skipped {
             return Ok(checked);
         }
         let (send, keep) = split_tail(&checked, window);
@@ -203,12 +217,27 @@ impl StreamGuard {
     }
 }
 
-/// Splits `text` before its last `window` bytes, moved back to a character boundary so no UTF-8
-/// character is cut: (what may be sent, what is held).
+/// Splits `text` before its last `window` bytes: (what may be sent, what is held). The cut moves
+/// back to the start of a word (after whitespace), so the held text never starts inside a word or
+/// a number, looking back at most another `window` bytes; without whitespace there, to a
+/// character boundary.
 fn split_tail(text: &str, window: usize) -> (&str, &str) {
     let mut cut = text.len().saturating_sub(window);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
+    if cut == 0 {
+        return ("", text);
+    }
+    let floor = cut.saturating_sub(window);
+    let bytes = text.as_bytes();
+    match (floor..=cut)
+        .rev()
+        .find(|&i| i > 0 && bytes[i - 1].is_ascii_whitespace())
+    {
+        Some(i) => cut = i,
+        None => {
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+        }
     }
     text.split_at(cut)
 }
@@ -218,11 +247,19 @@ mod tests {
     use super::split_tail;
 
     #[test]
-    fn the_tail_is_cut_on_a_character_boundary() {
+    fn the_tail_starts_at_a_word() {
         assert_eq!(split_tail("hello world", 5), ("hello ", "world"));
+        // Inside a word: back to its start.
+        assert_eq!(split_tail("call 2024-01-15", 6), ("call ", "2024-01-15"));
         assert_eq!(split_tail("abc", 10), ("", "abc"));
         assert_eq!(split_tail("abc", 0), ("abc", ""));
+    }
+
+    #[test]
+    fn without_whitespace_the_tail_is_cut_on_a_character_boundary() {
         // "é" is two bytes: a cut inside it moves before it.
         assert_eq!(split_tail("caf\u{e9}s", 2), ("caf", "\u{e9}s"));
+        // No whitespace within another window's length: the plain cut.
+        assert_eq!(split_tail("a bcdefghij", 3), ("a bcdefg", "hij"));
     }
 }
