@@ -64,7 +64,7 @@ fn toolchain(lang: &str) -> bool {
             (!dir
                 .join("node_modules/@bytecodealliance/componentize-js")
                 .is_dir())
-            .then(|| "run scripts/plugin-js-env (or set SLUICE_PLUGIN_JS_TOOLCHAIN)")
+            .then_some("run scripts/plugin-js-env (or set SLUICE_PLUGIN_JS_TOOLCHAIN)")
         }
         "python" => {
             let found = std::env::var_os("SLUICE_COMPONENTIZE_PY").is_some()
