@@ -156,6 +156,12 @@ pub fn plugin_command(command: PluginCommand) -> anyhow::Result<bool> {
                 // A fresh CPython or SpiderMonkey instance costs milliseconds a request.
                 println!("instances = \"warm\"");
             }
+            let source = match lang {
+                Lang::Rust => "src/lib.rs",
+                Lang::Python => "app.py",
+                Lang::Js => "plugin.js",
+            };
+            println!("[plugins.config]\n# its keys: see the example at the top of {source}");
             Ok(true)
         }
         PluginCommand::Build { dir, out } => {

@@ -10,6 +10,7 @@
 //! | adapter    | [`Adapter`]   | [`export_adapter!`]    | maps OpenAI requests to a provider and back    |
 //! | enrich     | [`Enrich`]    | [`export_enrich!`]     | adds metadata and headers to finished answers  |
 //! | mcp-policy | [`McpPolicy`] | [`export_mcp_policy!`] | allows, denies or filters MCP tool calls/lists |
+//! | guard      | [`Guard`]     | [`export_guard!`]      | refuses or redacts requests and answers        |
 //!
 //! A plugin is a type that implements [`Plugin`] (its typed config and how it is built from it)
 //! and one stage trait, whose methods take `&self`. Call the stage's macro once, and build with
@@ -70,6 +71,12 @@
 //!
 //! **Enrich plugins** that price requests set [`Enrichment::cost_usd`]; the host records it with
 //! the request's usage.
+//!
+//! **Guards** see request bodies and answers: [`Guard::check_json`] gets a whole body as a
+//! `serde_json::Value` and returns a [`GuardVerdict`]; [`Guard::check_text`] gets a stream's text
+//! per choice, with the look-behind the plugin declares ([`PluginInfo::guard`]) held back so a
+//! match split across chunks arrives whole, and returns a [`TextVerdict`].
+//! [`guard::for_each_text`] visits the texts of any OpenAI request or answer.
 //!
 //! **MCP policy plugins** see the JSON-RPC requests clients send to MCP servers through the
 //! gateway (`/mcp-servers/{name}/mcp`, [`Endpoint::Mcp`]) as [`McpRequest`]s, after the auth
