@@ -127,6 +127,118 @@ pub fn for_each_text(body: &mut Value, mut f: impl FnMut(&mut String) -> bool) -
     changed
 }
 
+pub mod hold {
+    //! The host's hold-back of stream text, for guards' tests: [`stream`] feeds deltas to a
+    //! guard exactly as the gateway does, so a test can check that a match split across chunks
+    //! is caught. It mirrors the host (`host/src/pipeline/stages/guard.rs`), whose unit tests
+    //! share [`split_tail`]'s case table.
+
+    use crate::{ErrorBody, Guard, RequestCtx, TextVerdict};
+
+    /// Whether the host calls the guard on `len` bytes of text (held text and the new delta):
+    /// at the choice's end, or once half a look-behind more than the look-behind has gathered.
+    pub fn checks(len: usize, window: usize, last: bool) -> bool {
+        last || len > window + window / 2
+    }
+
+    /// Splits checked text before its last `window` bytes: (what is sent, what is held). The
+    /// cut moves back to a word's start (the text's start, or after whitespace, but not inside
+    /// a number written in groups), looking back at most another `window` bytes; without one,
+    /// to a character boundary.
+    pub fn split_tail(text: &str, window: usize) -> (&str, &str) {
+        let mut cut = text.len().saturating_sub(window);
+        let b = text.as_bytes();
+        let starts_word = |i: usize| {
+            i == 0
+                || (b[i - 1].is_ascii_whitespace()
+                    && !(i >= 2
+                        && b[i - 2].is_ascii_digit()
+                        && b.get(i).is_some_and(u8::is_ascii_digit)))
+        };
+        match (cut.saturating_sub(window)..=cut)
+            .rev()
+            .find(|&i| starts_word(i))
+        {
+            Some(i) => cut = i,
+            None => {
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+            }
+        }
+        text.split_at(cut)
+    }
+
+    /// Streams one choice's `deltas` (each with whether the choice ends with it; when none
+    /// does, the stream's end flushes what is held, as the host does) through `instances` in
+    /// turn (a warm guard's calls may go to different instances) with the look-behind `window`.
+    /// Returns the text the client gets, and the error a stop ended the stream with.
+    pub fn stream<G: Guard>(
+        instances: &[&G],
+        ctx: &RequestCtx,
+        window: usize,
+        deltas: &[(&str, bool)],
+    ) -> (String, Option<ErrorBody>) {
+        let mut turn = instances.iter().cycle();
+        let (mut sent, mut held) = (String::new(), String::new());
+        let ended = deltas.last().is_some_and(|d| d.1);
+        let flush = (!ended).then_some(("", true));
+        for (delta, last) in deltas.iter().copied().chain(flush) {
+            let text = std::mem::take(&mut held) + delta;
+            if text.is_empty() {
+                continue;
+            }
+            if !checks(text.len(), window, last) {
+                held = text;
+                continue;
+            }
+            let Some(guard) = turn.next() else {
+                return (sent, None);
+            };
+            let checked = match guard.check_text(ctx, None, 0, &text, last) {
+                TextVerdict::Allow => text,
+                TextVerdict::Replace(r) => r,
+                TextVerdict::Stop(e) => return (sent, Some(e)),
+            };
+            if last {
+                sent.push_str(&checked);
+                continue;
+            }
+            let (send, keep) = split_tail(&checked, window);
+            sent.push_str(send);
+            held = keep.to_string();
+        }
+        (sent, None)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// The same table is in the host's guard-stage tests: the two must agree.
+        const CASES: [(&str, usize, &str); 9] = [
+            ("hello world", 5, "world"),
+            ("call 2024-01-15", 6, "2024-01-15"),
+            ("abcdefgh", 4, "abcdefgh"),
+            ("abc", 10, "abc"),
+            ("abc", 0, ""),
+            ("card 4111 1111 1111", 9, "4111 1111 1111"),
+            ("a bcdefghijkl", 3, "jkl"),
+            ("a bcdefghijk\u{e9}", 3, "k\u{e9}"),
+            ("x caf\u{e9}s", 2, "\u{e9}s"),
+        ];
+
+        #[test]
+        fn the_tail_starts_at_a_word_as_in_the_host() {
+            for (text, window, held) in CASES {
+                let (sent, kept) = split_tail(text, window);
+                assert_eq!(kept, held, "{text:?} with {window}");
+                assert_eq!(format!("{sent}{kept}"), text);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,12 +30,18 @@
 //! `prompt`, `input`), answer texts and streams.
 //!
 //! **Streams.** The plugin asks the host to hold back the longest term's length in bytes plus 8
-//! of each choice's text, so a term split across chunks is still whole when it is checked; a
-//! match at the end of the text seen so far that could still grow (into a longer term, or with
-//! `whole_words` into a longer word) waits for the next delta.
+//! of each choice's text (the cut moved back to the start of a word), so a term split across
+//! chunks is still whole when it is checked; a match at the end of the text seen so far that
+//! could still grow (into a longer term, or with `whole_words` into a longer word) waits for the
+//! next delta. Each call is judged on its text alone, whose start counts as a word boundary: the
+//! plugin keeps nothing of a stream (a warm guard's calls of one stream may each go to another
+//! instance). Only where the host finds no word's start within two look-behinds of its cut (a
+//! token longer than that) does the text shown again start inside a word, whose rest is then
+//! judged alone: with `whole_words`, the `cat` of `xxxx…xxxcat` may be redacted (or stop a
+//! denying stream) though the whole text has no match. Such a cut only falls in text already
+//! checked together with what came before it, so this errs towards matching more, never less.
 
 mod matcher;
-mod stream;
 
 use matcher::Matcher;
 use serde::Deserialize;
@@ -109,8 +115,6 @@ struct BlockTerms {
     request: bool,
     /// Whether answers are checked.
     response: bool,
-    /// The streams under way.
-    streams: stream::Streams,
 }
 
 impl Plugin for BlockTerms {
@@ -141,7 +145,7 @@ impl Plugin for BlockTerms {
             ));
         }
         let matcher = Matcher::new(&c.terms, c.case_sensitive, c.whole_words)?;
-        if !matcher.settle(&replacement, true, false).is_empty() {
+        if !matcher.settle(&replacement, true).is_empty() {
             return Err("`replacement` contains one of the terms".into());
         }
         Ok(BlockTerms {
@@ -150,7 +154,6 @@ impl Plugin for BlockTerms {
             replacement,
             request: c.on.contains(&Side::Request),
             response: c.on.contains(&Side::Response),
-            streams: stream::Streams::default(),
         })
     }
 
@@ -171,8 +174,8 @@ impl BlockTerms {
     }
 
     /// `text` with its settled matches replaced, or `None` when it has none.
-    fn redact(&self, text: &str, last: bool, mid: bool) -> Option<String> {
-        let found = self.matcher.settle(text, last, mid);
+    fn redact(&self, text: &str, last: bool) -> Option<String> {
+        let found = self.matcher.settle(text, last);
         if found.is_empty() {
             return None;
         }
@@ -225,7 +228,7 @@ impl Guard for BlockTerms {
         if self.deny {
             let mut found = false;
             for_each_text(&mut body, |t| {
-                found = found || !self.matcher.settle(t, true, false).is_empty();
+                found = found || !self.matcher.settle(t, true).is_empty();
                 false
             });
             return if found {
@@ -234,7 +237,7 @@ impl Guard for BlockTerms {
                 GuardVerdict::Allow
             };
         }
-        let changed = for_each_text(&mut body, |t| match self.redact(t, true, false) {
+        let changed = for_each_text(&mut body, |t| match self.redact(t, true) {
             Some(r) => {
                 *t = r;
                 true
@@ -250,37 +253,29 @@ impl Guard for BlockTerms {
 
     fn check_text(
         &self,
-        ctx: &RequestCtx,
+        _ctx: &RequestCtx,
         _principal: Option<&Principal>,
-        choice: u32,
+        _choice: u32,
         text: &str,
         last: bool,
     ) -> TextVerdict {
+        // A pure function of `text`, `last` and the config: a warm guard's calls of one stream
+        // may each go to another instance, so nothing about a stream is kept here.
         if !self.response {
             return TextVerdict::Allow;
         }
-        let key = (ctx.request_id.clone(), choice);
-        let mid = self.streams.mid(&key);
-        let verdict = if self.deny {
-            if self.matcher.settle(text, last, mid).is_empty() {
+        if self.deny {
+            if self.matcher.settle(text, last).is_empty() {
                 TextVerdict::Allow
             } else {
                 TextVerdict::Stop(Self::error(Direction::Response))
             }
         } else {
-            match self.redact(text, last, mid) {
+            match self.redact(text, last) {
                 Some(r) => TextVerdict::Replace(r),
                 None => TextVerdict::Allow,
             }
-        };
-        let out = match &verdict {
-            TextVerdict::Replace(r) => Some(r.as_str()),
-            TextVerdict::Allow => Some(text),
-            TextVerdict::Stop(_) => None,
-        };
-        self.streams
-            .after(key, out.filter(|_| !last), self.look_behind());
-        verdict
+        }
     }
 }
 

@@ -133,9 +133,8 @@ impl Matcher {
     /// The settled matches of `text` as byte ranges, without overlaps (leftmost first, then
     /// longest), in text order. When `last` is false, more text follows: a match that could
     /// still grow into a longer term, or (whole words) run on into a longer word, waits, and so
-    /// does everything after its start. `mid`: the text does not start where the stream did, so
-    /// the char before it is unknown (taken as a letter).
-    pub fn settle(&self, text: &str, last: bool, mid: bool) -> Vec<(usize, usize)> {
+    /// does everything after its start. The text's start counts as a word boundary.
+    pub fn settle(&self, text: &str, last: bool) -> Vec<(usize, usize)> {
         let folded = Folded::new(text, self.fold_case);
         let search: &str = &folded.search;
         let mut hits: Vec<(usize, usize)> = Vec::new();
@@ -143,14 +142,11 @@ impl Matcher {
         for m in self.ac.find_overlapping_iter(search) {
             let (start, end) = (folded.start(m.start()), folded.end(m.end()));
             let (first_word, last_word) = self.edges[m.pattern().as_usize()];
-            if self.whole_words && first_word {
-                let before = match text[..start].chars().next_back() {
-                    Some(c) => is_word(c),
-                    None => mid,
-                };
-                if before {
-                    continue;
-                }
+            if self.whole_words
+                && first_word
+                && text[..start].chars().next_back().is_some_and(is_word)
+            {
+                continue;
             }
             if self.whole_words && last_word {
                 match text[end..].chars().next() {

@@ -12,8 +12,7 @@ fn redactor(extra: &str) -> BlockTerms {
 }
 
 fn whole(p: &BlockTerms, text: &str) -> String {
-    p.redact(text, true, false)
-        .unwrap_or_else(|| text.to_string())
+    p.redact(text, true).unwrap_or_else(|| text.to_string())
 }
 
 fn ctx() -> RequestCtx {
@@ -139,31 +138,25 @@ fn deny_refuses_requests_with_400_and_answers_with_422() {
     ));
 }
 
-/// The host's hold-back algorithm (see pii-redact's tests): the text sent, and the error a stop
-/// ended the stream with.
+/// The host's hold-back over `chunks` (the SDK's copy, [`sluice_plugin_sdk::guard::hold`]), the
+/// calls going to `instances` in turn; `together`: the last delta comes with the choice's end,
+/// else an empty delta flushes what is held. The text sent, and the error a stop ended it with.
+fn stream_on(
+    instances: &[&BlockTerms],
+    chunks: &[&str],
+    together: bool,
+) -> (String, Option<ErrorBody>) {
+    let window = instances[0].info().look_behind as usize;
+    let mut deltas: Vec<(&str, bool)> = chunks.iter().map(|d| (*d, false)).collect();
+    match deltas.last_mut() {
+        Some(d) if together => d.1 = true,
+        _ => deltas.push(("", true)),
+    }
+    sluice_plugin_sdk::guard::hold::stream(instances, &ctx(), window, &deltas)
+}
+
 fn stream(p: &BlockTerms, chunks: &[&str]) -> (String, Option<ErrorBody>) {
-    let look_behind = p.info().look_behind as usize;
-    let (mut sent, mut held) = (String::new(), String::new());
-    for delta in chunks {
-        let text = format!("{held}{delta}");
-        let out = match p.check_text(&ctx(), None, 0, &text, false) {
-            TextVerdict::Allow => text,
-            TextVerdict::Replace(r) => r,
-            TextVerdict::Stop(e) => return (sent, Some(e)),
-        };
-        let mut cut = out.len().saturating_sub(look_behind);
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        sent.push_str(&out[..cut]);
-        held = out[cut..].to_string();
-    }
-    match p.check_text(&ctx(), None, 0, &held, true) {
-        TextVerdict::Allow => sent.push_str(&held),
-        TextVerdict::Replace(r) => sent.push_str(&r),
-        TextVerdict::Stop(e) => return (sent, Some(e)),
-    }
-    (sent, None)
+    stream_on(&[p], chunks, false)
 }
 
 /// Every single cut and every pair of cuts of `text`, at char boundaries, as chunks.
@@ -197,13 +190,15 @@ const TEXTS: &[&str] = &[
     "long long long long long long long long long text before falcon and after it, again falcon!",
 ];
 
-fn streams_match_whole(p: &BlockTerms) {
+fn streams_match_whole(instances: &[&BlockTerms]) {
     for text in TEXTS {
-        let want = whole(p, text);
+        let want = whole(instances[0], text);
         for chunks in cuttings(text) {
-            let (sent, err) = stream(p, &chunks);
-            assert!(err.is_none());
-            assert_eq!(sent, want, "{chunks:?}");
+            for together in [false, true] {
+                let (sent, err) = stream_on(instances, &chunks, together);
+                assert!(err.is_none());
+                assert_eq!(sent, want, "{chunks:?} together: {together}");
+            }
         }
     }
 }
@@ -220,7 +215,7 @@ fn streams_redact_like_whole_texts() {
         r#", "whole_words": false, "case_sensitive": true"#,
     ] {
         let json = format!(r#"{{{TERMS}, "action": "redact"{options}}}"#);
-        streams_match_whole(&plugin(&json).expect("config"));
+        streams_match_whole(&[&plugin(&json).expect("config")]);
     }
 }
 
@@ -228,7 +223,7 @@ fn streams_redact_like_whole_texts() {
 fn denying_streams_stop_before_sending_a_term() {
     let p = plugin(&format!("{{{TERMS}}}")).expect("config");
     for text in TEXTS {
-        let first = p.matcher.settle(text, true, false).first().map(|m| m.0);
+        let first = p.matcher.settle(text, true).first().map(|m| m.0);
         for chunks in cuttings(text) {
             let (sent, err) = stream(&p, &chunks);
             match first {
@@ -264,4 +259,62 @@ fn a_term_at_the_end_of_stream_text_waits_while_it_could_grow() {
         TextVerdict::Replace(r) => assert_eq!(r, "a [REDACTED]"),
         other => panic!("expected a replacement, got {other:?}"),
     }
+}
+
+#[test]
+fn a_streams_calls_may_go_to_different_instances() {
+    let json = format!(r#"{{{TERMS}, "action": "redact"}}"#);
+    let (a, b) = (
+        plugin(&json).expect("config"),
+        plugin(&json).expect("config"),
+    );
+    streams_match_whole(&[&a, &b]);
+    // The same text gets the same answer, whatever stream or choice it is of, and whatever
+    // the instance was shown before.
+    let p = redactor("");
+    for (id, choice) in [("r1", 0), ("r1", 1), ("r2", 0)] {
+        let ctx = RequestCtx {
+            request_id: id.into(),
+            ..Default::default()
+        };
+        for (text, last, want) in [
+            ("x".repeat(40) + " and then", false, None),
+            (
+                "falcon flies away ".into(),
+                false,
+                Some("[REDACTED] flies away "),
+            ),
+            ("falcon".into(), true, Some("[REDACTED]")),
+        ] {
+            match p.check_text(&ctx, None, choice, &text, last) {
+                TextVerdict::Allow => assert_eq!(want, None, "{text:?}"),
+                TextVerdict::Replace(r) => assert_eq!(Some(r.as_str()), want),
+                TextVerdict::Stop(e) => panic!("unexpected stop {e:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cut_inside_a_word_judges_the_rest_of_it_alone() {
+    let p = plugin(r#"{"terms": ["cat"], "action": "redact"}"#).expect("config");
+    assert_eq!(p.info().look_behind, 11);
+    // Deltas shorter than a word: the host holds text from a word's start, so `concat` is
+    // judged whole, as in the whole text.
+    let text = "we concat strings here, then";
+    assert_eq!(whole(&p, text), text);
+    let one_char_each: Vec<&str> = text.split_inclusive(|_| true).collect();
+    let (sent, _) = stream(&p, &one_char_each);
+    assert_eq!(sent, text);
+    // No word's start within two look-behinds of the cut: the held text starts inside a token,
+    // and the rest of it is judged alone.
+    let token = format!("{}cat, and so", "x".repeat(30));
+    assert_eq!(whole(&p, &token), token);
+    let (sent, _) = stream(&p, &[&token]);
+    assert_eq!(sent, format!("{}[REDACTED], and so", "x".repeat(30)));
+    // Denying, such a stream is stopped (before any of the word is sent).
+    let p = plugin(r#"{"terms": ["cat"]}"#).expect("config");
+    let (sent, err) = stream(&p, &[&token, " more"]);
+    assert_eq!(err.map(|e| e.status), Some(422));
+    assert!(token.starts_with(&sent) && sent.len() <= token.find("cat").expect("cat"));
 }

@@ -48,17 +48,23 @@
 //! punctuation between them) may be judged differently once its neighbour is redacted, so in
 //! streams, where redacted text is shown again, the outcome can differ from a whole answer's.
 //!
-//! **Streams.** The host holds back the last `look_behind` bytes of each choice's text and shows
-//! them again with the next delta, so a match split across chunks is still caught when it is no
-//! longer than that (less a few bytes of context). A match that reaches the end of the text seen
-//! so far (an email whose domain may go on, a card with more digits to come) is left for the next
-//! call, and redacted once it is complete. Once the host has sent some of a choice's text, the
-//! text shown again may start inside a word or number, so nothing is matched at its very start.
+//! **Streams.** The host holds back the last `look_behind` bytes of each choice's text, the cut
+//! moved back to the start of a word, and shows them again with the next delta, so a match split
+//! across chunks is still caught when it is no longer than that (less a few bytes of context). A
+//! match that reaches the end of the text seen so far (an email whose domain may go on, a card
+//! with more digits to come) is left for the next call, and redacted once it is complete. Each
+//! call is judged on its text alone, whose start counts as a boundary: the plugin keeps nothing
+//! of a stream (a warm guard's calls of one stream may each go to another instance).
+//!
+//! The text shown again starts inside a token only where the host finds no word's start within
+//! two look-behinds of its cut (a token longer than that). The rest of that token is then judged
+//! alone, and may be redacted (or stop a denying stream) where the whole text is not: a card
+//! number glued to a long word is no card, but its rest is. Such a cut only falls in text already
+//! checked together with what came before it, so this errs towards redacting more, never less.
 
 mod iban;
 mod phone;
 mod scan;
-mod stream;
 
 use serde::Deserialize;
 use sluice_plugin_sdk::guard::for_each_text;
@@ -174,8 +180,6 @@ struct PiiRedact {
     replacement: [String; 4],
     /// Stream bytes held back.
     look_behind: u32,
-    /// The streams under way.
-    streams: stream::Streams,
 }
 
 impl Plugin for PiiRedact {
@@ -216,7 +220,6 @@ impl Plugin for PiiRedact {
             deny: c.action == Action::Deny,
             replacement,
             look_behind: c.look_behind,
-            streams: stream::Streams::default(),
         };
         for (k, text) in Kind::PRIORITY.iter().zip(&plugin.replacement) {
             if text.len() > MAX_REPLACEMENT {
@@ -225,7 +228,7 @@ impl Plugin for PiiRedact {
                     name(*k)
                 ));
             }
-            if !scan::settle(text, &plugin.kinds, true, false).is_empty() {
+            if !scan::settle(text, &plugin.kinds, true).is_empty() {
                 return Err(format!(
                     "`replacement.{}` would itself be detected as personal data",
                     name(*k)
@@ -253,8 +256,8 @@ fn name(k: Kind) -> &'static str {
 
 impl PiiRedact {
     /// The settled matches of `text` (see [`scan::settle`]).
-    fn matches(&self, text: &str, last: bool, mid: bool) -> Vec<scan::Found> {
-        scan::settle(text, &self.kinds, last, mid)
+    fn matches(&self, text: &str, last: bool) -> Vec<scan::Found> {
+        scan::settle(text, &self.kinds, last)
     }
 
     /// The replacement for kind `k`.
@@ -263,10 +266,9 @@ impl PiiRedact {
         &self.replacement[i]
     }
 
-    /// `text` with its settled matches replaced, or `None` when it has none (`mid`: see
-    /// [`scan::settle`]).
-    fn redact(&self, text: &str, last: bool, mid: bool) -> Option<String> {
-        let found = self.matches(text, last, mid);
+    /// `text` with its settled matches replaced, or `None` when it has none.
+    fn redact(&self, text: &str, last: bool) -> Option<String> {
+        let found = self.matches(text, last);
         if found.is_empty() {
             return None;
         }
@@ -325,7 +327,7 @@ impl Guard for PiiRedact {
         if self.deny {
             let mut kinds = Vec::new();
             for_each_text(&mut body, |t| {
-                kinds.extend(self.matches(t, true, false).iter().map(|f| f.kind));
+                kinds.extend(self.matches(t, true).iter().map(|f| f.kind));
                 false
             });
             return if kinds.is_empty() {
@@ -334,7 +336,7 @@ impl Guard for PiiRedact {
                 GuardVerdict::Deny(self.error(&kinds, direction))
             };
         }
-        let changed = for_each_text(&mut body, |t| match self.redact(t, true, false) {
+        let changed = for_each_text(&mut body, |t| match self.redact(t, true) {
             Some(r) => {
                 *t = r;
                 true
@@ -350,39 +352,30 @@ impl Guard for PiiRedact {
 
     fn check_text(
         &self,
-        ctx: &RequestCtx,
+        _ctx: &RequestCtx,
         _principal: Option<&Principal>,
-        choice: u32,
+        _choice: u32,
         text: &str,
         last: bool,
     ) -> TextVerdict {
+        // A pure function of `text`, `last` and the config: a warm guard's calls of one stream
+        // may each go to another instance, so nothing about a stream is kept here.
         if !self.response {
             return TextVerdict::Allow;
         }
-        let key = (ctx.request_id.clone(), choice);
-        let mid = self.streams.mid(&key);
-        let verdict = if self.deny {
-            let found = self.matches(text, last, mid);
-            let kinds: Vec<Kind> = found.iter().map(|f| f.kind).collect();
+        if self.deny {
+            let kinds: Vec<Kind> = self.matches(text, last).iter().map(|f| f.kind).collect();
             if kinds.is_empty() {
                 TextVerdict::Allow
             } else {
                 TextVerdict::Stop(self.error(&kinds, Direction::Response))
             }
         } else {
-            match self.redact(text, last, mid) {
+            match self.redact(text, last) {
                 Some(r) => TextVerdict::Replace(r),
                 None => TextVerdict::Allow,
             }
-        };
-        let out = match &verdict {
-            TextVerdict::Replace(r) => Some(r.as_str()),
-            TextVerdict::Allow => Some(text),
-            TextVerdict::Stop(_) => None,
-        };
-        self.streams
-            .after(key, out.filter(|_| !last), self.look_behind as usize);
-        verdict
+        }
     }
 }
 

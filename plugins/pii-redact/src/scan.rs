@@ -72,19 +72,9 @@ pub(crate) fn digit_at(b: &[u8], i: usize) -> bool {
 /// overlaps could still change, so everything from the start of the first open candidate (and
 /// of any match that reaches past it) on is left for a later call.
 ///
-/// `mid`: the text does not start where the stream did (the host sent what came before it), so
-/// what precedes its first char is unknown: it is taken as a letter, and nothing that needs a
-/// boundary before it can start there.
-pub(crate) fn settle(text: &str, kinds: &[Kind], last: bool, mid: bool) -> Vec<Found> {
-    if mid {
-        let padded = format!("x{text}");
-        let mut found = settle(&padded, kinds, last, false);
-        for f in &mut found {
-            f.start = f.start.saturating_sub(1);
-            f.end -= 1;
-        }
-        return found;
-    }
+/// The text's start counts as a boundary, like whitespace: a stream's text shown again starts
+/// after whitespace (the host cuts its hold-back at a word start), or where the stream did.
+pub(crate) fn settle(text: &str, kinds: &[Kind], last: bool) -> Vec<Found> {
     let mut cands = Vec::new();
     for kind in Kind::PRIORITY {
         if !kinds.contains(&kind) {

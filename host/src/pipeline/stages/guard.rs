@@ -168,8 +168,7 @@ impl StreamGuard {
             return Ok(text);
         }
         let window = self.plugin.info.look_behind as usize;
-        // Nothing would be released: wait for more text before calling the guard.
-        if !last && text.len() <= window {
+        if !checks(text.len(), window, last) {
             if !text.is_empty() {
                 self.held.insert(choice, text);
             }
@@ -217,20 +216,32 @@ impl StreamGuard {
     }
 }
 
+/// Whether the host calls the guard on `len` bytes of text (held text and the new delta): at the
+/// choice's end, or once half a look-behind more than the look-behind has gathered, so the guard
+/// is called once per half look-behind of text rather than once per delta. (The SDK's
+/// `sluice_plugin_sdk::guard::hold` mirrors this for guards' tests.)
+fn checks(len: usize, window: usize, last: bool) -> bool {
+    last || len > window + window / 2
+}
+
 /// Splits `text` before its last `window` bytes: (what may be sent, what is held). The cut moves
-/// back to the start of a word (after whitespace), so the held text never starts inside a word or
-/// a number, looking back at most another `window` bytes; without whitespace there, to a
-/// character boundary.
+/// back to the start of a word, looking back at most another `window` bytes: the start of the
+/// text (which always starts a word: the stream's start, or an earlier cut), or after
+/// whitespace, but not inside a number written in groups (`4111 1111`). Without such a place
+/// there, it moves back to a character boundary.
 fn split_tail(text: &str, window: usize) -> (&str, &str) {
     let mut cut = text.len().saturating_sub(window);
-    if cut == 0 {
-        return ("", text);
-    }
-    let floor = cut.saturating_sub(window);
-    let bytes = text.as_bytes();
-    match (floor..=cut)
+    let b = text.as_bytes();
+    let starts_word = |i: usize| {
+        i == 0
+            || (b[i - 1].is_ascii_whitespace()
+                && !(i >= 2
+                    && b[i - 2].is_ascii_digit()
+                    && b.get(i).is_some_and(u8::is_ascii_digit)))
+    };
+    match (cut.saturating_sub(window)..=cut)
         .rev()
-        .find(|&i| i > 0 && bytes[i - 1].is_ascii_whitespace())
+        .find(|&i| starts_word(i))
     {
         Some(i) => cut = i,
         None => {
@@ -244,22 +255,39 @@ fn split_tail(text: &str, window: usize) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_tail;
+    use super::{checks, split_tail};
+
+    /// The same table is in the SDK's `guard::hold` tests: the two must agree.
+    const CASES: [(&str, usize, &str); 9] = [
+        ("hello world", 5, "world"),
+        // Inside a word: back to its start.
+        ("call 2024-01-15", 6, "2024-01-15"),
+        // The text's start is a word's start: everything is held.
+        ("abcdefgh", 4, "abcdefgh"),
+        ("abc", 10, "abc"),
+        ("abc", 0, ""),
+        // Not inside a number written in groups.
+        ("card 4111 1111 1111", 9, "4111 1111 1111"),
+        // No place within another window: a character boundary.
+        ("a bcdefghijkl", 3, "jkl"),
+        ("a bcdefghijk\u{e9}", 3, "k\u{e9}"),
+        ("x caf\u{e9}s", 2, "\u{e9}s"),
+    ];
 
     #[test]
     fn the_tail_starts_at_a_word() {
-        assert_eq!(split_tail("hello world", 5), ("hello ", "world"));
-        // Inside a word: back to its start.
-        assert_eq!(split_tail("call 2024-01-15", 6), ("call ", "2024-01-15"));
-        assert_eq!(split_tail("abc", 10), ("", "abc"));
-        assert_eq!(split_tail("abc", 0), ("abc", ""));
+        for (text, window, held) in CASES {
+            let (sent, kept) = split_tail(text, window);
+            assert_eq!(kept, held, "{text:?} with {window}");
+            assert_eq!(format!("{sent}{kept}"), text);
+        }
     }
 
     #[test]
-    fn without_whitespace_the_tail_is_cut_on_a_character_boundary() {
-        // "é" is two bytes: a cut inside it moves before it.
-        assert_eq!(split_tail("caf\u{e9}s", 2), ("caf", "\u{e9}s"));
-        // No whitespace within another window's length: the plain cut.
-        assert_eq!(split_tail("a bcdefghij", 3), ("a bcdefg", "hij"));
+    fn the_guard_is_called_once_half_a_look_behind_more_has_gathered() {
+        assert!(!checks(12, 8, false));
+        assert!(checks(13, 8, false));
+        assert!(checks(1, 8, true));
+        assert!(checks(1, 0, false));
     }
 }
