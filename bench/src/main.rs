@@ -4,6 +4,7 @@
 mod batch;
 mod forward;
 mod gateway;
+mod guard_bench;
 mod load;
 mod mcp;
 mod mcp_bench;
@@ -96,7 +97,7 @@ enum Cmd {
     },
     /// Runs every scenario and prints the results table.
     Run {
-        /// Scaled down (under 30 s); fails on any error, never on timing targets.
+        /// Scaled down (~35 s); fails on any error, never on timing targets.
         #[arg(long)]
         smoke: bool,
         /// Append the table to this file.
@@ -105,6 +106,9 @@ enum Cmd {
         /// The gateway binary.
         #[arg(long, default_value = "target/release/sluice")]
         sluice: PathBuf,
+        /// Run only scenario N (1-8); the gateway is still started once first.
+        #[arg(long, value_name = "N")]
+        only: Option<u32>,
     },
 }
 
@@ -174,6 +178,19 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report.summary())?);
             Ok(())
         }
-        Cmd::Run { smoke, out, sluice } => run::run(run::RunOpts { smoke, out, sluice }).await,
+        Cmd::Run {
+            smoke,
+            out,
+            sluice,
+            only,
+        } => {
+            run::run(run::RunOpts {
+                smoke,
+                out,
+                sluice,
+                only,
+            })
+            .await
+        }
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! - `mock_delay_ms`: wait this long before answering (default: `--delay-ms`);
 //! - `mock_chunks`: content chunks of a stream (default 20);
-//! - `mock_interval_ms`: time between two chunks (default 0).
+//! - `mock_interval_ms`: time between two chunks (default 0);
+//! - `mock_prose`: stream [`PROSE`] (40 deltas of a few words, ~800 bytes, an email address split
+//!   across two of them; scenario 8) instead of `tok ` deltas (default `mock_chunks`: 40).
 //!
 //! Chunk `i` is sent `i * interval` after the first, on a fixed schedule (no drift). A usage chunk
 //! follows the last one if `stream_options.include_usage` is set, then `data: [DONE]`.
@@ -40,6 +42,8 @@ struct Shape {
     mock_delay_ms: Option<u64>,
     mock_chunks: Option<u32>,
     mock_interval_ms: Option<u64>,
+    #[serde(default)]
+    mock_prose: bool,
     stream_options: Option<StreamOptions>,
 }
 
@@ -97,10 +101,11 @@ async fn handle(
     if !shape.stream {
         return Ok(text(StatusCode::OK, COMPLETION));
     }
-    let chunks = shape.mock_chunks.unwrap_or(20);
+    let default_chunks = if shape.mock_prose { PROSE.len() } else { 20 };
+    let chunks = shape.mock_chunks.unwrap_or(default_chunks as u32);
     let interval = Duration::from_millis(shape.mock_interval_ms.unwrap_or(0));
     let usage = shape.stream_options.is_some_and(|o| o.include_usage);
-    Ok(sse(chunks, interval, usage))
+    Ok(sse(chunks, interval, usage, shape.mock_prose))
 }
 
 /// A JSON response with a fixed body.
@@ -118,12 +123,65 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     resp
 }
 
+/// The email address in [`PROSE`], split across deltas 17 and 18.
+pub(crate) const PROSE_EMAIL: &str = "jane.doe@example.com";
+
+/// The deltas of a `mock_prose` stream: a plain answer of ~800 bytes, a few words per delta (no
+/// characters that need escaping in JSON), with [`PROSE_EMAIL`] split across two deltas.
+pub(crate) const PROSE: [&str; 40] = [
+    "Thanks for the note ",
+    "about the quarterly ",
+    "numbers. I went over",
+    " the figures you sent",
+    " and they look right ",
+    "to me, apart from a ",
+    "small rounding issue",
+    " in the third table.",
+    " The totals for the ",
+    "northern region add ",
+    "up to slightly more ",
+    "than the summary row",
+    " shows, which is most",
+    " likely a copy error.",
+    " If you want someone",
+    " to double-check the",
+    " source data, please",
+    " write to jane.doe@ex",
+    "ample.com and she can",
+    " send you the exports",
+    " by Friday. In the ",
+    "meantime, I would ",
+    "suggest keeping the ",
+    "draft as it is and ",
+    "adding a short note ",
+    "under the table that",
+    " explains the gap. ",
+    "Once the corrected ",
+    "numbers are in, the ",
+    "chart on page four ",
+    "should be updated as",
+    " well, since it uses",
+    " the same totals. Let",
+    " me know if you need",
+    " anything else from ",
+    "my side before the ",
+    "review meeting next ",
+    "week, and thanks ",
+    "again for catching ",
+    "this so early on.",
+];
+
 /// The SSE events of a stream, in order (without timing).
-fn event(i: u32, chunks: u32) -> Bytes {
-    let delta = if i == 0 {
-        r#"{"role":"assistant","content":"tok "}"#
+fn event(i: u32, chunks: u32, prose: bool) -> Bytes {
+    let text = if prose {
+        PROSE[i as usize % PROSE.len()]
     } else {
-        r#"{"content":"tok "}"#
+        "tok "
+    };
+    let delta = if i == 0 {
+        format!(r#"{{"role":"assistant","content":"{text}"}}"#)
+    } else {
+        format!(r#"{{"content":"{text}"}}"#)
     };
     let finish = if i + 1 == chunks { r#""stop""# } else { "null" };
     Bytes::from(format!(
@@ -144,8 +202,9 @@ fn tail(chunks: u32, usage: bool) -> Bytes {
     Bytes::from(out)
 }
 
-/// A streamed answer: `chunks` content events `interval` apart, then the tail.
-fn sse(chunks: u32, interval: Duration, usage: bool) -> Response<Body> {
+/// A streamed answer: `chunks` content events `interval` apart (the deltas of [`PROSE`] with
+/// `prose`), then the tail.
+fn sse(chunks: u32, interval: Duration, usage: bool, prose: bool) -> Response<Body> {
     let start = Instant::now();
     // State: index of the next event; `chunks` means the tail, past it the stream ends.
     let frames = futures::stream::unfold(0u32, move |i| async move {
@@ -156,7 +215,10 @@ fn sse(chunks: u32, interval: Duration, usage: bool) -> Response<Body> {
             return Some((Ok(Frame::data(tail(chunks, usage))), i + 1));
         }
         tokio::time::sleep_until(start + interval * i).await;
-        Some((Ok::<_, hyper::Error>(Frame::data(event(i, chunks))), i + 1))
+        Some((
+            Ok::<_, hyper::Error>(Frame::data(event(i, chunks, prose))),
+            i + 1,
+        ))
     });
     let mut resp = Response::new(StreamBody::new(frames).boxed());
     let h = resp.headers_mut();
@@ -189,12 +251,26 @@ mod tests {
     #[test]
     fn events_are_valid_json() {
         for i in 0..3 {
-            let e = event(i, 3);
+            let e = event(i, 3, i == 1);
             let s = std::str::from_utf8(&e).expect("utf8");
             let json = s.trim().strip_prefix("data: ").expect("data line");
             let v: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
             assert_eq!(v["choices"][0]["finish_reason"].is_null(), i != 2);
         }
+        let text: String = (0..40)
+            .map(|i| {
+                let e = event(i, 40, true);
+                let json = std::str::from_utf8(&e).expect("utf8").trim()[6..].to_string();
+                let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+                v["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .expect("text")
+                    .to_string()
+            })
+            .collect();
+        assert!((700..=900).contains(&text.len()), "{}", text.len());
+        assert_eq!(text.matches(PROSE_EMAIL).count(), 1);
+        assert!(PROSE.iter().all(|d| !d.contains(PROSE_EMAIL)));
         let t = tail(3, true);
         assert!(
             std::str::from_utf8(&t)

@@ -19,7 +19,12 @@ pub struct RunOpts {
     pub out: Option<PathBuf>,
     /// The gateway binary.
     pub sluice: PathBuf,
+    /// Run only this scenario (1-8); all of them when none.
+    pub only: Option<u32>,
 }
+
+/// The number of the last scenario.
+pub const SCENARIOS: u32 = 8;
 
 /// Starts one of our own subcommands (`mock`, `forward`) as a child.
 fn start_self(name: &str, args: &[&str]) -> anyhow::Result<Proc> {
@@ -48,6 +53,12 @@ pub(crate) fn log_warnings(gw: &Proc) {
 
 /// Runs everything; fails if a load had errors or a stream did not complete.
 pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
+    if let Some(n) = opts.only
+        && !(1..=SCENARIOS).contains(&n)
+    {
+        bail!("--only {n}: the scenarios are 1 to {SCENARIOS}");
+    }
+    let want = |n: u32| opts.only.is_none_or(|o| o == n);
     let began = Instant::now();
     let load_before = report::load_average();
     let built = report::modified(&opts.sluice);
@@ -84,37 +95,56 @@ pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
         problems: Vec::new(),
     };
     let scenarios = async {
-        bench.latency().await?;
-        bench.throughput().await?;
-        bench.streams(&gw).await?;
+        if want(1) {
+            bench.latency().await?;
+        }
+        if want(2) {
+            bench.throughput().await?;
+        }
+        if want(3) {
+            bench.streams(&gw).await?;
+        }
         log_warnings(&gw);
         drop(gw);
-        bench.startup(&spec, &first).await?;
+        if want(4) {
+            bench.startup(&spec, &first).await?;
+        }
         // Scenario 5 on a gateway of its own, started after the timed starts of scenario 4.
-        let (gw, _) = spec.start().await?;
-        eprintln!("gateway {} (pid {}) for scenario 5", gw.url, gw.pid());
-        bench.batch(&gw).await?;
-        log_warnings(&gw);
-        drop(gw);
+        if want(5) {
+            let (gw, _) = spec.start().await?;
+            eprintln!("gateway {} (pid {}) for scenario 5", gw.url, gw.pid());
+            bench.batch(&gw).await?;
+            log_warnings(&gw);
+        }
         // Scenario 6 on a gateway of its own as well, with nothing left running from the batch.
-        let (gw, _) = spec.start().await?;
-        eprintln!("gateway {} (pid {}) for scenario 6", gw.url, gw.pid());
-        bench.mcp(&gw).await?;
-        log_warnings(&gw);
-        drop(gw);
+        if want(6) {
+            let (gw, _) = spec.start().await?;
+            eprintln!("gateway {} (pid {}) for scenario 6", gw.url, gw.pid());
+            bench.mcp(&gw).await?;
+            log_warnings(&gw);
+        }
         // Scenario 7 on three gateways of its own, one per `[telemetry]` config.
-        bench.telemetry(&spec).await?;
+        if want(7) {
+            bench.telemetry(&spec).await?;
+        }
+        // Scenario 8 on three gateways of its own: no guard, one guard, two guards.
+        if want(8) {
+            bench.guards(&spec).await?;
+        }
         anyhow::Ok(())
     };
     tokio::select! {
         r = scenarios => r?,
         _ = tokio::signal::ctrl_c() => bail!("interrupted"),
     }
-    let mode = if opts.smoke {
-        "smoke run (scaled down; targets are not meaningful)"
+    let mut mode = if opts.smoke {
+        "smoke run (scaled down; targets are not meaningful)".to_string()
     } else {
-        "full run"
+        "full run".to_string()
     };
+    if let Some(n) = opts.only {
+        mode.push_str(&format!(" of scenario {n} only (--only {n})"));
+    }
     let text = format!(
         "{}\n{} Gateway binary {} (built {built}). Load average {load_before} before, {} after. \
          Sluice-bench {mode}, {:.0} s.\n",

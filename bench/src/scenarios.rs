@@ -1,6 +1,6 @@
 //! The scenarios of `sluice-bench run` (1 and 2 here, 3 and 4 in `streams.rs`, 5 in `batch.rs`,
-//! 6 in `mcp_bench.rs`, 7 in `telemetry_bench.rs`), each measuring Sluice side by side with a
-//! baseline in the same run, and adding rows to the results table.
+//! 6 in `mcp_bench.rs`, 7 in `telemetry_bench.rs`, 8 in `guard_bench.rs`), each measuring Sluice
+//! side by side with a baseline in the same run, and adding rows to the results table.
 
 use crate::load::{self, LoadConfig};
 use crate::procs;
