@@ -127,6 +127,33 @@ pub fn for_each_text(body: &mut Value, mut f: impl FnMut(&mut String) -> bool) -
     changed
 }
 
+/// Redacts a body: `redact` gets each text [`for_each_text`] visits and returns its replacement,
+/// or none to keep it. [`GuardVerdict::Rewrite`] with the new body when a text changed, else
+/// [`GuardVerdict::Allow`].
+///
+/// ```
+/// use sluice_plugin_sdk::guard::redact_texts;
+/// use sluice_plugin_sdk::GuardVerdict;
+/// let body = serde_json::json!({"prompt": "my pin is 1234"});
+/// let v = redact_texts(&body, |t| t.contains("1234").then(|| t.replace("1234", "****")));
+/// assert!(matches!(v, GuardVerdict::Rewrite(b) if b["prompt"] == "my pin is ****"));
+/// ```
+pub fn redact_texts(body: &Value, mut redact: impl FnMut(&str) -> Option<String>) -> GuardVerdict {
+    let mut body = body.clone();
+    let changed = for_each_text(&mut body, |t| match redact(t) {
+        Some(r) => {
+            *t = r;
+            true
+        }
+        None => false,
+    });
+    if changed {
+        GuardVerdict::Rewrite(body)
+    } else {
+        GuardVerdict::Allow
+    }
+}
+
 pub mod hold {
     //! The host's hold-back of stream text, for guards' tests: [`stream`] feeds deltas to a
     //! guard exactly as the gateway does, so a test can check that a match split across chunks

@@ -13,7 +13,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use sluice_plugin_sdk::guard::for_each_text;
+use sluice_plugin_sdk::guard::redact_texts;
 use sluice_plugin_sdk::{
     Direction, Guard, GuardVerdict, Plugin, PluginInfo, Principal, RequestCtx, TextVerdict,
 };
@@ -55,15 +55,8 @@ impl Plugin for {{Type}} {
 
 impl Guard for {{Type}} {
     fn check_json(&self, _: &RequestCtx, _: Option<&Principal>, _: Direction, body: &Value) -> GuardVerdict {
-        let mut body = body.clone();
-        let changed = for_each_text(&mut body, |t| match self.redact(t) {
-            Some(r) => {
-                *t = r;
-                true
-            }
-            None => false,
-        });
-        if changed { GuardVerdict::Rewrite(body) } else { GuardVerdict::Allow }
+        // Every text of the body (message contents, prompts, answers) through `redact`.
+        redact_texts(body, |t| self.redact(t))
     }
 
     fn check_text(&self, _: &RequestCtx, _: Option<&Principal>, _: u32, text: &str, _last: bool) -> TextVerdict {

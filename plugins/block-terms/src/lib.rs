@@ -45,7 +45,7 @@ mod matcher;
 
 use matcher::Matcher;
 use serde::Deserialize;
-use sluice_plugin_sdk::guard::for_each_text;
+use sluice_plugin_sdk::guard::{for_each_text, redact_texts};
 use sluice_plugin_sdk::{
     Direction, ErrorBody, Guard, GuardVerdict, Plugin, PluginInfo, Principal, RequestCtx,
     TextVerdict,
@@ -224,8 +224,8 @@ impl Guard for BlockTerms {
         if !watched {
             return GuardVerdict::Allow;
         }
-        let mut body = body.clone();
         if self.deny {
+            let mut body = body.clone();
             let mut found = false;
             for_each_text(&mut body, |t| {
                 found = found || !self.matcher.settle(t, true).is_empty();
@@ -237,18 +237,7 @@ impl Guard for BlockTerms {
                 GuardVerdict::Allow
             };
         }
-        let changed = for_each_text(&mut body, |t| match self.redact(t, true) {
-            Some(r) => {
-                *t = r;
-                true
-            }
-            None => false,
-        });
-        if changed {
-            GuardVerdict::Rewrite(body)
-        } else {
-            GuardVerdict::Allow
-        }
+        redact_texts(body, |t| self.redact(t, true))
     }
 
     fn check_text(

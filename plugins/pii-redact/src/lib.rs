@@ -67,7 +67,7 @@ mod phone;
 mod scan;
 
 use serde::Deserialize;
-use sluice_plugin_sdk::guard::for_each_text;
+use sluice_plugin_sdk::guard::{for_each_text, redact_texts};
 use sluice_plugin_sdk::{
     Direction, ErrorBody, Guard, GuardVerdict, Plugin, PluginInfo, Principal, RequestCtx,
     TextVerdict,
@@ -323,8 +323,8 @@ impl Guard for PiiRedact {
         if !watched {
             return GuardVerdict::Allow;
         }
-        let mut body = body.clone();
         if self.deny {
+            let mut body = body.clone();
             let mut kinds = Vec::new();
             for_each_text(&mut body, |t| {
                 kinds.extend(self.matches(t, true).iter().map(|f| f.kind));
@@ -336,18 +336,7 @@ impl Guard for PiiRedact {
                 GuardVerdict::Deny(self.error(&kinds, direction))
             };
         }
-        let changed = for_each_text(&mut body, |t| match self.redact(t, true) {
-            Some(r) => {
-                *t = r;
-                true
-            }
-            None => false,
-        });
-        if changed {
-            GuardVerdict::Rewrite(body)
-        } else {
-            GuardVerdict::Allow
-        }
+        redact_texts(body, |t| self.redact(t, true))
     }
 
     fn check_text(
