@@ -4,13 +4,12 @@
 pub mod bindings;
 mod compat;
 pub mod engine;
-mod guard_world;
 pub mod inspect;
 mod load;
-mod mcp_world;
 pub mod plugin;
 pub mod probe;
 pub mod stages;
+mod v2_worlds;
 pub mod worlds;
 
 use crate::capabilities::KvStore;
@@ -25,8 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use compat::endpoint_name;
-pub use guard_world::GuardWorld;
-pub use mcp_world::McpPolicyWorld;
+pub use v2_worlds::{GuardWorld, McpPolicyWorld};
 pub use worlds::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
 
 /// A provider: where requests go and the adapter that translates them.
