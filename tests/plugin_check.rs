@@ -97,7 +97,12 @@ fn a_plugin_that_keeps_state_in_globals_is_warned_about() {
     // A config the plugin refuses: no verdict, and the check says why.
     let (_, out, _) = check_with(&chaos, &["--config", r#"{"reject": 1}"#]);
     assert!(
-        out.contains("note: state not probed as a policy plugin"),
+        out.contains("note: whether it keeps state in globals was not probed (as auth, policy,"),
         "{out}"
+    );
+    assert_eq!(
+        out.matches("note:").count(),
+        1,
+        "one line for every stage: {out}"
     );
 }

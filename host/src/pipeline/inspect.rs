@@ -59,9 +59,15 @@ impl Report {
         for p in &self.problems {
             let _ = writeln!(out, "problem: {p}");
         }
+        // Stages that could not be probed for the same reason share one line.
+        let mut unprobed: Vec<(&str, Vec<&str>)> = Vec::new();
         for (stage, probe) in &self.probes {
             match probe {
                 Probe::Stateless => {}
+                Probe::Inconclusive(why) => match unprobed.iter_mut().find(|(w, _)| w == why) {
+                    Some((_, stages)) => stages.push(stage),
+                    None => unprobed.push((why, vec![stage])),
+                },
                 Probe::KeepsState { fresh, warm } => {
                     let _ = writeln!(
                         out,
@@ -70,10 +76,14 @@ impl Report {
                         clip(fresh)
                     );
                 }
-                Probe::Inconclusive(why) => {
-                    let _ = writeln!(out, "note: state not probed as a {stage} plugin: {why}");
-                }
             }
+        }
+        for (why, stages) in unprobed {
+            let _ = writeln!(
+                out,
+                "note: whether it keeps state in globals was not probed (as {}): {why}; pass the config it runs with: sluice plugin check FILE --config JSON",
+                stages.join(", ")
+            );
         }
         let _ = writeln!(
             out,

@@ -169,9 +169,7 @@ impl StreamGuard {
         }
         let window = self.plugin.info.look_behind as usize;
         if !checks(text.len(), window, last) {
-            if !text.is_empty() {
-                self.held.insert(choice, text);
-            }
+            self.held.insert(choice, text);
             return Ok(String::new());
         }
         let verdict = {
