@@ -4,67 +4,25 @@
 //! Each sample is what a request pays for one stage: lease an instance (instantiate, or take one
 //! from the pool), call it, and give it back (drop the store, or return it to the pool).
 
+#[path = "plugin_common.rs"]
+mod common;
+
+use common::{ctx, principal, settings};
 use sluice::builtin;
-use sluice::capabilities::{KvStore, MemoryKv, PluginEnv};
 use sluice::pipeline::bindings::adapter_if::Provider;
-use sluice::pipeline::bindings::types::{Endpoint, LlmMeta, Outcome, Principal, RequestCtx, Usage};
+use sluice::pipeline::bindings::types::{LlmMeta, Outcome, Usage};
 use sluice::pipeline::engine::{Runtime, RuntimeLimits};
-use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings};
+use sluice::pipeline::plugin::{InstanceMode, Plugin, World};
 use sluice::pipeline::{AdapterWorld, AuthWorld, EnrichWorld, PolicyWorld};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SAMPLES: usize = 20_000;
 const WARMUP: usize = 1_000;
 
 /// Runs `one` WARMUP + SAMPLES times and returns the durations of the last SAMPLES runs.
-async fn timed(mut one: impl AsyncFnMut()) -> Vec<Duration> {
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES + WARMUP {
-        let t = Instant::now();
-        one().await;
-        if i >= WARMUP {
-            samples.push(t.elapsed());
-        }
-    }
-    samples
-}
-
-fn settings(mode: InstanceMode) -> PluginSettings {
-    PluginSettings {
-        timeout_ms: 50,
-        memory_bytes: 64 << 20,
-        mode,
-        on_error: OnError::FailClosed,
-        max_uses: u32::MAX,
-        max_idle: 64,
-        stage: "bench",
-    }
-}
-
-fn env(name: &str, config: &str) -> Arc<PluginEnv> {
-    let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
-    Arc::new(PluginEnv {
-        name: Arc::from(name),
-        config_json: Arc::from(config),
-        kv,
-        kv_prefix: format!("{name}:"),
-        keys: None,
-    })
-}
-
-fn ctx() -> RequestCtx {
-    RequestCtx {
-        request_id: "req_0123456789abcdef01234567".into(),
-        endpoint: Endpoint::ChatCompletions,
-        model: "gpt-4o-mini".into(),
-        stream: false,
-        user_id: Some("user-1".into()),
-        key_id: Some("demo".into()),
-        headers: (0..10)
-            .map(|i| (format!("x-header-{i}"), "value".repeat(4)))
-            .collect(),
-    }
+async fn timed(one: impl AsyncFnMut()) -> Vec<Duration> {
+    common::timed(SAMPLES, WARMUP, one).await
 }
 
 fn report(what: &str, mut samples: Vec<Duration>) {
@@ -79,20 +37,7 @@ fn report(what: &str, mut samples: Vec<Duration>) {
 }
 
 async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
-    let bytes = builtin::get("openai").expect("built-in openai").bytes;
-    let (component, hash) = runtime.compile(bytes).expect("compile");
-    let plugin: Arc<Plugin<AdapterWorld>> = Arc::new(
-        Plugin::load(
-            runtime,
-            &component,
-            hash,
-            "builtin:openai".into(),
-            env("openai", "{}"),
-            settings(mode),
-        )
-        .await
-        .expect("load"),
-    );
+    let plugin: Arc<Plugin<AdapterWorld>> = load(runtime, "openai", "{}", mode).await;
     let ctx = ctx();
     let provider = Provider {
         name: "openai".into(),
@@ -113,21 +58,8 @@ async fn bench_adapter(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
 }
 
 async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
-    let bytes = builtin::get("key-auth").expect("built-in key-auth").bytes;
-    let (component, hash) = runtime.compile(bytes).expect("compile");
     let config = r#"{"keys":[{"id":"demo","sha256":"1c590839af894cf25f9a5fe06929af05b377f60efbe55508ef93d251887b9213"}]}"#;
-    let plugin: Arc<Plugin<AuthWorld>> = Arc::new(
-        Plugin::load(
-            runtime,
-            &component,
-            hash,
-            "builtin:key-auth".into(),
-            env("auth", config),
-            settings(mode),
-        )
-        .await
-        .expect("load"),
-    );
+    let plugin: Arc<Plugin<AuthWorld>> = load(runtime, "key-auth", config, mode).await;
     let ctx = ctx();
     timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
@@ -141,37 +73,15 @@ async fn bench_auth(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
     .await
 }
 
-async fn load<W: sluice::pipeline::plugin::World>(
+/// The built-in `name`, loaded with `config` in `mode`.
+async fn load<W: World>(
     runtime: &Runtime,
     name: &str,
     config: &str,
     mode: InstanceMode,
 ) -> Arc<Plugin<W>> {
     let bytes = builtin::get(name).expect("built-in plugin").bytes;
-    let (component, hash) = runtime.compile(bytes).expect("compile");
-    Arc::new(
-        Plugin::load(
-            runtime,
-            &component,
-            hash,
-            format!("builtin:{name}"),
-            env(name, config),
-            settings(mode),
-        )
-        .await
-        .expect("load"),
-    )
-}
-
-fn principal() -> Principal {
-    Principal {
-        key_id: "demo".into(),
-        owner: "demo".into(),
-        team: None,
-        models: vec![],
-        attributes: vec![],
-        mcp_servers: vec![],
-    }
+    common::load(runtime, name, bytes, config, settings(mode, 50, 64)).await
 }
 
 fn meta() -> LlmMeta {

@@ -12,16 +12,19 @@
 //! what a request pays for the call: lease an instance, call it, give it back. A language whose
 //! component is not built is reported as such.
 
+#[path = "plugin_common.rs"]
+mod common;
+
+use common::{ctx, principal, settings};
 use sluice::builtin;
-use sluice::capabilities::{KvStore, MemoryKv, PluginEnv};
 use sluice::pipeline::bindings::guard_stage::Direction;
-use sluice::pipeline::bindings::types::{Endpoint, LlmMeta, Principal, RequestCtx};
+use sluice::pipeline::bindings::types::LlmMeta;
 use sluice::pipeline::engine::{Runtime, RuntimeLimits};
-use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
+use sluice::pipeline::plugin::{InstanceMode, Plugin, World};
 use sluice::pipeline::{GuardWorld, PolicyWorld};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Samples per row: enough for stable percentiles, few enough that a 4 ms call takes seconds.
 const SAMPLES: usize = 2_000;
@@ -29,31 +32,12 @@ const WARMUP: usize = 200;
 
 const MAX_TOKENS_CONFIG: &str = r#"{"max_tokens":1024,"require_user_id":false}"#;
 
-async fn timed(mut one: impl AsyncFnMut()) -> Vec<Duration> {
-    let mut samples = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES + WARMUP {
-        let t = Instant::now();
-        one().await;
-        if i >= WARMUP {
-            samples.push(t.elapsed());
-        }
-    }
-    samples
+async fn timed(one: impl AsyncFnMut()) -> Vec<Duration> {
+    common::timed(SAMPLES, WARMUP, one).await
 }
 
-fn settings(mode: InstanceMode) -> PluginSettings {
-    PluginSettings {
-        // Generous: this measures the cost, it does not police it.
-        timeout_ms: 5_000,
-        memory_bytes: 128 << 20,
-        mode,
-        on_error: OnError::FailClosed,
-        max_uses: u32::MAX,
-        max_idle: 64,
-        stage: "bench",
-    }
-}
-
+/// Loads `bytes` as plugin `name`, with a generous deadline: this measures the cost, it does not
+/// police it.
 async fn load<W: World>(
     runtime: &Runtime,
     name: &str,
@@ -61,45 +45,7 @@ async fn load<W: World>(
     config: &str,
     mode: InstanceMode,
 ) -> Arc<Plugin<W>> {
-    let (component, hash) = runtime.compile(bytes).expect("compile");
-    let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
-    let env = Arc::new(PluginEnv {
-        name: Arc::from(name),
-        config_json: Arc::from(config),
-        kv,
-        kv_prefix: format!("{name}:"),
-        keys: None,
-    });
-    Arc::new(
-        Plugin::load(runtime, &component, hash, name.into(), env, settings(mode))
-            .await
-            .expect("load"),
-    )
-}
-
-fn ctx() -> RequestCtx {
-    RequestCtx {
-        request_id: "req_0123456789abcdef01234567".into(),
-        endpoint: Endpoint::ChatCompletions,
-        model: "gpt-4o-mini".into(),
-        stream: false,
-        user_id: Some("user-1".into()),
-        key_id: Some("demo".into()),
-        headers: (0..10)
-            .map(|i| (format!("x-header-{i}"), "value".repeat(4)))
-            .collect(),
-    }
-}
-
-fn principal() -> Principal {
-    Principal {
-        key_id: "demo".into(),
-        owner: "demo".into(),
-        team: None,
-        models: vec![],
-        attributes: vec![],
-        mcp_servers: vec![],
-    }
+    common::load(runtime, name, bytes, config, settings(mode, 5_000, 128)).await
 }
 
 async fn bench_policy(runtime: &Runtime, bytes: &[u8], mode: InstanceMode) -> Vec<Duration> {
