@@ -20,7 +20,14 @@ export type Endpoint =
   | "files"
   | "batches"
   | "mcp"
-  | "usage";
+  | "usage"
+  | "messages"
+  | "responses"
+  | "audio-transcriptions"
+  | "audio-translations"
+  | "images-edits"
+  | "images-variations"
+  | "moderations";
 
 /** What the host knows about a request before any plugin runs. */
 export interface RequestCtx {
@@ -135,6 +142,9 @@ export interface PluginInfo {
   passthrough?: boolean;
   /** Guards: how many bytes of stream text the host holds back per choice. */
   lookBehind?: number;
+  /** Adapters: the APIs besides chat completions the provider speaks itself (`"messages"`,
+   * `"responses"`): requests to them reach `toUpstream` untranslated. */
+  native?: Endpoint[];
 }
 
 /** The provider a request is routed to (adapters). */

@@ -479,6 +479,7 @@ function pluginInfo(plugin, Plugin) {
     wantsBody: Boolean(i.wantsBody),
     passthrough: Boolean(i.passthrough),
     lookBehind: Math.max(0, Math.trunc(Number(i.lookBehind ?? 0))) >>> 0,
+    native: Array.isArray(i.native) ? i.native.map(String) : [],
   };
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 impl Endpoint {
     /// Every endpoint, in the order of the WIT enum.
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::ChatCompletions,
         Endpoint::Completions,
         Endpoint::Embeddings,
@@ -16,11 +16,20 @@ impl Endpoint {
         Endpoint::Batches,
         Endpoint::Mcp,
         Endpoint::Usage,
+        Endpoint::Messages,
+        Endpoint::Responses,
+        Endpoint::AudioTranscriptions,
+        Endpoint::AudioTranslations,
+        Endpoint::ImagesEdits,
+        Endpoint::ImagesVariations,
+        Endpoint::Moderations,
     ];
 
     /// The endpoint's name, as usage records and error messages spell it: `chat.completions`,
     /// `completions`, `embeddings`, `models`, `audio.speech`, `images.generations` (the
-    /// strings `sluice:plugin@0.1.0` sent), `files`, `batches`, `mcp` or `usage`.
+    /// strings `sluice:plugin@0.1.0` sent), `files`, `batches`, `mcp`, `usage`, `messages`,
+    /// `responses`, `audio.transcriptions`, `audio.translations`, `images.edits`,
+    /// `images.variations` or `moderations`.
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "chat.completions",
@@ -33,6 +42,13 @@ impl Endpoint {
             Endpoint::Batches => "batches",
             Endpoint::Mcp => "mcp",
             Endpoint::Usage => "usage",
+            Endpoint::Messages => "messages",
+            Endpoint::Responses => "responses",
+            Endpoint::AudioTranscriptions => "audio.transcriptions",
+            Endpoint::AudioTranslations => "audio.translations",
+            Endpoint::ImagesEdits => "images.edits",
+            Endpoint::ImagesVariations => "images.variations",
+            Endpoint::Moderations => "moderations",
         }
     }
 
@@ -69,6 +85,13 @@ impl Endpoint {
             Endpoint::Batches => "/batches",
             Endpoint::Mcp => "/mcp-servers/{name}/mcp",
             Endpoint::Usage => "/dashboard/api/summary",
+            Endpoint::Messages => "/messages",
+            Endpoint::Responses => "/responses",
+            Endpoint::AudioTranscriptions => "/audio/transcriptions",
+            Endpoint::AudioTranslations => "/audio/translations",
+            Endpoint::ImagesEdits => "/images/edits",
+            Endpoint::ImagesVariations => "/images/variations",
+            Endpoint::Moderations => "/moderations",
         }
     }
 }

@@ -166,6 +166,7 @@ impl Default for PluginInfo {
             wants_body: false,
             passthrough: false,
             look_behind: 0,
+            native: Vec::new(),
         }
     }
 }
@@ -178,6 +179,7 @@ impl PluginInfo {
             wants_body: true,
             passthrough: false,
             look_behind: 0,
+            native: Vec::new(),
         }
     }
 
@@ -188,7 +190,17 @@ impl PluginInfo {
             wants_body,
             passthrough: true,
             look_behind: 0,
+            native: Vec::new(),
         }
+    }
+
+    /// The same, with `endpoints` (APIs besides OpenAI's chat completions: [`Endpoint::Messages`],
+    /// [`Endpoint::Responses`]) spoken by the provider itself: the host then sends requests to
+    /// them to this adapter untranslated (`ctx.endpoint` says which API the body is in), and
+    /// expects the answers, whole and streamed, in that API's shapes.
+    pub fn with_native(mut self, endpoints: &[Endpoint]) -> Self {
+        self.native = endpoints.to_vec();
+        self
     }
 
     /// What a guard declares: `look_behind` bytes of each stream choice's text held back, so a

@@ -23,6 +23,13 @@ pub(crate) fn endpoint_name(e: t2::Endpoint) -> &'static str {
         t2::Endpoint::Batches => "batches",
         t2::Endpoint::Mcp => "mcp",
         t2::Endpoint::Usage => "usage",
+        t2::Endpoint::Messages => "messages",
+        t2::Endpoint::Responses => "responses",
+        t2::Endpoint::AudioTranscriptions => "audio.transcriptions",
+        t2::Endpoint::AudioTranslations => "audio.translations",
+        t2::Endpoint::ImagesEdits => "images.edits",
+        t2::Endpoint::ImagesVariations => "images.variations",
+        t2::Endpoint::Moderations => "moderations",
     }
 }
 
@@ -42,6 +49,13 @@ fn method_path(ctx: &t2::RequestCtx) -> (&'static str, String) {
         // The server's name is not part of the context; a 0.1 plugin sees the family.
         t2::Endpoint::Mcp => ("POST", "/mcp-servers".into()),
         t2::Endpoint::Usage => ("GET", "/dashboard/api/summary".into()),
+        t2::Endpoint::Messages => ("POST", "/messages".into()),
+        t2::Endpoint::Responses => ("POST", "/responses".into()),
+        t2::Endpoint::AudioTranscriptions => ("POST", "/audio/transcriptions".into()),
+        t2::Endpoint::AudioTranslations => ("POST", "/audio/translations".into()),
+        t2::Endpoint::ImagesEdits => ("POST", "/images/edits".into()),
+        t2::Endpoint::ImagesVariations => ("POST", "/images/variations".into()),
+        t2::Endpoint::Moderations => ("POST", "/moderations".into()),
     }
 }
 

@@ -127,6 +127,10 @@ pub struct PluginInfo {
     pub passthrough: bool,
     /// For guards: bytes of each stream choice's text held back before it is sent.
     pub look_behind: u32,
+    /// For adapters: the provider speaks Anthropic's Messages API itself.
+    pub native_messages: bool,
+    /// For adapters: the provider speaks OpenAI's Responses API itself.
+    pub native_responses: bool,
 }
 
 /// One live instance.

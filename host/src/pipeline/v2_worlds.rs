@@ -5,7 +5,7 @@ use super::bindings::guard::{Guard, GuardPre};
 use super::bindings::guard_stage::{Direction, TextVerdict, Verdict};
 use super::bindings::mcp::{McpPolicy, McpPolicyPre};
 use super::bindings::mcp_types::{McpDecision, McpRequest};
-use super::bindings::types::{Principal, RequestCtx};
+use super::bindings::types::{Endpoint, Principal, RequestCtx};
 use super::plugin::{PluginInfo, World};
 use crate::capabilities::PluginState;
 use wasmtime::Store;
@@ -44,6 +44,8 @@ macro_rules! v2_world {
                         wants_body: i.wants_body,
                         passthrough: i.passthrough,
                         look_behind: i.look_behind,
+                        native_messages: i.native.contains(&Endpoint::Messages),
+                        native_responses: i.native.contains(&Endpoint::Responses),
                     }))
             }
         }

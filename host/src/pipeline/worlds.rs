@@ -9,7 +9,7 @@ use crate::capabilities::PluginState;
 use v2::adapter_if::{Provider, UpstreamCall};
 use v2::types::{
     Decision, Enrichment, ErrorBody, HttpResponse, LlmMeta, Outcome, Principal, RequestCtx,
-    SseEvent, Usage,
+    SseEvent, Usage, Endpoint,
 };
 use wasmtime::Store;
 use wasmtime::component::{InstancePre, ResourceAny};
@@ -71,6 +71,8 @@ macro_rules! world {
                             wants_body: i.wants_body,
                             passthrough: i.passthrough,
                             look_behind: i.look_behind,
+                            native_messages: i.native.contains(&Endpoint::Messages),
+                            native_responses: i.native.contains(&Endpoint::Responses),
                         }),
                     $name::V1(w) => w
                         .sluice_plugin_lifecycle()
@@ -80,6 +82,8 @@ macro_rules! world {
                             wants_body: i.wants_body,
                             passthrough: i.passthrough,
                             look_behind: 0,
+                            native_messages: false,
+                            native_responses: false,
                         }),
                 })
             }

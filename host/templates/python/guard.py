@@ -58,7 +58,8 @@ class {{Type}}(Guard):
     def info(self) -> PluginInfo:
         """The look-behind is the longest word, in UTF-8 bytes (what the host counts)."""
         longest = max((len(w.encode()) for w in self.words), default=0)
-        return PluginInfo(wants_body=False, passthrough=False, look_behind=min(longest, U32_MAX))
+        return PluginInfo(wants_body=False, passthrough=False,
+                          look_behind=min(longest, U32_MAX), native=[])
 
     def redact(self, text: str) -> str:
         """`text` with every configured word replaced."""

@@ -42,6 +42,7 @@ class Instance:
             wants_body=bool(info.wants_body),
             passthrough=bool(info.passthrough),
             look_behind=int(info.look_behind),
+            native=list(info.native),
         )
 
     def get(self) -> Any:

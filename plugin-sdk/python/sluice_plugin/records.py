@@ -32,6 +32,13 @@ _ENDPOINT_NAMES = {
     "BATCHES": "batches",
     "MCP": "mcp",
     "USAGE": "usage",
+    "MESSAGES": "messages",
+    "RESPONSES": "responses",
+    "AUDIO_TRANSCRIPTIONS": "audio.transcriptions",
+    "AUDIO_TRANSLATIONS": "audio.translations",
+    "IMAGES_EDITS": "images.edits",
+    "IMAGES_VARIATIONS": "images.variations",
+    "MODERATIONS": "moderations",
 }
 
 
@@ -78,6 +85,13 @@ _ENDPOINT_PATHS = {
     "BATCHES": "/batches",
     "MCP": "/mcp-servers/{name}/mcp",
     "USAGE": "/dashboard/api/summary",
+    "MESSAGES": "/messages",
+    "RESPONSES": "/responses",
+    "AUDIO_TRANSCRIPTIONS": "/audio/transcriptions",
+    "AUDIO_TRANSLATIONS": "/audio/translations",
+    "IMAGES_EDITS": "/images/edits",
+    "IMAGES_VARIATIONS": "/images/variations",
+    "MODERATIONS": "/moderations",
 }
 
 

@@ -10,7 +10,7 @@ plugins loaded from files), many for `"warm"`; state that must outlive it goes i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, ClassVar, Optional, Tuple, Union
 
 from ._wit import adapter, guard_stage, lifecycle, mcp_types, types
 from .results import (
@@ -28,6 +28,7 @@ from .results import (
 )
 
 PluginInfo = lifecycle.PluginInfo
+Endpoint = types.Endpoint
 Direction = guard_stage.Direction
 
 
@@ -48,12 +49,18 @@ class Plugin:
     """Guards: bytes of each stream choice's text the host holds back, so a match up to that
     long is seen whole by `check_text` even when split across chunks."""
 
+    native: ClassVar[Tuple[Endpoint, ...]] = ()
+    """Adapters: the APIs besides chat completions the provider speaks itself
+    (`Endpoint.MESSAGES`, `Endpoint.RESPONSES`): requests to them reach `to_upstream`
+    untranslated, and their answers are expected in that API's shapes."""
+
     def info(self) -> PluginInfo:
         """What the host is told at load (`init`). The default reads the class attributes."""
         return PluginInfo(
             wants_body=bool(self.wants_body),
             passthrough=bool(self.passthrough),
             look_behind=int(self.look_behind),
+            native=list(self.native),
         )
 
 

@@ -73,7 +73,8 @@ class Forward(Adapter):
 def test_a_passthrough_adapter_declares_it_and_sends_the_request():
     app = exported(Forward)
     info = app.Lifecycle().init('{"headers": {"X-Team": "r"}}')
-    assert info == sluice_plugin.PluginInfo(wants_body=False, passthrough=True, look_behind=0)
+    assert info == sluice_plugin.PluginInfo(
+        wants_body=False, passthrough=True, look_behind=0, native=[])
     call = app.Adapter().to_upstream(ctx(stream=True), PROVIDER, b"")
     assert call == adapter.UpstreamCall_Send(types.UpstreamRequest(
         method="POST", path="/chat/completions",
@@ -161,7 +162,7 @@ class Translate(Adapter):
 def test_a_translating_adapter_maps_requests_answers_and_streams():
     app = exported(Translate)
     assert app.Lifecycle().init("{}") == sluice_plugin.PluginInfo(
-        wants_body=True, passthrough=False, look_behind=0)
+        wants_body=True, passthrough=False, look_behind=0, native=[])
     body = b'{"model":"m","messages":[{"role":"user","content":"hi"}]}'
     call = app.Adapter().to_upstream(ctx(), PROVIDER, body)
     assert call.value == types.UpstreamRequest(

@@ -128,7 +128,8 @@ class Cap(Policy):
 def test_the_policy_glue_builds_once_and_converts_decisions():
     app = exported("policy", Cap)
     info = app.Lifecycle().init('{"rpm": 10}')
-    assert info == sluice_plugin.PluginInfo(wants_body=True, passthrough=False, look_behind=0)
+    assert info == sluice_plugin.PluginInfo(
+        wants_body=True, passthrough=False, look_behind=0, native=[])
     stage = app.PolicyStage()
     ctx, who = testing.request_ctx(), testing.principal()
     assert stage.on_request(ctx, who, testing.llm_meta(), b"") == types.Decision_Continue(

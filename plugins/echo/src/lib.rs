@@ -56,11 +56,7 @@ pub(crate) fn answer(
         Endpoint::Embeddings => embeddings::answer(model, &req),
         Endpoint::AudioSpeech => audio::answer(&req),
         Endpoint::ImagesGenerations => images::answer(&req, created),
-        other @ (Endpoint::Models
-        | Endpoint::Files
-        | Endpoint::Batches
-        | Endpoint::Mcp
-        | Endpoint::Usage) => Err(ErrorBody::new(
+        other => Err(ErrorBody::new(
             404,
             "invalid_request_error",
             Some("unsupported_endpoint"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import List
+
+from .types import Endpoint
 
 
 @dataclass
@@ -12,3 +15,4 @@ class PluginInfo:
     wants_body: bool
     passthrough: bool
     look_behind: int
+    native: List[Endpoint]

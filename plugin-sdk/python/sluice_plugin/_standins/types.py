@@ -21,6 +21,13 @@ class Endpoint(Enum):
     BATCHES = 7
     MCP = 8
     USAGE = 9
+    MESSAGES = 10
+    RESPONSES = 11
+    AUDIO_TRANSCRIPTIONS = 12
+    AUDIO_TRANSLATIONS = 13
+    IMAGES_EDITS = 14
+    IMAGES_VARIATIONS = 15
+    MODERATIONS = 16
 
 
 @dataclass
