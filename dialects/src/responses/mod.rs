@@ -7,41 +7,62 @@
 //! ([`answer_from_chat`]) or the chat chunks into Responses stream events ([`StreamTranslator`]).
 //! When the provider speaks Responses itself the request passes through, and the gateway only
 //! reads the answer's usage ([`usage_of_response`], [`NativeStream`]).
+//!
+//! The files: `items.rs` (input items to chat messages), `request.rs` (the rest of the request),
+//! `answer.rs` (the Response object, shared by whole answers and streams), `stream.rs` (chat
+//! chunks to stream events).
 
-use crate::{Event, Invalid, Usage};
+mod answer;
+mod items;
+mod request;
+mod stream;
+#[cfg(test)]
+mod tests;
+
+use crate::{Invalid, Usage};
 use serde_json::{Map, Value};
 
+pub use stream::StreamTranslator;
+
 /// The request's `input` as items: a string is one user message item.
+///
+/// A list is kept item by item; messages written the short way (`{"role", "content"}` without
+/// `type`) get `type: "message"`, and a string content becomes one text part (`input_text`, or
+/// `output_text` for the assistant). A missing or malformed `input` is refused naming it.
 pub fn input_items(body: &Value) -> Result<Vec<Value>, Invalid> {
-    let _ = body;
-    unimplemented!("issue 15: helper")
+    items::input_items(body)
 }
 
 /// The chat completion request for the Responses request `body`, after the conversation
 /// `history` (the items of the previous response's chain, oldest first). The model stays the
 /// client's; a stream asks for the usage chunk (`stream_options.include_usage`).
 pub fn request_to_chat(body: &Value, history: &[Value]) -> Result<Map<String, Value>, Invalid> {
-    let _ = (body, history);
-    unimplemented!("issue 15: helper")
+    request::request_to_chat(body, history)
 }
 
 /// The Response (`object: "response"`) for a whole chat completion `chat` answering the request
 /// `req`, with the id `id` and `created_at` (Unix seconds).
-pub fn answer_from_chat(chat: &Value, req: &Value, id: &str, created_at: u64) -> Result<Value, Invalid> {
-    let _ = (chat, req, id, created_at);
-    unimplemented!("issue 15: helper")
+pub fn answer_from_chat(
+    chat: &Value,
+    req: &Value,
+    id: &str,
+    created_at: u64,
+) -> Result<Value, Invalid> {
+    answer::answer_from_chat(chat, req, id, created_at)
 }
 
 /// The output items of a Response (what a later request's history continues with).
 pub fn output_items(response: &Value) -> Vec<Value> {
-    let _ = response;
-    unimplemented!("issue 15: helper")
+    response
+        .get("output")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The usage of a whole Response.
 pub fn usage_of_response(response: &Value) -> Option<Usage> {
-    let _ = response;
-    unimplemented!("issue 15: helper")
+    answer::usage_of_response(response)
 }
 
 /// Reads a Responses stream a provider answered natively, event by event.
@@ -58,49 +79,27 @@ pub struct NativeStream {
 impl NativeStream {
     /// Reads one event (`data` text). Returns true for an `error` or `response.failed` event.
     pub fn on_event(&mut self, data: &str) -> bool {
-        let _ = data;
-        unimplemented!("issue 15: helper")
-    }
-}
-
-/// Translates one stream of chat completion chunks into Responses stream events.
-#[derive(Debug)]
-pub struct StreamTranslator {
-    _todo: (),
-}
-
-impl StreamTranslator {
-    /// A translator for the stream answering the request `req`, as the response `id` created at
-    /// `created_at`.
-    pub fn new(req: &Value, id: &str, created_at: u64) -> StreamTranslator {
-        let _ = (req, id, created_at);
-        unimplemented!("issue 15: helper")
-    }
-
-    /// The events for one chat completion chunk (the first also yields `response.created` and
-    /// `response.in_progress`).
-    pub fn on_chunk(&mut self, chunk: &Value) -> Vec<Event> {
-        let _ = chunk;
-        unimplemented!("issue 15: helper")
-    }
-
-    /// The stream ended well (`[DONE]`): the closing events, ending with `response.completed`
-    /// (or `response.incomplete`). `extra` fields (the gateway's metadata object) join that
-    /// event's response.
-    pub fn finish(&mut self, extra: Map<String, Value>) -> Vec<Event> {
-        let _ = extra;
-        unimplemented!("issue 15: helper")
-    }
-
-    /// The stream failed with an error of HTTP `status`, OpenAI `type`/`code` and `message`: the
-    /// `error` event that ends it.
-    pub fn error(&mut self, status: u16, kind: &str, code: Option<&str>, message: &str) -> Event {
-        let _ = (status, kind, code, message);
-        unimplemented!("issue 15: helper")
-    }
-
-    /// The Response as it stands (complete after [`StreamTranslator::finish`]), for the store.
-    pub fn response(&self) -> Value {
-        unimplemented!("issue 15: helper")
+        let Ok(event) = serde_json::from_str::<Value>(data) else {
+            return false;
+        };
+        match event.get("type").and_then(Value::as_str) {
+            Some("response.completed" | "response.incomplete") => {
+                if let Some(response) = event.get("response") {
+                    self.usage = usage_of_response(response);
+                    self.response = Some(response.clone());
+                }
+                self.complete = true;
+                false
+            }
+            Some("response.failed") => {
+                if let Some(response) = event.get("response") {
+                    self.usage = usage_of_response(response);
+                    self.response = Some(response.clone());
+                }
+                true
+            }
+            Some("error") => true,
+            _ => false,
+        }
     }
 }

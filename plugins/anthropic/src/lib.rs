@@ -29,7 +29,18 @@
 //! `service_tier`, `store`, `metadata`, `prediction`, `modalities`, `web_search_options`.
 //! Temperatures above 1 are passed on; Anthropic answers them with a 400.
 //!
-//! Only the `chat.completions` endpoint is served; others answer 400.
+//! **Native Messages.** The adapter also declares Anthropic's own Messages API as native
+//! (`PluginInfo::with_native(&[Endpoint::Messages])`): a client's `POST /v1/messages` request
+//! goes to `POST {base_url}/messages` untranslated (the host has set `model` to the upstream
+//! model and `stream` as the client asked), with `x-api-key`, the client's `anthropic-version`
+//! header (else the configured one) and its `anthropic-beta` header when it sent one. The
+//! answer, whole, streamed or an error, is passed back as Anthropic sent it.
+//!
+//! | endpoint            | lane                                                             |
+//! |---------------------|------------------------------------------------------------------|
+//! | `chat.completions`  | translated (the table above)                                     |
+//! | `messages`          | native: body and answer passed through                           |
+//! | any other           | 400                                                              |
 //!
 //! Config (all optional):
 //! ```toml
@@ -41,13 +52,15 @@
 mod content;
 mod errors;
 mod messages;
+mod native;
 mod request;
 mod response;
 mod stream;
 
 use serde::Deserialize;
 use sluice_plugin_sdk::{
-    Adapter, ErrorBody, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall,
+    Adapter, Endpoint, ErrorBody, HttpResponse, Plugin, PluginInfo, Provider, RequestCtx,
+    UpstreamCall,
 };
 
 /// The plugin's config table.
@@ -103,7 +116,7 @@ impl Plugin for Anthropic {
     }
 
     fn info(&self) -> PluginInfo {
-        PluginInfo::translating()
+        PluginInfo::translating().with_native(&[Endpoint::Messages])
     }
 }
 
@@ -116,6 +129,10 @@ impl Adapter for Anthropic {
         provider: &Provider,
         body: &[u8],
     ) -> Result<UpstreamCall, ErrorBody> {
+        if ctx.endpoint == Endpoint::Messages {
+            let call = native::upstream_request(ctx, provider, body, &self.config);
+            return Ok(UpstreamCall::Send(call));
+        }
         request::upstream_request(ctx, provider, body, &self.config).map(UpstreamCall::Send)
     }
 
@@ -124,6 +141,10 @@ impl Adapter for Anthropic {
         ctx: &RequestCtx,
         resp: &HttpResponse,
     ) -> Result<Option<HttpResponse>, ErrorBody> {
+        if ctx.endpoint == Endpoint::Messages {
+            // The native lane: the answer already is the client's shape, errors included.
+            return Ok(None);
+        }
         response::from_upstream(ctx, resp, now_s()).map(Some)
     }
 
@@ -173,6 +194,42 @@ mod tests {
             .info();
         assert!(info.wants_body);
         assert!(!info.passthrough);
+        assert_eq!(info.native, vec![Endpoint::Messages]);
         assert!(sluice_plugin_sdk::from_config_json::<Anthropic>(r#"{"x":1}"#).is_err());
+    }
+
+    #[test]
+    fn the_messages_endpoint_takes_the_native_lane() {
+        let a = sluice_plugin_sdk::from_config_json::<Anthropic>("{}").expect("loads");
+        let ctx = TEST.ctx(Endpoint::Messages, true);
+        let body = br#"{"model":"claude-sonnet-4-5","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+        match a.to_upstream(&ctx, &TEST.provider(Some("k")), body) {
+            Ok(UpstreamCall::Send(r)) => {
+                assert_eq!(r.path, "/messages");
+                assert!(r.stream);
+                assert_eq!(r.body.as_deref(), Some(&body[..]));
+            }
+            _ => panic!("a native call"),
+        }
+        for status in [200, 529] {
+            let resp = HttpResponse {
+                status,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: br#"{"type":"message"}"#.to_vec(),
+            };
+            assert!(matches!(a.from_upstream(&ctx, &resp), Ok(None)));
+        }
+        // Other endpoints still answer 400; chat is still translated.
+        let embeddings = TEST.ctx(Endpoint::Embeddings, false);
+        assert!(
+            a.to_upstream(&embeddings, &TEST.provider(None), b"{}")
+                .is_err()
+        );
+        let chat = TEST.ctx(Endpoint::ChatCompletions, false);
+        let chat_body = br#"{"model":"claude","messages":[{"role":"user","content":"hi"}]}"#;
+        match a.to_upstream(&chat, &TEST.provider(None), chat_body) {
+            Ok(UpstreamCall::Send(r)) => assert_ne!(r.body.as_deref(), Some(&chat_body[..])),
+            _ => panic!("a translated call"),
+        }
     }
 }

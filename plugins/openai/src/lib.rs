@@ -6,16 +6,23 @@
 //! declares no need for the body and pass-through streams, so a request costs one small Wasm call
 //! and a stream costs none per chunk.
 //!
+//! With `native_responses` it declares OpenAI's Responses API (`/responses`) native: the host
+//! sends Responses requests to it untranslated, and reads the answers in the Responses shapes.
+//! Without it (the default: many compatible servers serve only chat completions) the host
+//! translates them to chat completions.
+//!
 //! Config (all optional):
 //! ```toml
 //! [plugins.config]
 //! headers = { "openai-organization" = "org-123" }   # extra headers on every upstream call
+//! native_responses = true                           # the upstream serves /v1/responses (OpenAI)
 //! ```
 
 use serde::Deserialize;
 use sluice_plugin_sdk::stream::PassThrough;
 use sluice_plugin_sdk::{
-    Adapter, ErrorBody, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall, UpstreamRequest,
+    Adapter, Endpoint, ErrorBody, Plugin, PluginInfo, Provider, RequestCtx, UpstreamCall,
+    UpstreamRequest,
 };
 use std::collections::BTreeMap;
 
@@ -25,6 +32,11 @@ use std::collections::BTreeMap;
 struct Config {
     #[serde(default)]
     headers: BTreeMap<String, String>,
+    /// The upstream serves OpenAI's Responses API (`/v1/responses`) itself: Responses requests
+    /// pass through untranslated. Off by default, since many OpenAI-compatible servers serve only
+    /// chat completions; turn it on for OpenAI.
+    #[serde(default)]
+    native_responses: bool,
 }
 
 /// Builds the upstream request for `ctx` (pure, so it is unit-tested natively).
@@ -53,7 +65,12 @@ impl Plugin for OpenAi {
         Ok(OpenAi(config))
     }
     fn info(&self) -> PluginInfo {
-        PluginInfo::passthrough(false)
+        let info = PluginInfo::passthrough(false);
+        if self.0.native_responses {
+            info.with_native(&[Endpoint::Responses])
+        } else {
+            info
+        }
     }
 }
 
@@ -79,7 +96,6 @@ sluice_plugin_sdk::export_adapter!(OpenAi);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_plugin_sdk::Endpoint;
 
     fn parse_config(json: &str) -> Result<OpenAi, String> {
         sluice_plugin_sdk::from_config_json(json)
@@ -137,5 +153,25 @@ mod tests {
             vec![("openai-organization".to_string(), "org-1".to_string())]
         );
         assert!(parse_config(r#"{"nope":1}"#).is_err());
+    }
+
+    #[test]
+    fn speaks_responses_natively_and_sends_it_to_the_responses_path() {
+        assert!(OpenAi(Config::default()).info().native.is_empty());
+        let info = parse_config(r#"{"native_responses":true}"#)
+            .expect("config")
+            .info();
+        assert_eq!(info.native, vec![Endpoint::Responses]);
+        assert!(info.passthrough);
+        assert!(!info.wants_body);
+        let r = upstream_request(
+            &ctx(Endpoint::Responses, true),
+            &provider(Some("sk-up")),
+            &Config::default(),
+        );
+        assert_eq!(r.path, "/responses");
+        assert_eq!(r.method, "POST");
+        assert!(r.stream);
+        assert!(r.body.is_none());
     }
 }

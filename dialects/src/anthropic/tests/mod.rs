@@ -1,0 +1,5 @@
+//! Unit tests of the Messages translation.
+
+mod answer;
+mod request;
+mod stream;
