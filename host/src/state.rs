@@ -7,7 +7,7 @@ use crate::config::FileWatch;
 use crate::mcp::McpHub;
 use crate::pipeline::Pipeline;
 use crate::pipeline::engine::{Runtime, RuntimeLimits};
-use crate::store::{BatchStore, Db, FileStore, KeyStore, UsageWriter};
+use crate::store::{BatchStore, Db, FileStore, KeyStore, ResponseStore, UsageWriter};
 use crate::upstream::UpstreamClient;
 use arc_swap::ArcSwap;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -32,6 +32,8 @@ pub struct Gateway {
     pub files: FileStore,
     /// Batches and their lines.
     pub batches: BatchStore,
+    /// Responses kept for `POST /responses` (`store: true`).
+    pub responses: ResponseStore,
     /// Batch lines that may run at once, over every batch (`batches.concurrency`).
     pub batch_slots: tokio::sync::Semaphore,
     /// Batch lines that may run at once while interactive traffic is busy
@@ -84,20 +86,33 @@ pub struct ReloadState {
     pub(crate) watch: Option<FileWatch>,
 }
 
-/// Removes expired files every `files.sweep_interval_s`, for as long as the gateway lives.
+/// Removes expired files and stored responses every `files.sweep_interval_s`, for as long as the
+/// gateway lives.
 fn spawn_file_sweeper(gw: std::sync::Weak<Gateway>) {
     tokio::spawn(async move {
         loop {
             let Some(g) = gw.upgrade() else { return };
             let every = g.pipeline.load().config.files.sweep_interval_s;
             let files = g.files.clone();
+            let responses = g.responses.clone();
             drop(g);
             let now = crate::time::now_ms() / 1000;
-            match tokio::task::spawn_blocking(move || files.sweep(now)).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!(files = n, "removed expired files"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "file sweep failed"),
-                Err(e) => tracing::warn!(error = %e, "file sweep task failed"),
+            let swept =
+                tokio::task::spawn_blocking(move || (files.sweep(now), responses.sweep(now))).await;
+            match swept {
+                Ok((files, responses)) => {
+                    match files {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(files = n, "removed expired files"),
+                        Err(e) => tracing::warn!(error = %e, "file sweep failed"),
+                    }
+                    match responses {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(responses = n, "removed expired responses"),
+                        Err(e) => tracing::warn!(error = %e, "response sweep failed"),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "sweep task failed"),
             }
             tokio::time::sleep(std::time::Duration::from_secs(every)).await;
         }
@@ -155,6 +170,7 @@ impl Gateway {
         let keys = KeyStore::new(db.clone());
         let files = FileStore::new(db.clone(), &config.data_dir());
         let batches = BatchStore::new(db.clone());
+        let responses = ResponseStore::new(db.clone());
         std::fs::create_dir_all(files.dir())?;
         let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
         let batch_slots_busy = tokio::sync::Semaphore::new(config.batches.concurrency_when_busy);
@@ -176,6 +192,7 @@ impl Gateway {
             keys,
             files,
             batches,
+            responses,
             batch_runs: Default::default(),
             batch_slots,
             batch_slots_busy,

@@ -78,6 +78,7 @@ fn normalise(file: &Path, raw: RawConfig) -> Config {
         storage: raw.storage,
         files: raw.files,
         batches: raw.batches,
+        responses: raw.responses,
         providers: raw.providers,
         models,
         plugins,

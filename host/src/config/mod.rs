@@ -22,7 +22,7 @@ pub use schema::{
     OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig, ServerConfig, StageKind,
     StorageConfig,
 };
-pub use tables::{BatchesConfig, FilesConfig};
+pub use tables::{BatchesConfig, FilesConfig, ResponsesConfig};
 pub use telemetry::{LogConfig, LogFormat, OtlpProtocol, TelemetryConfig};
 pub use watch::FileWatch;
 
@@ -55,6 +55,8 @@ pub struct Config {
     pub files: FilesConfig,
     /// `[batches]`: how batches run.
     pub batches: BatchesConfig,
+    /// `[responses]`: how long stored responses are kept.
+    pub responses: ResponsesConfig,
     /// `[[providers]]`.
     pub providers: Vec<ProviderConfig>,
     /// `[[models]]`, each with its deployments in fallback order.

@@ -1,7 +1,7 @@
 //! The config file's shape, as serde reads it: every table and key with its default. Unknown keys
 //! are errors. Loading turns this into a normalised [`super::Config`].
 
-use super::tables::{BatchesConfig, FilesConfig};
+use super::tables::{BatchesConfig, FilesConfig, ResponsesConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -358,6 +358,8 @@ pub(super) struct RawConfig {
     pub(super) files: FilesConfig,
     #[serde(default)]
     pub(super) batches: BatchesConfig,
+    #[serde(default)]
+    pub(super) responses: ResponsesConfig,
     #[serde(default)]
     pub(super) providers: Vec<ProviderConfig>,
     #[serde(default)]

@@ -1,4 +1,5 @@
-//! The `[files]` and `[batches]` tables: limits of the stored-file and batch features.
+//! The `[files]`, `[batches]` and `[responses]` tables: limits of the stored-file, batch and
+//! stored-response features.
 
 use serde::Deserialize;
 
@@ -92,4 +93,34 @@ fn default_when_busy() -> usize {
 }
 fn default_max_active() -> u64 {
     20
+}
+
+/// `[responses]`: how long the gateway keeps the responses of `POST /v1/responses`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ResponsesConfig {
+    /// Days a stored response (and the conversation that led to it) is kept, for
+    /// `previous_response_id` and `GET /v1/responses/{id}`; 0 keeps none.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u64,
+    /// Items one conversation may carry (its chain of `previous_response_id`s): a longer one is
+    /// refused with a 400 rather than sent upstream whole.
+    #[serde(default = "default_max_items")]
+    pub max_items: usize,
+}
+
+impl Default for ResponsesConfig {
+    fn default() -> Self {
+        ResponsesConfig {
+            retention_days: default_retention_days(),
+            max_items: default_max_items(),
+        }
+    }
+}
+
+fn default_retention_days() -> u64 {
+    30
+}
+fn default_max_items() -> usize {
+    10_000
 }

@@ -100,6 +100,8 @@ fn endpoint_of(path: &str) -> (Endpoint, String) {
         (Endpoint::Batches, String::new())
     } else if path.starts_with("/mcp-servers/") {
         (Endpoint::Mcp, String::new())
+    } else if path.starts_with("/responses") {
+        (Endpoint::Responses, String::new())
     } else if path.starts_with("/dashboard/") {
         (Endpoint::Usage, String::new())
     } else {

@@ -105,6 +105,16 @@ CREATE TABLE IF NOT EXISTS batch_lines (
     failed        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (batch_id, line)
 );
+CREATE TABLE IF NOT EXISTS responses (
+    id            TEXT PRIMARY KEY,
+    owner         TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    -- The Response object, and the conversation's items up to it (input, then output), as JSON.
+    response      TEXT NOT NULL,
+    items         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS responses_expiry ON responses (expires_at);
 "#;
 
 /// Brings a database made by an older gateway up to [`SCHEMA`].

@@ -122,8 +122,25 @@ impl Exchange {
                 .code("provider_not_configured"),
             ));
         }
-        let body = prepared.upstream_body(&dep.upstream_model);
         let plugin = &provider.adapter;
+        // A provider that speaks the client's API gets the client's request untranslated, unless
+        // a policy or guard changed it or a guard must read the answer.
+        let native = (!self.rewritten && self.pipeline.guards.is_empty())
+            .then(|| self.front.native_request(&plugin.info, &dep.upstream_model))
+            .flatten();
+        self.native = native.is_some();
+        if let (None, Some(refused)) = (&native, self.front.refused()) {
+            // Only the provider's own API could have taken what the translation refused.
+            return Err(Attempt::Final(super::front::invalid(refused.clone())));
+        }
+        let (native_ctx, body) = match native {
+            Some((endpoint, body)) => {
+                let mut ctx = self.ctx.clone();
+                ctx.endpoint = endpoint;
+                (Some(ctx), body)
+            }
+            None => (None, prepared.upstream_body(&dep.upstream_model)),
+        };
         let given: &[u8] = if plugin.info.wants_body { &body } else { &[] };
         let rec = ProviderRec {
             name: provider.name.clone(),
@@ -132,11 +149,13 @@ impl Exchange {
             upstream_model: dep.upstream_model.clone(),
         };
         let mut lease = plugin.lease().await.map_err(Attempt::last)?;
-        let call = adapter::to_upstream(&mut lease, &self.ctx, &rec, given)
+        let ctx = native_ctx.as_ref().unwrap_or(&self.ctx);
+        let call = adapter::to_upstream(&mut lease, ctx, &rec, given)
             .await
             .map_err(Attempt::last)?;
-        // Pass-through adapters have nothing more to do: free their instance now.
-        let mut lease = (!plugin.info.passthrough).then_some(lease);
+        // Pass-through adapters (and the native lane) have nothing more to do: free their
+        // instance now.
+        let mut lease = (!plugin.info.passthrough && !self.native).then_some(lease);
         let up = match call {
             UpstreamCall::Respond(resp) => return self.answered_by_adapter(resp, provider.timeout),
             UpstreamCall::Send(up) => up,

@@ -49,6 +49,12 @@ pub(super) struct Exchange {
     pub route_name: Option<String>,
     /// The request's trace span (disabled when traces are off).
     pub span: tracing::Span,
+    /// The API the client spoke, when it is not OpenAI's chat completions.
+    pub front: super::front::Front,
+    /// A policy or guard changed the body (a front door's native lane is then closed).
+    pub rewritten: bool,
+    /// The deployment answering speaks the client's API itself: its answer is not translated.
+    pub native: bool,
     /// The usage row is written (by `complete`, or by `drop` for an exchange cut short).
     recorded: bool,
 }
@@ -89,6 +95,9 @@ impl Exchange {
             batch_id: None,
             route_name: None,
             span,
+            front: super::front::Front::OpenAi,
+            rewritten: false,
+            native: false,
             recorded: false,
         }
     }
@@ -117,6 +126,7 @@ impl Exchange {
         self.principal = Some(principal);
 
         let bytes = crate::http::body::read(body, &self.pipeline.config.server).await?;
+        let bytes = self.inbound(bytes).await?;
         self.serve(bytes).await
     }
 
@@ -153,6 +163,7 @@ impl Exchange {
                 let user_id = prepared.user_id.take();
                 prepared = prepare(self.endpoint, Bytes::from(new_body), max_user_id)?;
                 prepared.user_id = user_id;
+                self.rewritten = true;
             }
             PolicyOutcome::Continue { body: None } => {}
         }
@@ -200,6 +211,7 @@ impl Exchange {
             }
             again.user_id = user_id;
             *prepared = again;
+            self.rewritten = true;
         }
         Ok(())
     }
@@ -309,7 +321,7 @@ impl Exchange {
             request_id: self.ctx.request_id.clone(),
             key_id: self.ctx.key_id.clone(),
             user_id: self.ctx.user_id.clone(),
-            endpoint: self.endpoint.name().into(),
+            endpoint: self.front.name().unwrap_or(self.endpoint.name()).into(),
             model: self.ctx.model.clone(),
             served_model: self.served_model.clone(),
             provider: self.provider.clone(),
@@ -324,7 +336,7 @@ impl Exchange {
         };
         let model = self.route_name.as_deref().unwrap_or("unknown");
         crate::telemetry::record::observe_request(
-            self.endpoint.name(),
+            self.front.name().unwrap_or(self.endpoint.name()),
             model,
             &row,
             usage.is_some(),

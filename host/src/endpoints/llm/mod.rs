@@ -1,5 +1,6 @@
 //! The LLM endpoints: chat completions, completions, embeddings, audio speech and image
-//! generation. A request goes auth (before its body is read) -> body -> route -> policy ->
+//! generation, and the front doors of other APIs (Anthropic's Messages, OpenAI's Responses:
+//! [`front`]). A request goes auth (before its body is read) -> body -> route -> policy ->
 //! adapter -> upstream -> adapter -> enrich -> the answer (JSON, binary or stream).
 //!
 //! Files: [`exchange`] (the request's state, auth, body, policies), `attempt` (retries and
@@ -12,6 +13,7 @@ mod attempt;
 mod body;
 mod exchange;
 mod file_ids;
+pub mod front;
 mod guarded;
 mod pump;
 pub mod request;
@@ -38,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/embeddings", post(embeddings))
         .route("/audio/speech", post(audio_speech))
         .route("/images/generations", post(images_generations))
+        .merge(front::messages::routes())
+        .merge(front::responses::routes())
 }
 
 /// What one batch line got: what a client would have.
@@ -98,11 +102,22 @@ pub async fn run_line(
 
 /// Serves one request of `endpoint`.
 pub async fn handle(gw: AppState, endpoint: Endpoint, req: Request) -> Response {
+    handle_front(gw, endpoint, front::Front::OpenAi, req).await
+}
+
+/// Serves one request that came through the front door `front`.
+async fn handle_front(
+    gw: AppState,
+    endpoint: Endpoint,
+    front: front::Front,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     // Batches give way while interactive requests are in flight.
     let gauge = Arc::clone(&gw);
     let _interactive = gauge.interactive.enter();
     let mut x = Exchange::new(gw, endpoint, &parts.headers);
+    x.front = front;
     let span = x.span.clone();
     async {
         match x.run(&parts.headers, body).await {

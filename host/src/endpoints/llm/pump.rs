@@ -3,6 +3,7 @@
 //! notes the first chunk's fields and any in-band error.
 
 use super::body::UsageJson;
+use super::front::{FrontStream, NativeReader};
 use super::guarded::Guarded;
 use crate::error::ApiError;
 use crate::http::sse;
@@ -50,11 +51,41 @@ pub(super) struct Pump {
     pub(super) clock: crate::telemetry::record::StreamClock,
     /// The guard stage's view of the stream's text, when the pipeline has guards.
     pub(super) guarded: Option<Guarded>,
+    /// The client's API's translation of what is sent, for a front door's translated lane.
+    pub(super) front: Option<FrontStream>,
+    /// What reads a front door's native lane (events pass as they are).
+    pub(super) native: Option<NativeReader>,
 }
 
 impl Pump {
     pub(super) async fn send(&mut self, bytes: Bytes) -> Result<(), Gone> {
+        let bytes = match self.front.as_mut() {
+            Some(front) => front.translate(&bytes),
+            None => bytes,
+        };
+        if bytes.is_empty() {
+            return Ok(());
+        }
         self.tx.send(bytes).await.map_err(|_| Gone)
+    }
+
+    /// Handles one event of a native stream (in the client's API already): its usage and its
+    /// end are read, and it is sent as it is.
+    async fn forward_native(&mut self, event: Option<&str>, data: &str) -> Result<(), Gone> {
+        let Some(reader) = self.native.as_mut() else {
+            return Ok(());
+        };
+        if reader.read(event, data) {
+            self.errored = Some(error_status(data));
+        }
+        if let Some(u) = reader.usage() {
+            self.usage = Some(u);
+        }
+        if reader.complete() {
+            self.done = true;
+        }
+        self.clock.chunk();
+        self.send(sse::encode(event, data)).await
     }
 
     /// Handles one OpenAI-shaped event.
@@ -62,6 +93,9 @@ impl Pump {
         // An error event ended the stream: events that arrived with it are not sent.
         if self.errored.is_some() {
             return Ok(());
+        }
+        if self.native.is_some() {
+            return self.forward_native(event, data).await;
         }
         let guarded;
         let data = match self.guarded.as_mut() {

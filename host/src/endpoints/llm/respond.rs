@@ -14,7 +14,7 @@ use crate::pipeline::stages::adapter::Translator;
 use crate::state::add_headers;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 
 impl Exchange {
@@ -40,7 +40,7 @@ impl Exchange {
     /// Answers with `e`, and ends the exchange with its status and the usage of an answer the
     /// client does not get (a guard refused it).
     fn fail_with_usage(mut self, e: ApiError, usage: Option<Usage>) -> Response {
-        let mut resp = e.into_response();
+        let mut resp = self.front.error_response(e);
         self.finish_headers(resp.headers_mut());
         let status = resp.status().as_u16();
         self.complete(status, usage);
@@ -66,14 +66,20 @@ impl Exchange {
 
     /// A whole JSON answer: usage, enrich, metadata, headers.
     async fn json(mut self, status: u16, body: Bytes) -> Response {
-        let Ok(answer) = serde_json::from_slice::<AnswerJson>(&body) else {
-            let e = ApiError::bad_gateway(format!(
-                "The provider `{}` answered with invalid JSON.",
-                self.provider
-            ));
-            return self.fail(e);
+        let usage = if self.native {
+            self.front.native_usage(&body)
+        } else {
+            match serde_json::from_slice::<AnswerJson>(&body) {
+                Ok(answer) => answer.usage.map(Usage::from),
+                Err(_) => {
+                    let e = ApiError::bad_gateway(format!(
+                        "The provider `{}` answered with invalid JSON.",
+                        self.provider
+                    ));
+                    return self.fail(e);
+                }
+            }
         };
-        let usage = answer.usage.map(Usage::from);
         let body = match self.guard_answer(body).await {
             Ok(body) => body,
             // The answer was generated and is paid for: its usage is recorded with the refusal.
@@ -83,6 +89,10 @@ impl Exchange {
         if let Err(e) = self.enrich(&outcome).await {
             return self.fail(e);
         }
+        let body = match self.outbound_json(body).await {
+            Ok(body) => body,
+            Err(e) => return self.fail_with_usage(e, usage),
+        };
         let body = match self.metadata_json(&outcome) {
             Some(meta) => {
                 let field = &self.pipeline.config.server.metadata_field;

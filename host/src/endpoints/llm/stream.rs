@@ -78,6 +78,16 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
             x.started,
         ),
         guarded,
+        front: if x.native {
+            None
+        } else {
+            x.front.stream(&x.pipeline.config.server.metadata_field)
+        },
+        native: if x.native {
+            x.front.native_reader()
+        } else {
+            None
+        },
     };
     let result = pump_all(&x, &mut pump, source, &mut translator, idle_timeout).await;
     // The status the stream ended with; 499 when the client went away.
@@ -241,6 +251,13 @@ async fn finish(
     if let Err(e) = x.enrich(&outcome).await {
         return fail_late(pump, e).await;
     }
+    if let Some(native) = pump.native.as_ref() {
+        // The provider's own closing events were the client's; keep a Response it asked for.
+        if let Some(response) = native.response() {
+            store(x, response).await;
+        }
+        return Ok(200);
+    }
     let field = x.pipeline.config.server.metadata_field.clone();
     let meta = x.metadata_json(&outcome);
     let held = pump.held.take();
@@ -268,7 +285,18 @@ async fn finish(
         pump.send(sse::encode(None, &text)).await?;
     }
     pump.send(Bytes::from_static(sse::DONE)).await?;
+    if let Some(response) = pump.front.as_ref().and_then(|f| f.response()) {
+        store(x, response).await;
+    }
     Ok(200)
+}
+
+/// Keeps a streamed Response the client asked to store. The client has its answer already: a
+/// store that fails is logged, and `GET /responses/{id}` will not find it.
+async fn store(x: &Exchange, response: serde_json::Value) {
+    if let Err(e) = x.store_response(response).await {
+        tracing::error!(request_id = %x.ctx.request_id, error = %e, "a streamed response could not be stored");
+    }
 }
 
 /// A failure after the stream started: an error event ends it.

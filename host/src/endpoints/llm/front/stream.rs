@@ -1,0 +1,173 @@
+//! Streams through a front door. Translated lane: the pump's OpenAI events (chunks, the metadata
+//! chunk, `[DONE]`, an error event) become the client's API's events. Native lane: the
+//! provider's events go to the client as they are, and are read for their usage and their end.
+
+use super::responses::ResponsesFront;
+use crate::http::sse::{self, Framer};
+use crate::pipeline::bindings::types::Usage;
+use bytes::{Bytes, BytesMut};
+use serde_json::{Map, Value};
+use sluice_dialects::{Event, anthropic, responses};
+
+/// Translates the pump's OpenAI events into the client's API's.
+pub(in crate::endpoints::llm) struct FrontStream {
+    lane: Lane,
+    /// The gateway's metadata object's field (it moves to the closing event).
+    field: String,
+    extra: Map<String, Value>,
+    framer: Framer,
+    /// The stream ended well (its closing events were sent).
+    pub(in crate::endpoints::llm) finished: bool,
+    /// A chunk was translated.
+    started: bool,
+}
+
+enum Lane {
+    Messages(anthropic::StreamTranslator),
+    Responses(Box<responses::StreamTranslator>),
+}
+
+impl FrontStream {
+    /// For a Messages stream of the model the client named `model`.
+    pub(super) fn messages(model: &str, field: &str) -> FrontStream {
+        FrontStream::new(
+            Lane::Messages(anthropic::StreamTranslator::new(model)),
+            field,
+        )
+    }
+
+    /// For a Responses stream.
+    pub(super) fn responses(r: &ResponsesFront, field: &str) -> FrontStream {
+        let t = responses::StreamTranslator::new(&r.request, &r.id, r.created_at);
+        FrontStream::new(Lane::Responses(Box::new(t)), field)
+    }
+
+    fn new(lane: Lane, field: &str) -> FrontStream {
+        FrontStream {
+            lane,
+            field: field.to_string(),
+            extra: Map::new(),
+            framer: Framer::default(),
+            finished: false,
+            started: false,
+        }
+    }
+
+    /// The client's bytes for `bytes`, whole OpenAI events.
+    pub(in crate::endpoints::llm) fn translate(&mut self, bytes: &[u8]) -> Bytes {
+        let mut events = self.framer.push(bytes).unwrap_or_default();
+        events.extend(self.framer.finish());
+        let mut out = BytesMut::new();
+        for e in events {
+            for t in self.event(&e.data) {
+                let name = t.name;
+                out.extend_from_slice(&sse::encode(name, &t.data.to_string()));
+            }
+        }
+        out.freeze()
+    }
+
+    fn event(&mut self, data: &str) -> Vec<Event> {
+        if data == "[DONE]" {
+            self.finished = true;
+            let extra = std::mem::take(&mut self.extra);
+            return match &mut self.lane {
+                Lane::Messages(t) => t.finish(extra),
+                Lane::Responses(t) => t.finish(extra),
+            };
+        }
+        let Ok(mut chunk) = serde_json::from_str::<Value>(data) else {
+            return Vec::new();
+        };
+        if let Some(err) = chunk.get("error") {
+            let status = err
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(500);
+            let kind = err
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("api_error");
+            let message = err
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("The stream failed.");
+            let code = err.get("code").and_then(Value::as_str);
+            return match &mut self.lane {
+                Lane::Messages(t) => vec![t.error(status, kind, message)],
+                Lane::Responses(t) => {
+                    // Clients expect `response.created` before anything else.
+                    let mut events = if self.started {
+                        Vec::new()
+                    } else {
+                        t.on_chunk(&Value::Object(Map::new()))
+                    };
+                    events.push(t.error(status, kind, code, message));
+                    events
+                }
+            };
+        }
+        if let Some(obj) = chunk.as_object_mut()
+            && let Some(meta) = obj.remove(&self.field)
+        {
+            self.extra.insert(self.field.clone(), meta);
+        }
+        self.started = true;
+        match &mut self.lane {
+            Lane::Messages(t) => t.on_chunk(&chunk),
+            Lane::Responses(t) => t.on_chunk(&chunk),
+        }
+    }
+
+    /// The finished Response of a Responses stream (to store).
+    pub(in crate::endpoints::llm) fn response(&self) -> Option<Value> {
+        match &self.lane {
+            Lane::Responses(t) if self.finished => Some(t.response()),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a native stream: its usage, its end, an error event.
+pub(in crate::endpoints::llm) enum NativeReader {
+    /// A Messages stream.
+    Messages(anthropic::NativeStreamUsage),
+    /// A Responses stream.
+    Responses(responses::NativeStream),
+}
+
+impl NativeReader {
+    /// Reads one event; true when it is an error event (the stream ends there).
+    pub(in crate::endpoints::llm) fn read(&mut self, event: Option<&str>, data: &str) -> bool {
+        match self {
+            NativeReader::Messages(r) => r.on_event(event, data),
+            NativeReader::Responses(r) => r.on_event(data),
+        }
+    }
+
+    /// The stream's usage, once known.
+    pub(in crate::endpoints::llm) fn usage(&self) -> Option<Usage> {
+        match self {
+            NativeReader::Messages(r) => r.usage,
+            NativeReader::Responses(r) => r.usage,
+        }
+        .map(super::usage)
+    }
+
+    /// The stream is complete.
+    pub(in crate::endpoints::llm) fn complete(&self) -> bool {
+        match self {
+            NativeReader::Messages(r) => r.complete,
+            NativeReader::Responses(r) => r.complete,
+        }
+    }
+
+    /// The final Response of a Responses stream (to store).
+    pub(in crate::endpoints::llm) fn response(&self) -> Option<Value> {
+        match self {
+            NativeReader::Responses(r) => r.response.clone(),
+            NativeReader::Messages(_) => None,
+        }
+    }
+}
