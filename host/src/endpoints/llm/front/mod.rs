@@ -279,3 +279,73 @@ fn encode<T: serde::Serialize>(v: &T) -> Result<Bytes, ApiError> {
         .map(Bytes::from)
         .map_err(|e| ApiError::internal(format!("A body could not be encoded: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn messages(top_k: bool, thinking: bool) -> Map<String, Value> {
+        let mut v = json!({"model": "m", "max_tokens": 10,
+                           "messages": [{"role": "user", "content": "hi"}]});
+        if top_k {
+            v["top_k"] = json!(5);
+        }
+        if thinking {
+            v["thinking"] = json!({"type": "enabled", "budget_tokens": 2048});
+        }
+        obj(v)
+    }
+
+    #[test]
+    fn refused_fields_stay_out_of_the_view_only_for_a_native_provider() {
+        let (chat, refused) =
+            translate_view(&messages(false, false), false, anthropic::request_to_chat)
+                .expect("translates");
+        assert!(refused.is_none());
+        assert_eq!(chat["messages"][0]["content"], "hi");
+
+        let e = translate_view(&messages(true, true), false, anthropic::request_to_chat)
+            .expect_err("refused without a native provider");
+        assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
+        assert!(e.param.is_some(), "{e:?}");
+
+        let (chat, refused) =
+            translate_view(&messages(true, true), true, anthropic::request_to_chat)
+                .expect("a view for the native lane");
+        assert!(chat.get("top_k").is_none() && chat.get("thinking").is_none());
+        let refused = refused.expect("the first refusal is kept for other lanes");
+        assert!(refused.param.is_some());
+    }
+
+    #[test]
+    fn the_conversation_itself_is_never_left_out() {
+        let mut m = messages(false, false);
+        m.insert("messages".into(), json!("not a list"));
+        assert!(translate_view(&m, true, anthropic::request_to_chat).is_err());
+        m.remove("messages");
+        assert!(translate_view(&m, true, anthropic::request_to_chat).is_err());
+    }
+
+    #[test]
+    fn messages_errors_take_anthropics_shape_and_keep_retry_after() {
+        let front = Front::Messages(MessagesFront {
+            original: Map::new(),
+            model: String::new(),
+            refused: None,
+        });
+        let mut e = ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            "slow down",
+        );
+        e.retry_after = Some(3);
+        let resp = front.error_response(e);
+        assert_eq!(resp.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()["retry-after"], "3");
+    }
+}

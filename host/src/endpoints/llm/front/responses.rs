@@ -48,6 +48,22 @@ pub(in crate::endpoints::llm) struct ResponsesFront {
     items: Vec<Value>,
 }
 
+impl ResponsesFront {
+    /// A request of the model `m` with no history, as a test's.
+    #[cfg(test)]
+    pub(super) fn for_test() -> ResponsesFront {
+        ResponsesFront {
+            request: json!({"model": "m", "input": "hi"}),
+            native_body: Map::new(),
+            id: "resp_test".into(),
+            created_at: 1,
+            store: false,
+            items: Vec::new(),
+            refused: None,
+        }
+    }
+}
+
 async fn create(State(gw): State<AppState>, req: Request) -> Response {
     let front = Front::Responses(Box::new(ResponsesFront {
         request: Value::Null,

@@ -171,3 +171,69 @@ impl NativeReader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn chunk(delta: Value, finish: Option<&str>) -> Vec<u8> {
+        let c = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+                       "model": "up", "choices": [{"index": 0, "delta": delta,
+                       "finish_reason": finish}]});
+        sse::encode(None, &c.to_string()).to_vec()
+    }
+
+    fn events(bytes: &[u8]) -> Vec<(String, Value)> {
+        let mut framer = Framer::default();
+        let mut out = framer.push(bytes).expect("frames");
+        out.extend(framer.finish());
+        out.into_iter()
+            .map(|e| {
+                let data = serde_json::from_str(&e.data).expect("JSON");
+                (e.event.unwrap_or_default(), data)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn openai_events_become_anthropics_with_the_metadata_at_the_end() {
+        let mut f = FrontStream::messages("claude-x", "sluice");
+        let mut out = Vec::new();
+        out.extend(f.translate(&chunk(json!({"role": "assistant", "content": "Hel"}), None)));
+        out.extend(f.translate(&chunk(json!({"content": "lo"}), Some("stop"))));
+        let usage = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+            "model": "up", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2,
+            "total_tokens": 11}, "sluice": {"request_id": "req_1"}});
+        // The metadata chunk and `[DONE]` arrive in one send.
+        let mut last = sse::encode(None, &usage.to_string()).to_vec();
+        last.extend_from_slice(sse::DONE);
+        out.extend(f.translate(&last));
+        assert!(f.finished);
+        let ev = events(&out);
+        let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.first(), Some(&"message_start"));
+        assert_eq!(&names[names.len() - 2..], ["message_delta", "message_stop"]);
+        let text: String = ev
+            .iter()
+            .filter_map(|(_, d)| d["delta"]["text"].as_str())
+            .collect();
+        assert_eq!(text, "Hello");
+        let (_, delta) = &ev[ev.len() - 2];
+        assert_eq!(delta["usage"]["output_tokens"], 2);
+        assert_eq!(delta["sluice"]["request_id"], "req_1");
+        assert_eq!(ev[0].1["message"]["model"], "claude-x");
+    }
+
+    #[test]
+    fn an_error_before_any_chunk_still_opens_a_responses_stream() {
+        let r = super::super::responses::ResponsesFront::for_test();
+        let mut f = FrontStream::responses(&r, "sluice");
+        let err = json!({"error": {"message": "boom", "type": "server_error", "status": 502}});
+        let ev = events(&f.translate(&sse::encode(None, &err.to_string())));
+        let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.first(), Some(&"response.created"), "{names:?}");
+        assert_eq!(names.last(), Some(&"error"));
+        assert!(f.response().is_none(), "a failed stream is not stored");
+    }
+}
