@@ -31,6 +31,10 @@ enum Attempt {
     Retry(ApiError),
     /// This deployment cannot serve now (no key, a long rate limit): fall back at once.
     Next(ApiError),
+    /// This deployment cannot serve this request at all (only a provider speaking the client's
+    /// API could): the next one is tried, and the client gets this error only if no deployment
+    /// failed otherwise.
+    Skip(ApiError),
 }
 
 impl Attempt {
@@ -61,6 +65,7 @@ impl Exchange {
         mut prepared: Prepared,
     ) -> Result<Answer, ApiError> {
         let mut last = None;
+        let mut skipped = None;
         for (i, dep) in route.deployments.iter().enumerate() {
             let p = &dep.provider;
             for attempt in 0..=p.retries {
@@ -76,6 +81,10 @@ impl Exchange {
                         return Ok(answer);
                     }
                     Err(Attempt::Final(e)) => return Err(e),
+                    Err(Attempt::Skip(e)) => {
+                        skipped.get_or_insert(e);
+                        break;
+                    }
                     Err(Attempt::Next(e)) => {
                         if i + 1 < route.deployments.len() {
                             crate::telemetry::record::fallback(&route.name);
@@ -96,7 +105,9 @@ impl Exchange {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| ApiError::internal("The model has no deployment.")))
+        Err(last
+            .or(skipped)
+            .unwrap_or_else(|| ApiError::internal("The model has no deployment.")))
     }
 
     /// One call to one deployment.
@@ -131,7 +142,7 @@ impl Exchange {
         self.native = native.is_some();
         if let (None, Some(refused)) = (&native, self.front.refused()) {
             // Only the provider's own API could have taken what the translation refused.
-            return Err(Attempt::Final(super::front::invalid(refused.clone())));
+            return Err(Attempt::Skip(super::front::invalid(refused.clone())));
         }
         let (native_ctx, body) = match native {
             Some((endpoint, body)) => {

@@ -16,6 +16,17 @@ impl Exchange {
         if ids.is_empty() {
             return Ok(());
         }
+        let inlined = self.file_data(ids, "messages").await?;
+        prepared.inline_files(|id| inlined.get(id).cloned())
+    }
+
+    /// The caller's files `ids` as (filename, `data:` URL), within the limits on file parts; an
+    /// error names `param`.
+    pub(super) async fn file_data(
+        &self,
+        ids: Vec<String>,
+        param: &str,
+    ) -> Result<HashMap<String, (String, String)>, ApiError> {
         let owner = self
             .principal
             .as_ref()
@@ -29,7 +40,7 @@ impl Exchange {
             }
             let f = files::find(&self.gw, owner, &id)
                 .await
-                .map_err(|e| e.param("messages"))?;
+                .map_err(|e| e.param(param))?;
             if f.bytes > MAX_FILE_BYTES as u64 {
                 return Err(ApiError::bad_request(format!(
                     "`{}` ({id}) is about {} MB; a file may be at most 10 MB.",
@@ -37,7 +48,7 @@ impl Exchange {
                     f.bytes.div_ceil(1 << 20)
                 ))
                 .code("file_too_large")
-                .param("messages"));
+                .param(param));
             }
             total += f.bytes;
             if total > MAX_FILES_BYTES as u64 {
@@ -45,7 +56,7 @@ impl Exchange {
                     "The files of this request add up to more than 32 MB, the limit per request.",
                 )
                 .code("files_too_large")
-                .param("messages"));
+                .param(param));
             }
             let bytes = tokio::fs::read(self.gw.files.path(&f.id))
                 .await
@@ -57,6 +68,6 @@ impl Exchange {
             let url = format!("data:{};base64,{data}", f.content_type);
             inlined.insert(id, (f.filename, url));
         }
-        prepared.inline_files(|id| inlined.get(id).cloned())
+        Ok(inlined)
     }
 }

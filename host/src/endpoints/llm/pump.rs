@@ -84,8 +84,18 @@ impl Pump {
         if reader.complete() {
             self.done = true;
         }
+        let rewritten = reader.rewrite(data);
         self.clock.chunk();
-        self.send(sse::encode(event, data)).await
+        self.send(sse::encode(event, rewritten.as_deref().unwrap_or(data)))
+            .await
+    }
+
+    /// The event that ends the stream with the gateway's error `e`, in the client's API.
+    pub(super) fn error_event(&self, e: &ApiError) -> Bytes {
+        match &self.native {
+            Some(reader) => reader.error_event(e),
+            None => sse::encode(None, &e.body().to_string()),
+        }
     }
 
     /// Handles one OpenAI-shaped event.
@@ -140,7 +150,8 @@ impl Pump {
     /// Ends the stream with `e` as its last event (a guard stopped it, or failed).
     pub(super) async fn stop(&mut self, e: ApiError) -> Result<(), Gone> {
         self.errored = Some(e.status.as_u16());
-        self.send(sse::encode(None, &e.body().to_string())).await
+        let event = self.error_event(&e);
+        self.send(event).await
     }
 
     /// Sends what the guards still hold of choices that never finished, before the stream's

@@ -55,7 +55,13 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
     let guarded = match StreamGuards::open(&x.pipeline, &x.ctx, x.principal.as_ref()).await {
         Ok(g) => g.map(Guarded::new),
         Err(e) => {
-            let _ = tx.send(sse::encode(None, &e.body().to_string())).await;
+            let event = sse::encode(None, &e.body().to_string());
+            let field = &x.pipeline.config.server.metadata_field;
+            let event = match x.front.stream(&x.served_model, field) {
+                Some(mut front) => front.translate(&event),
+                None => event,
+            };
+            let _ = tx.send(event).await;
             if let Some(t) = translator {
                 t.close().await;
             }
@@ -81,7 +87,8 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         front: if x.native {
             None
         } else {
-            x.front.stream(&x.pipeline.config.server.metadata_field)
+            x.front
+                .stream(&x.served_model, &x.pipeline.config.server.metadata_field)
         },
         native: if x.native {
             x.front.native_reader()
@@ -101,7 +108,8 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         Err(Failure::Gone) => 499,
         Err(Failure::Error(e)) => {
             // The error event ends the stream; the client's SDK raises it as an API error.
-            let _ = pump.send(sse::encode(None, &e.body().to_string())).await;
+            let event = pump.error_event(&e);
+            let _ = pump.send(event).await;
             e.status.as_u16()
         }
     };
@@ -301,6 +309,7 @@ async fn store(x: &Exchange, response: serde_json::Value) {
 
 /// A failure after the stream started: an error event ends it.
 async fn fail_late(pump: &mut Pump, e: ApiError) -> Result<u16, Gone> {
-    pump.send(sse::encode(None, &e.body().to_string())).await?;
+    let event = pump.error_event(&e);
+    pump.send(event).await?;
     Ok(e.status.as_u16())
 }

@@ -28,7 +28,6 @@ pub fn routes() -> Router<AppState> {
 async fn create(State(gw): State<AppState>, req: Request) -> Response {
     let front = Front::Messages(MessagesFront {
         original: Map::new(),
-        model: String::new(),
         refused: None,
     });
     super::super::handle_front(gw, Endpoint::ChatCompletions, front, req).await
@@ -70,7 +69,6 @@ async fn count_tokens(State(gw): State<AppState>, req: Request) -> Response {
     .await;
     let front = Front::Messages(MessagesFront {
         original: Map::new(),
-        model: String::new(),
         refused: None,
     });
     let mut resp = result.unwrap_or_else(|e| front.error_response(e));

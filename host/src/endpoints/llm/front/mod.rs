@@ -4,14 +4,16 @@
 //! When the provider speaks the client's API itself (its adapter lists it in `plugin-info.native`)
 //! and no policy or guard changed the body, the request goes to it untranslated: the native lane.
 //!
-//! Files: [`messages`] and [`responses`] (the routes), `stream` (stream translation and the
-//! native lane's reading of usage).
+//! Files: [`messages`] and [`responses`] (the routes), `stream` (the translated lane's streams),
+//! `native` (the native lane's streams).
 
 pub mod messages;
+mod native;
 pub mod responses;
 mod stream;
 
-pub(super) use stream::{FrontStream, NativeReader};
+pub(super) use native::NativeReader;
+pub(super) use stream::FrontStream;
 
 use super::exchange::Exchange;
 use crate::error::ApiError;
@@ -39,8 +41,6 @@ pub(super) enum Front {
 pub(super) struct MessagesFront {
     /// The client's request, for a provider that speaks Messages itself.
     original: Map<String, Value>,
-    /// The model the client asked for (streams name it).
-    model: String,
     /// What the translation refused, left out of the pipeline's view because the provider may
     /// take it natively: a lane that translates answers with it.
     refused: Option<Invalid>,
@@ -109,11 +109,12 @@ impl Front {
         resp
     }
 
-    /// A stream translator for the translated lane, whose metadata object is `field`.
-    pub(super) fn stream(&self, field: &str) -> Option<FrontStream> {
+    /// A stream translator for the translated lane of the served model `model`, whose metadata
+    /// object is `field`.
+    pub(super) fn stream(&self, model: &str, field: &str) -> Option<FrontStream> {
         match self {
             Front::OpenAi => None,
-            Front::Messages(m) => Some(FrontStream::messages(&m.model, field)),
+            Front::Messages(_) => Some(FrontStream::messages(model, field)),
             Front::Responses(r) => Some(FrontStream::responses(r, field)),
         }
     }
@@ -122,8 +123,13 @@ impl Front {
     pub(super) fn native_reader(&self) -> Option<NativeReader> {
         match self {
             Front::OpenAi => None,
-            Front::Messages(_) => Some(NativeReader::Messages(Default::default())),
-            Front::Responses(_) => Some(NativeReader::Responses(Default::default())),
+            Front::Messages(_) => Some(NativeReader::messages()),
+            Front::Responses(r) => Some(NativeReader::responses(
+                r.request
+                    .get("previous_response_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            )),
         }
     }
 }
@@ -167,42 +173,51 @@ impl Exchange {
                 let model = original
                     .get("model")
                     .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let native = self.native_possible(&model, |i| i.native_messages);
+                    .unwrap_or_default();
+                let native = self.native_possible(model, |i| i.native_messages);
                 let (chat, refused) =
                     translate_view(&original, native, anthropic::request_to_chat)?;
-                self.front = Front::Messages(MessagesFront {
-                    original,
-                    model,
-                    refused,
-                });
+                self.front = Front::Messages(MessagesFront { original, refused });
                 encode(&chat)
             }
             Front::Responses(_) => self.responses_inbound(bytes).await,
         }
     }
 
-    /// Whether the model's first deployment speaks the client's API itself (`speaks`), with no
+    /// Whether one of the model's deployments speaks the client's API itself (`speaks`), with no
     /// guard configured: its native lane may serve what the translation refuses.
     pub(super) fn native_possible(&self, model: &str, speaks: fn(&PluginInfo) -> bool) -> bool {
         self.pipeline.guards.is_empty()
-            && self
-                .pipeline
-                .route(model)
-                .and_then(|r| r.deployments.first())
-                .is_some_and(|d| speaks(&d.provider.adapter.info))
+            && self.pipeline.route(model).is_some_and(|r| {
+                r.deployments
+                    .iter()
+                    .any(|d| speaks(&d.provider.adapter.info))
+            })
     }
 
     /// A whole chat completion answer in the client's API (the body itself for OpenAI's
     /// endpoints and the native lane); a Responses answer is stored when asked.
     pub(super) async fn outbound_json(&mut self, body: Bytes) -> Result<Bytes, ApiError> {
         if self.native {
-            if let Front::Responses(_) = self.front
-                && let Ok(v) = serde_json::from_slice::<Value>(&body)
-            {
-                self.store_response(v).await?;
-            }
+            let Front::Responses(r) = &self.front else {
+                return Ok(body);
+            };
+            let Ok(mut v) = serde_json::from_slice::<Value>(&body) else {
+                return Ok(body);
+            };
+            // The provider got the history instead of the id: the answer names it again.
+            let prev = r
+                .request
+                .get("previous_response_id")
+                .filter(|p| p.is_string());
+            let body = match (prev, v.as_object_mut()) {
+                (Some(prev), Some(o)) => {
+                    o.insert("previous_response_id".into(), prev.clone());
+                    encode(&v)?
+                }
+                _ => body,
+            };
+            self.store_response(v).await?;
             return Ok(body);
         }
         let chat: Value = match &self.front {
@@ -237,40 +252,88 @@ impl Exchange {
     }
 }
 
-/// The pipeline's view of the request `original`: its chat completion translation. When the
-/// provider may take the request natively (`native`), top-level fields the translation refuses
-/// are left out of the view (the native lane sends them), and the first refusal is returned for
-/// any lane that translates; otherwise a refusal is the 400.
+/// The pipeline's view of the request `original`: its chat completion translation. When a
+/// provider may take the request natively (`native`), what the translation refuses (a top-level
+/// field, a content block, an input item) is left out of the view (the native lane sends it), and
+/// the first refusal is returned for any lane that translates; otherwise a refusal is the 400.
 pub(super) fn translate_view(
     original: &Map<String, Value>,
     native: bool,
     translate: impl Fn(&Value) -> Result<Map<String, Value>, Invalid>,
 ) -> Result<(Map<String, Value>, Option<Invalid>), ApiError> {
-    let mut view = original.clone();
+    let mut view = Value::Object(original.clone());
     let mut refused = None;
-    // Each pass removes one field; a request has few that the translation refuses.
-    for _ in 0..8 {
-        match translate(&Value::Object(view.clone())) {
+    // Each pass leaves one thing out; a request has few that the translation refuses.
+    for _ in 0..32 {
+        match translate(&view) {
             Ok(chat) => return Ok((chat, refused)),
-            Err(e) => {
-                let field = e
-                    .param
-                    .as_deref()
-                    .and_then(|p| p.split(['[', '.']).next())
-                    .filter(|f| !matches!(*f, "model" | "messages" | "input" | "max_tokens"))
-                    .map(str::to_string);
-                match field {
-                    Some(f) if native && view.remove(&f).is_some() => {
-                        refused.get_or_insert(e);
-                    }
-                    _ => return Err(invalid(refused.unwrap_or(e))),
-                }
+            Err(e) if native && leave_out(&mut view, e.param.as_deref()) => {
+                refused.get_or_insert(e);
             }
+            Err(e) => return Err(invalid(refused.unwrap_or(e))),
         }
     }
     Err(invalid(refused.unwrap_or_else(|| {
-        Invalid::body("The request has too many fields no chat completion can express.")
+        Invalid::body("The request has too much that no chat completion can express.")
     })))
+}
+
+/// Removes from `view` what `param` names: the innermost list element on its path
+/// (`messages[2].content[0].source` removes that content block), or else its top-level field.
+/// The conversation itself and the required fields are never removed. Returns whether anything
+/// was.
+fn leave_out(view: &mut Value, param: Option<&str>) -> bool {
+    let Some(param) = param else { return false };
+    // The path as (key, indexes) steps: `content[0]` is ("content", [0]).
+    let mut steps: Vec<(&str, Vec<usize>)> = Vec::new();
+    for seg in param.split('.') {
+        let (key, rest) = seg.split_once('[').map_or((seg, ""), |(k, r)| (k, r));
+        let indexes = rest
+            .split('[')
+            .filter_map(|i| i.trim_end_matches(']').parse().ok())
+            .collect();
+        steps.push((key, indexes));
+    }
+    let Some(last) = steps.iter().rposition(|(_, ix)| !ix.is_empty()) else {
+        let field = steps.first().map_or("", |(k, _)| *k);
+        if matches!(field, "model" | "messages" | "input" | "max_tokens" | "") {
+            return false;
+        }
+        return view
+            .as_object_mut()
+            .is_some_and(|o| o.remove(field).is_some());
+    };
+    let mut at = &mut *view;
+    for (i, (key, indexes)) in steps[..=last].iter().enumerate() {
+        let Some(next) = at.get_mut(*key) else {
+            return false;
+        };
+        at = next;
+        let (inner, target) = match indexes.split_last() {
+            Some((t, inner)) => (inner, *t),
+            None => continue,
+        };
+        for ix in inner {
+            let Some(next) = at.get_mut(*ix) else {
+                return false;
+            };
+            at = next;
+        }
+        if i == last {
+            return match at.as_array_mut() {
+                Some(list) if target < list.len() => {
+                    list.remove(target);
+                    true
+                }
+                _ => false,
+            };
+        }
+        let Some(next) = at.get_mut(target) else {
+            return false;
+        };
+        at = next;
+    }
+    false
 }
 
 /// `v` as JSON bytes.
@@ -323,6 +386,31 @@ mod tests {
     }
 
     #[test]
+    fn content_only_the_provider_reads_is_left_out_of_the_view() {
+        let mut v = Value::Object(messages(false, false));
+        v["messages"] = json!([{"role": "user", "content": [
+            {"type": "text", "text": "look"},
+            {"type": "document", "source": {"type": "url", "url": "https://x/a.pdf"}}]}]);
+        assert!(leave_out(&mut v, Some("messages[0].content[1].source")));
+        assert_eq!(
+            v["messages"][0]["content"],
+            json!([{"type": "text", "text": "look"}])
+        );
+        assert!(!leave_out(&mut v, Some("top_k")), "nothing there");
+        v["top_k"] = json!(3);
+        assert!(leave_out(&mut v, Some("top_k")));
+        assert!(v.get("top_k").is_none());
+        assert!(!leave_out(&mut v, Some("messages")));
+        assert!(!leave_out(&mut v, Some("messages[3].content[0]")));
+        let mut r = json!({"input": [{"type": "message"}, {"type": "web_search_call"}]});
+        assert!(leave_out(&mut r, Some("input[1].type")));
+        assert_eq!(r["input"], json!([{"type": "message"}]));
+        let mut nested = json!({"tools": [[1, 2], [3]]});
+        assert!(leave_out(&mut nested, Some("tools[0][1]")));
+        assert_eq!(nested["tools"], json!([[1], [3]]));
+    }
+
+    #[test]
     fn the_conversation_itself_is_never_left_out() {
         let mut m = messages(false, false);
         m.insert("messages".into(), json!("not a list"));
@@ -335,7 +423,6 @@ mod tests {
     fn messages_errors_take_anthropics_shape_and_keep_retry_after() {
         let front = Front::Messages(MessagesFront {
             original: Map::new(),
-            model: String::new(),
             refused: None,
         });
         let mut e = ApiError::new(

@@ -119,7 +119,11 @@ impl Exchange {
         let mut items = history;
         items.extend(input);
         original.remove("previous_response_id");
-        original.insert("input".into(), Value::Array(items.clone()));
+        let mut native_input = items.clone();
+        if native {
+            self.inline_input_files(&mut native_input).await?;
+        }
+        original.insert("input".into(), Value::Array(native_input));
         let store = request.get("store").and_then(Value::as_bool) != Some(false);
         self.front = Front::Responses(Box::new(ResponsesFront {
             request,
@@ -131,6 +135,32 @@ impl Exchange {
             refused,
         }));
         encode(&chat)
+    }
+
+    /// Inlines the caller's uploaded files that `items` name by id (`input_file` parts with a
+    /// `file_id`) as `file_data`: a provider knows nothing of the gateway's file ids.
+    async fn inline_input_files(&self, items: &mut [Value]) -> Result<(), ApiError> {
+        let mut ids = Vec::new();
+        for part in input_file_parts(items) {
+            if let Some(id) = part.get("file_id").and_then(Value::as_str) {
+                ids.push(id.to_string());
+            }
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let inlined = self.file_data(ids, "input").await?;
+        for part in input_file_parts(items) {
+            let Some(Value::String(id)) = part.remove("file_id") else {
+                continue;
+            };
+            if let Some((filename, url)) = inlined.get(&id) {
+                part.insert("file_data".into(), Value::String(url.clone()));
+                part.entry("filename")
+                    .or_insert_with(|| Value::String(filename.clone()));
+            }
+        }
+        Ok(())
     }
 
     /// The items of the caller's stored response `id` and of the conversation before it.
@@ -176,6 +206,16 @@ impl Exchange {
         let store = self.gw.responses.clone();
         blocking(move || store.put(&record)).await
     }
+}
+
+/// The `input_file` content parts of message items.
+fn input_file_parts(items: &mut [Value]) -> impl Iterator<Item = &mut Map<String, Value>> {
+    items
+        .iter_mut()
+        .filter_map(|item| item.get_mut("content").and_then(Value::as_array_mut))
+        .flatten()
+        .filter_map(Value::as_object_mut)
+        .filter(|part| part.get("type").and_then(Value::as_str) == Some("input_file"))
 }
 
 /// `owner`'s stored response `id`, or a 404.

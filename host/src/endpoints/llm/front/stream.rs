@@ -1,10 +1,8 @@
-//! Streams through a front door. Translated lane: the pump's OpenAI events (chunks, the metadata
-//! chunk, `[DONE]`, an error event) become the client's API's events. Native lane: the
-//! provider's events go to the client as they are, and are read for their usage and their end.
+//! Streams through a front door's translated lane: the pump's OpenAI events (chunks, the
+//! metadata chunk, `[DONE]`, an error event) become the client's API's events.
 
 use super::responses::ResponsesFront;
 use crate::http::sse::{self, Framer};
-use crate::pipeline::bindings::types::Usage;
 use bytes::{Bytes, BytesMut};
 use serde_json::{Map, Value};
 use sluice_dialects::{Event, anthropic, responses};
@@ -125,49 +123,6 @@ impl FrontStream {
         match &self.lane {
             Lane::Responses(t) if self.finished => Some(t.response()),
             _ => None,
-        }
-    }
-}
-
-/// Reads a native stream: its usage, its end, an error event.
-pub(in crate::endpoints::llm) enum NativeReader {
-    /// A Messages stream.
-    Messages(anthropic::NativeStreamUsage),
-    /// A Responses stream.
-    Responses(responses::NativeStream),
-}
-
-impl NativeReader {
-    /// Reads one event; true when it is an error event (the stream ends there).
-    pub(in crate::endpoints::llm) fn read(&mut self, event: Option<&str>, data: &str) -> bool {
-        match self {
-            NativeReader::Messages(r) => r.on_event(event, data),
-            NativeReader::Responses(r) => r.on_event(data),
-        }
-    }
-
-    /// The stream's usage, once known.
-    pub(in crate::endpoints::llm) fn usage(&self) -> Option<Usage> {
-        match self {
-            NativeReader::Messages(r) => r.usage,
-            NativeReader::Responses(r) => r.usage,
-        }
-        .map(super::usage)
-    }
-
-    /// The stream is complete.
-    pub(in crate::endpoints::llm) fn complete(&self) -> bool {
-        match self {
-            NativeReader::Messages(r) => r.complete,
-            NativeReader::Responses(r) => r.complete,
-        }
-    }
-
-    /// The final Response of a Responses stream (to store).
-    pub(in crate::endpoints::llm) fn response(&self) -> Option<Value> {
-        match self {
-            NativeReader::Responses(r) => r.response.clone(),
-            NativeReader::Messages(_) => None,
         }
     }
 }
