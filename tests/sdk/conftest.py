@@ -27,6 +27,8 @@ from sdk_helpers import ANTHROPIC_KEY, GEMINI_KEY, RETRIES
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_KEY = "sk-sluice-demo"
+# The mock gateway's second key, of another owner (stored responses are per owner).
+OTHER_KEY = "sk-sluice-other"
 STARTUP_TIMEOUT_S = 30
 SHUTDOWN_GRACE_S = 5
 LISTENING_LINE = re.compile(r"^sluice listening on (http://127\.0\.0\.1:\d+)$")
@@ -128,9 +130,22 @@ MOCK_MODELS = [
     "mock-slow",
     "mock-broken",
     "mock-endless",
+    "mock-agent",
 ]
-ANTHROPIC_MODELS = ["claude-mock", "claude-mock-tools", "claude-mock-429", "claude-mock-529"]
-GEMINI_MODELS = ["gemini-mock", "gemini-mock-tools", "gemini-mock-400", "gemini-mock-503"]
+ANTHROPIC_MODELS = [
+    "claude-mock",
+    "claude-mock-tools",
+    "claude-mock-429",
+    "claude-mock-529",
+    "claude-mock-agent",
+]
+GEMINI_MODELS = [
+    "gemini-mock",
+    "gemini-mock-tools",
+    "gemini-mock-400",
+    "gemini-mock-503",
+    "gemini-mock-agent",
+]
 # Models served by deployments in fallback order: (provider, upstream model).
 FALLBACKS = {
     "fallback-chain": [
@@ -142,6 +157,9 @@ FALLBACKS = {
     "stream-breaks-openai": [("mock", "mock-broken"), ("gemini", "gemini-mock")],
     "stream-breaks-anthropic": [("anthropic", "claude-mock-broken"), ("mock", "mock-model")],
     "stream-breaks-gemini": [("gemini", "gemini-mock-broken"), ("mock", "mock-model")],
+    # A front door's native lane first (it fails), then a provider the request is translated for.
+    "claude-then-openai": [("anthropic", "claude-mock-529"), ("mock", "mock-agent")],
+    "openai-then-claude": [("mock", "mock-429"), ("anthropic", "claude-mock-agent")],
 }
 
 
@@ -153,7 +171,8 @@ def _closed_port() -> int:
 
 
 def _mock_config(mock_url: str) -> str:
-    """The mock gateway's config: key-auth, the chaos policy, the mock's three sides, a dead
+    """The mock gateway's config: key-auth (the demo key, and OTHER_KEY of another owner), the
+    chaos policy, the mock's three sides (the OpenAI one speaking Responses natively), a dead
     provider, echo, and the fallback models."""
     served = [("mock", MOCK_MODELS), ("anthropic", ANTHROPIC_MODELS), ("gemini", GEMINI_MODELS)]
     models = "".join(
@@ -181,6 +200,12 @@ owner = "demo"
 sha256 = "{hashlib.sha256(DEMO_KEY.encode()).hexdigest()}"
 models = []
 
+[[plugins.config.keys]]
+id = "other"
+owner = "other"
+sha256 = "{hashlib.sha256(OTHER_KEY.encode()).hexdigest()}"
+models = []
+
 [[plugins]]
 name = "chaos"
 stage = "policy"
@@ -188,9 +213,17 @@ source = "{CHAOS_PLUGIN}"
 timeout_ms = 50
 memory_mb = 16
 
+# The mock's OpenAI side serves OpenAI's Responses API too: Responses requests pass through.
+[[plugins]]
+name = "openai-responses"
+stage = "adapter"
+source = "builtin:openai"
+[plugins.config]
+native_responses = true
+
 [[providers]]
 name = "mock"
-adapter = "openai"
+adapter = "openai-responses"
 base_url = "{mock_url}/v1"
 api_key_env = "SLUICE_SDK_MOCK_KEY"
 timeout_ms = 1000

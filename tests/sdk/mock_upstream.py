@@ -40,6 +40,17 @@ events straddle the gateway's reads. Answers depend on the model (Gemini's is in
 | `gemini-mock-slow`                    | waits 2 s before answering                       |
 | `gemini-mock-broken`                  | the stream breaks off after `Hello`              |
 
+The `*-agent` models (`mock-agent`, `claude-mock-agent`, `gemini-mock-agent`) and OpenAI's
+Responses API (`POST /v1/responses`, any model) answer according to the request, whole or streamed
+in each API's shapes (see `agent_plan`): the last turn a tool result -> the text `QUOTE` + that
+result; else tools in the request (and a tool choice other than none) -> a call of the first tool
+(or the forced one), its arguments the last user prompt (`tool_arguments`); else the canned text,
+cut at a stop sequence the request names. Usage is the canned usage above. (The other models keep
+their fixed answers: clients send them tools and expect the text.) `/v1/responses` refuses a
+`previous_response_id` (the gateway keeps the conversation, and must send it whole); its
+`mock-429` and `mock-broken` models fail as the chat ones do. Other methods (GET, DELETE) are
+recorded and answer 404.
+
 `:embedContent` and `:batchEmbedContents` answer `embedding(i)` for input i, as `/v1/embeddings`
 does; `/v1/audio/speech` and `/v1/images/generations` answer with fixed contents. The error
 bodies come from `tests/fixtures/` (see its README).
@@ -47,7 +58,9 @@ bodies come from `tests/fixtures/` (see its README).
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -312,6 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1/embeddings": self._embeddings,
             "/v1/audio/speech": self._speech,
             "/v1/images/generations": self._images,
+            "/v1/responses": self._responses,
         }
         try:
             if self.path.startswith(ANTHROPIC_PREFIX):
@@ -324,6 +338,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid"}})
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the gateway gave up on this request (a timeout)
+
+    def _other_method(self) -> None:
+        """GET, DELETE and the like: recorded, and a 404 (no provider call should need them)."""
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        body = json.loads(raw) if raw else None
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.mock.record(Seen(self.path, headers, body))
+        error = {"message": f"no route {self.command} {self.path}", "type": "invalid_request_error"}
+        self._json(404, {"error": error})
+
+    do_GET = do_DELETE = do_PUT = do_PATCH = _other_method
 
     # --- Routes -----------------------------------------------------------------------------------
 
@@ -340,6 +366,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._bytes(500, "text/html", [b"<html>internal stack trace here</html>"])
         if model == "mock-endless":
             return self._endless(model)
+        if is_agent(model):
+            return self._chat_agent(body)
         if not body.get("stream"):
             return self._json(200, _chat_answer(model))
         include_usage = (body.get("stream_options") or {}).get("include_usage") is True
@@ -355,6 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(429, fixture("anthropic/error_rate_limit.json"), {"retry-after": "7"})
         if model == "claude-mock-529":
             return self._json(529, fixture("anthropic/error_overloaded.json"))
+        if is_agent(model):
+            return self._anthropic_agent(body)
         if not body.get("stream"):
             return self._json(200, _anthropic_message(model))
         self._stream(_anthropic_stream(model), broken=model == "claude-mock-broken")
@@ -367,6 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(503, fixture("gemini/error_unavailable.json"))
         if model == "gemini-mock-slow":
             time.sleep(2)
+        if is_agent(model) and method in ("generateContent", "streamGenerateContent?alt=sse"):
+            return self._gemini_agent(model, method, body)
         if method == "generateContent":
             answer = _gemini_answer(model, _gemini_parts(model), "STOP", GEMINI_USAGE)
             return self._json(200, answer)
@@ -394,6 +426,48 @@ class _Handler(BaseHTTPRequestHandler):
     def _images(self, body: dict) -> None:
         data = [{"b64_json": PNG_BASE64, "revised_prompt": body["prompt"]}]
         self._json(200, {"created": 1, "data": data})
+
+    # --- Answers according to the request (`*-agent` models, `/v1/responses`) -------------------
+
+    def _chat_agent(self, body: dict) -> None:
+        model, plan = body["model"], chat_plan(body)
+        if not body.get("stream"):
+            return self._json(200, _chat_agent_answer(model, plan))
+        include_usage = (body.get("stream_options") or {}).get("include_usage") is True
+        events = b"".join(_sse(e) for e in _chat_agent_events(model, plan, include_usage))
+        self._stream(events + _sse("[DONE]"))
+
+    def _anthropic_agent(self, body: dict) -> None:
+        model, plan = body["model"], anthropic_plan(body)
+        whole = _anthropic_agent_message(model, plan)
+        if not body.get("stream"):
+            return self._json(200, whole)
+        self._stream(_anthropic_agent_stream(whole, plan))
+
+    def _gemini_agent(self, model: str, method: str, body: dict) -> None:
+        plan = gemini_plan(body)
+        if method == "generateContent":
+            parts = _gemini_agent_parts(plan)
+            return self._json(200, _gemini_answer(model, parts, "STOP", GEMINI_USAGE))
+        self._stream(_gemini_agent_stream(model, plan))
+
+    def _responses(self, body: dict) -> None:
+        if body.get("previous_response_id") is not None:
+            error = {
+                "message": f"Previous response with id '{body['previous_response_id']}' not found.",
+                "type": "invalid_request_error",
+                "param": "previous_response_id",
+                "code": "previous_response_not_found",
+            }
+            return self._json(400, {"error": error})
+        model = body.get("model", "")
+        if model == "mock-429":
+            return self._json(429, RATE_LIMITED, {"retry-after": "7"})
+        plan = responses_plan(body)
+        n = next(_RESPONSE_NUMBERS)
+        if not body.get("stream"):
+            return self._json(200, _response_object(body, plan, n, done=True))
+        self._stream(_responses_stream(body, plan, n), broken=model == "mock-broken")
 
     # --- Writing ----------------------------------------------------------------------------------
 
@@ -451,3 +525,414 @@ class _Handler(BaseHTTPRequestHandler):
             raise
         self._write_chunk(_sse("[DONE]"))
         self._write_chunk(b"")
+
+
+# --- Answers according to the request ------------------------------------------------------------
+
+AGENT_SUFFIX = "-agent"
+# The text that answers a tool result: this, then the result.
+QUOTE = "The tool said: "
+# The ids of the calls an agent model makes (Gemini's calls have none).
+AGENT_CALL_ID = "call_agent"
+AGENT_TOOL_USE_ID = "toolu_agent"
+# The usage of `/v1/responses` answers: the canned usage in the Responses API's terms.
+RESPONSES_USAGE = {
+    "input_tokens": 11,
+    "input_tokens_details": {"cached_tokens": 2, "cache_write_tokens": 0},
+    "output_tokens": 3,
+    "output_tokens_details": {"reasoning_tokens": 0},
+    "total_tokens": 14,
+}
+# Numbers the Responses the mock makes (their ids are unique, as OpenAI's are).
+_RESPONSE_NUMBERS = itertools.count(1)
+
+
+def is_agent(model: str) -> bool:
+    """Whether `model` answers according to the request."""
+    return model.endswith(AGENT_SUFFIX)
+
+
+class Plan(NamedTuple):
+    """What an agent answers: a call of `tool` with `arguments` (JSON text), or `text` (cut at
+    `stop_sequence`, if one of the request's was in it)."""
+
+    text: str | None = None
+    tool: str | None = None
+    arguments: str | None = None
+    stop_sequence: str | None = None
+
+
+def tool_arguments(schema: dict | None, prompt: str) -> str:
+    """The arguments of a call the mock makes: `prompt` as the value of the schema's first property
+    (`input` when it has none), as compact JSON."""
+    properties = (schema or {}).get("properties") or {}
+    name = next(iter(properties), "input")
+    return json.dumps({name: prompt}, separators=(",", ":"))
+
+
+def agent_plan(
+    tools: list[tuple[str, dict | None]],
+    result: str | None,
+    prompt: str,
+    stops: list[str],
+    choice: str | None = None,
+) -> Plan:
+    """The answer to a request whose last turn is the tool result `result` (None if it is not),
+    that offers `tools` ((name, JSON schema) in order) and asks `prompt` (its last user text).
+    `choice` is the request's tool choice: `none`, or the name of the tool it forces."""
+    if result is not None:
+        return Plan(text=QUOTE + result)
+    if choice == "none":
+        tools = []
+    forced = [t for t in tools if t[0] == choice]
+    if tools:
+        name, schema = (forced or tools)[0]
+        return Plan(tool=name, arguments=tool_arguments(schema, prompt))
+    text = "".join(WORDS)
+    hits = [(text.index(s), s) for s in stops if s and s in text]
+    if hits:
+        at, stop = min(hits)
+        return Plan(text=text[:at], stop_sequence=stop)
+    return Plan(text=text)
+
+
+def text_of(content) -> str:
+    """The text of a message's content: a string, or the text of its parts/blocks."""
+    if isinstance(content, str):
+        return content
+    texts = [
+        part.get("text", "")
+        for part in content or []
+        if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text")
+    ]
+    return "\n".join(texts)
+
+
+def _stops(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def chat_plan(body: dict) -> Plan:
+    """The plan for a chat completion request."""
+    messages = body.get("messages") or [{}]
+    last = messages[-1]
+    result = text_of(last.get("content")) if last.get("role") == "tool" else None
+    users = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+    tools = [
+        (t["function"]["name"], t["function"].get("parameters"))
+        for t in body.get("tools") or []
+        if t.get("type") == "function"
+    ]
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        choice = (choice.get("function") or {}).get("name")
+    return agent_plan(tools, result, (users or [""])[-1], _stops(body.get("stop")), choice)
+
+
+def _blocks(content) -> list[dict]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+
+
+def anthropic_plan(body: dict) -> Plan:
+    """The plan for a Messages request."""
+    messages = body.get("messages") or [{}]
+    last = messages[-1]
+    results = [b for b in _blocks(last.get("content")) if b.get("type") == "tool_result"]
+    result = None
+    if last.get("role") == "user" and results:
+        result = text_of(results[-1].get("content"))
+    prompts = [
+        "\n".join(b["text"] for b in _blocks(m.get("content")) if b.get("type") == "text")
+        for m in messages
+        if m.get("role") == "user"
+    ]
+    prompts = [p for p in prompts if p] or [""]
+    tools = [
+        (t["name"], t.get("input_schema")) for t in body.get("tools") or [] if "input_schema" in t
+    ]
+    choice = body.get("tool_choice") or {}
+    choice = choice.get("name") if choice.get("type") == "tool" else choice.get("type")
+    return agent_plan(tools, result, prompts[-1], _stops(body.get("stop_sequences")), choice)
+
+
+def gemini_plan(body: dict) -> Plan:
+    """The plan for a `generateContent` request."""
+    contents = body.get("contents") or [{}]
+    last = contents[-1]
+    responses = [p["functionResponse"] for p in last.get("parts") or [] if "functionResponse" in p]
+    result = None
+    if responses:
+        answer = responses[-1].get("response")
+        inner = answer.get("content") if isinstance(answer, dict) else answer
+        result = inner if isinstance(inner, str) else json.dumps(inner)
+    prompts = [
+        "\n".join(p["text"] for p in c.get("parts") or [] if "text" in p)
+        for c in contents
+        if c.get("role", "user") == "user"
+    ]
+    prompts = [p for p in prompts if p] or [""]
+    tools = [
+        (d["name"], d.get("parameters") or d.get("parametersJsonSchema"))
+        for t in body.get("tools") or []
+        for d in t.get("functionDeclarations") or []
+    ]
+    stops = (body.get("generationConfig") or {}).get("stopSequences")
+    config = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
+    allowed = config.get("allowedFunctionNames") or []
+    choice = "none" if config.get("mode") == "NONE" else (allowed[0] if allowed else None)
+    return agent_plan(tools, result, prompts[-1], _stops(stops), choice)
+
+
+def responses_plan(body: dict) -> Plan:
+    """The plan for a Responses request."""
+    items = body.get("input")
+    if isinstance(items, str):
+        items = [{"type": "message", "role": "user", "content": items}]
+    items = items or [{}]
+    last = items[-1]
+    result = None
+    if last.get("type") == "function_call_output":
+        result = text_of(last.get("output"))
+    prompts = [
+        text_of(i.get("content"))
+        for i in items
+        if i.get("type", "message") == "message" and i.get("role") == "user"
+    ]
+    tools = [
+        (t["name"], t.get("parameters"))
+        for t in body.get("tools") or []
+        if t.get("type") == "function"
+    ]
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        choice = choice.get("name")
+    return agent_plan(tools, result, (prompts or [""])[-1], [], choice)
+
+
+def pieces(text: str, n: int = 3) -> list[str]:
+    """`text` in `n` pieces (fewer if it is shorter), for streamed arguments."""
+    size = max(1, -(-len(text) // n))
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def words(text: str) -> list[str]:
+    """`text` word by word, each word with the spaces before it (`Hello`, ` from`, ` mock`)."""
+    return re.findall(r"\s*\S+", text) or [text]
+
+
+def _chat_agent_answer(model: str, plan: Plan) -> dict:
+    answer = _chat_answer(model)
+    if plan.tool is not None:
+        call = {"name": plan.tool, "arguments": plan.arguments}
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": AGENT_CALL_ID, "type": "function", "function": call}],
+        }
+        answer["choices"][0] |= {"message": message, "finish_reason": "tool_calls"}
+    else:
+        answer["choices"][0]["message"]["content"] = plan.text
+    return answer
+
+
+def _chat_agent_events(model: str, plan: Plan, include_usage: bool) -> list[dict]:
+    """The chunks of a streamed agent answer: the arguments of a call in pieces."""
+    if plan.tool is not None:
+        call = {"index": 0, "id": AGENT_CALL_ID, "type": "function"}
+        deltas = [
+            {"role": "assistant", "content": None},
+            {"tool_calls": [{**call, "function": {"name": plan.tool, "arguments": ""}}]},
+        ]
+        deltas += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": p}}]}
+            for p in pieces(plan.arguments)
+        ]
+        finish_reason = "tool_calls"
+    else:
+        deltas = [{"role": "assistant", "content": ""}] + [{"content": w} for w in words(plan.text)]
+        finish_reason = "stop"
+    events = [_chunk(model, d) for d in deltas] + [_chunk(model, {}, finish_reason)]
+    if include_usage:
+        events.append({**_chunk(model, {}), "choices": [], "usage": USAGE})
+    return events
+
+
+def _anthropic_agent_message(model: str, plan: Plan) -> dict:
+    whole = _anthropic_message(model)
+    if plan.tool is not None:
+        call = {
+            "type": "tool_use",
+            "id": AGENT_TOOL_USE_ID,
+            "name": plan.tool,
+            "input": json.loads(plan.arguments),
+        }
+        return whole | {"content": [call], "stop_reason": "tool_use"}
+    stop_reason = "end_turn" if plan.stop_sequence is None else "stop_sequence"
+    return whole | {
+        "content": [{"type": "text", "text": plan.text}],
+        "stop_reason": stop_reason,
+        "stop_sequence": plan.stop_sequence,
+    }
+
+
+def _anthropic_agent_stream(whole: dict, plan: Plan) -> bytes:
+    """The Messages API's events for the agent answer `whole`: a tool_use's input in
+    `input_json_delta` pieces, a text word by word."""
+    usage = {**ANTHROPIC_USAGE, "output_tokens": 1}
+    start = {**whole, "content": [], "stop_reason": None, "stop_sequence": None, "usage": usage}
+    if plan.tool is not None:
+        block = {**whole["content"][0], "input": {}}
+        parts = [""] + pieces(plan.arguments)
+        deltas = [{"type": "input_json_delta", "partial_json": p} for p in parts]
+    else:
+        block = {"type": "text", "text": ""}
+        deltas = [{"type": "text_delta", "text": w} for w in words(plan.text)]
+    events = [
+        ("message_start", {"message": start}),
+        ("content_block_start", {"index": 0, "content_block": block}),
+        ("ping", {}),
+        *[("content_block_delta", {"index": 0, "delta": d}) for d in deltas],
+        ("content_block_stop", {"index": 0}),
+        (
+            "message_delta",
+            {
+                "delta": {
+                    "stop_reason": whole["stop_reason"],
+                    "stop_sequence": whole["stop_sequence"],
+                },
+                "usage": {"output_tokens": ANTHROPIC_USAGE["output_tokens"]},
+            },
+        ),
+        ("message_stop", {}),
+    ]
+    return b"".join(
+        f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n".encode()
+        for name, data in events
+    )
+
+
+def _gemini_agent_parts(plan: Plan) -> list[dict]:
+    if plan.tool is not None:
+        return [{"functionCall": {"name": plan.tool, "args": json.loads(plan.arguments)}}]
+    return [{"text": plan.text}]
+
+
+def _gemini_agent_stream(model: str, plan: Plan) -> bytes:
+    """`streamGenerateContent?alt=sse` chunks of the agent answer: a call whole, a text word by
+    word, the last chunk with `finishReason` and the full usage."""
+    if plan.tool is not None:
+        answers = [_gemini_answer(model, _gemini_agent_parts(plan), "STOP", GEMINI_USAGE)]
+    else:
+        early = {"promptTokenCount": 11, "totalTokenCount": 11}
+        *head, tail = words(plan.text)
+        answers = [_gemini_answer(model, [{"text": w}], None, early) for w in head]
+        answers.append(_gemini_answer(model, [{"text": tail}], "STOP", GEMINI_USAGE))
+    return b"".join(f"data: {json.dumps(a)}\r\n\r\n".encode() for a in answers)
+
+
+def _response_item(plan: Plan, n: int, done: bool) -> dict:
+    """The Response's one output item: a `function_call` or an assistant `message`; while it is
+    streamed (`done` false) without its content yet."""
+    status = "completed" if done else "in_progress"
+    if plan.tool is not None:
+        return {
+            "id": f"fc_mock{n:04d}",
+            "type": "function_call",
+            "status": status,
+            "call_id": AGENT_CALL_ID,
+            "name": plan.tool,
+            "arguments": plan.arguments if done else "",
+        }
+    content = [_output_text(plan.text)] if done else []
+    return {
+        "id": f"msg_mock{n:04d}",
+        "type": "message",
+        "status": status,
+        "role": "assistant",
+        "content": content,
+    }
+
+
+def _output_text(text: str) -> dict:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def _response_object(body: dict, plan: Plan, n: int, done: bool) -> dict:
+    """The Response (`object: "response"`) to `body`, echoing its settings; `done` false: the
+    in-progress Response a stream starts with (no output, no usage)."""
+    return {
+        "id": f"resp_mock{n:04d}",
+        "object": "response",
+        "created_at": 1700000000 + n,
+        "status": "completed" if done else "in_progress",
+        "completed_at": 1700000001 + n if done else None,
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "max_tool_calls": None,
+        "model": body.get("model"),
+        "output": [_response_item(plan, n, True)] if done else [],
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "text": body.get("text") or {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools") or [],
+        "top_logprobs": 0,
+        "top_p": body.get("top_p", 1.0),
+        "truncation": "disabled",
+        "usage": RESPONSES_USAGE if done else None,
+        "user": None,
+        "metadata": body.get("metadata") or {},
+    }
+
+
+def _responses_stream(body: dict, plan: Plan, n: int) -> bytes:
+    """The Responses API's stream for `plan`, as OpenAI sends it: `response.created`,
+    `response.in_progress`, the item added, its text or arguments in deltas, the item done, then
+    `response.completed` with the whole Response (every event numbered by `sequence_number`)."""
+    item = _response_item(plan, n, False)
+    done_item = _response_item(plan, n, True)
+    at = {"output_index": 0, "item_id": item["id"]}
+    events: list[dict] = [
+        {"type": "response.created", "response": _response_object(body, plan, n, False)},
+        {"type": "response.in_progress", "response": _response_object(body, plan, n, False)},
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+    ]
+    if plan.tool is not None:
+        events += [
+            {"type": "response.function_call_arguments.delta", **at, "delta": p}
+            for p in pieces(plan.arguments)
+        ]
+        events.append(
+            {
+                "type": "response.function_call_arguments.done",
+                **at,
+                "name": plan.tool,
+                "arguments": plan.arguments,
+            }
+        )
+    else:
+        part = {**at, "content_index": 0}
+        events.append({"type": "response.content_part.added", **part, "part": _output_text("")})
+        events += [
+            {"type": "response.output_text.delta", **part, "delta": w, "logprobs": []}
+            for w in words(plan.text)
+        ]
+        events += [
+            {"type": "response.output_text.done", **part, "text": plan.text, "logprobs": []},
+            {"type": "response.content_part.done", **part, "part": _output_text(plan.text)},
+        ]
+    events += [
+        {"type": "response.output_item.done", "output_index": 0, "item": done_item},
+        {"type": "response.completed", "response": _response_object(body, plan, n, True)},
+    ]
+    return b"".join(
+        f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': i})}\n\n".encode()
+        for i, e in enumerate(events)
+    )
