@@ -73,7 +73,8 @@ impl Exchange {
             ));
             return self.fail(e);
         };
-        let usage = answer.usage.map(Usage::from);
+        let usage = answer.usage.as_ref().and_then(|u| u.tokens());
+        self.audio_seconds = answer.audio_seconds();
         let body = match self.guard_answer(body).await {
             Ok(body) => body,
             // The answer was generated and is paid for: its usage is recorded with the refusal.

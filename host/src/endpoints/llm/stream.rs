@@ -78,6 +78,8 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
             x.started,
         ),
         guarded,
+        transcript: x.endpoint.transcript_stream(),
+        audio_seconds: None,
     };
     let result = pump_all(&x, &mut pump, source, &mut translator, idle_timeout).await;
     // The status the stream ended with; 499 when the client went away.
@@ -99,6 +101,7 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         t.close().await;
     }
     let usage = pump.usage.take();
+    x.audio_seconds = pump.audio_seconds;
     x.complete(status, usage);
 }
 
@@ -237,6 +240,7 @@ async fn finish(
         return Ok(status);
     }
     let usage = pump.usage;
+    x.audio_seconds = pump.audio_seconds;
     let outcome = x.outcome(200, usage);
     if let Err(e) = x.enrich(&outcome).await {
         return fail_late(pump, e).await;
@@ -249,6 +253,8 @@ async fn finish(
             splice_field(chunk.as_bytes(), &field, &meta).unwrap_or_else(|| chunk.into_bytes()),
         ),
         (Some(chunk), None) if pump.client_wants_usage => Some(chunk.into_bytes()),
+        // A transcript stream has no chunk of chat's shape to carry metadata in.
+        (_, Some(_)) if pump.transcript => None,
         (_, Some(meta)) => {
             let t = pump.template.clone().unwrap_or(Template {
                 id: x.ctx.request_id.clone().into(),
