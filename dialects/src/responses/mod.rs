@@ -27,7 +27,12 @@ pub fn request_to_chat(body: &Value, history: &[Value]) -> Result<Map<String, Va
 
 /// The Response (`object: "response"`) for a whole chat completion `chat` answering the request
 /// `req`, with the id `id` and `created_at` (Unix seconds).
-pub fn answer_from_chat(chat: &Value, req: &Value, id: &str, created_at: u64) -> Result<Value, Invalid> {
+pub fn answer_from_chat(
+    chat: &Value,
+    req: &Value,
+    id: &str,
+    created_at: u64,
+) -> Result<Value, Invalid> {
     let _ = (chat, req, id, created_at);
     unimplemented!("issue 15: helper")
 }

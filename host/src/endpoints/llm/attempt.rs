@@ -144,12 +144,14 @@ impl Exchange {
         let payload = match (up.body, &self.form) {
             (Some(own), _) => Payload::Json(Bytes::from(own)),
             // A multipart upload: its fields as the stages left them, its files from disk.
-            (None, Some(form)) => Payload::Multipart(form.upstream(&prepared.body).await.map_err(
-                |e| {
+            (None, Some(form)) => {
+                Payload::Multipart(form.upstream(&prepared.body).await.map_err(|e| {
                     tracing::error!(error = %e, "an upload could not be read back from disk");
-                    Attempt::last(ApiError::internal("The gateway could not read back the upload."))
-                },
-            )?),
+                    Attempt::last(ApiError::internal(
+                        "The gateway could not read back the upload.",
+                    ))
+                })?)
+            }
             (None, None) => Payload::Json(body),
         };
         let upstream_started = Instant::now();

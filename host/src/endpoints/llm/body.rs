@@ -92,11 +92,26 @@ mod tests {
     #[test]
     fn usage_reads_chat_audio_and_image_shapes() {
         let read = |s: &str| serde_json::from_str::<AnswerJson>(s).expect("answer");
-        let chat = read(r#"{"usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}"#);
-        let u = chat.usage.as_ref().and_then(UsageJson::tokens).expect("tokens");
-        assert_eq!((u.prompt_tokens, u.completion_tokens, u.cached_tokens), (3, 4, 1));
-        let audio = read(r#"{"text":"x","usage":{"type":"tokens","input_tokens":14,"input_token_details":{"audio_tokens":14},"output_tokens":45,"total_tokens":59}}"#);
-        let u = audio.usage.as_ref().and_then(UsageJson::tokens).expect("tokens");
+        let chat = read(
+            r#"{"usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}"#,
+        );
+        let u = chat
+            .usage
+            .as_ref()
+            .and_then(UsageJson::tokens)
+            .expect("tokens");
+        assert_eq!(
+            (u.prompt_tokens, u.completion_tokens, u.cached_tokens),
+            (3, 4, 1)
+        );
+        let audio = read(
+            r#"{"text":"x","usage":{"type":"tokens","input_tokens":14,"input_token_details":{"audio_tokens":14},"output_tokens":45,"total_tokens":59}}"#,
+        );
+        let u = audio
+            .usage
+            .as_ref()
+            .and_then(UsageJson::tokens)
+            .expect("tokens");
         assert_eq!((u.prompt_tokens, u.completion_tokens), (14, 45));
         assert_eq!(audio.audio_seconds(), None);
         let whisper = read(r#"{"text":"x","usage":{"type":"duration","seconds":3}}"#);

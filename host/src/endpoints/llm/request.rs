@@ -46,8 +46,8 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
             ApiError::bad_request("The request body must be a JSON object.").code("invalid_json"),
         );
     };
-    let defaulted = endpoint == Endpoint::Moderations
-        && matches!(body.get("model"), None | Some(Value::Null));
+    let defaulted =
+        endpoint == Endpoint::Moderations && matches!(body.get("model"), None | Some(Value::Null));
     if defaulted {
         body.insert("model".into(), DEFAULT_MODERATION_MODEL.into());
     }
@@ -92,10 +92,10 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
     // A transcript stream's usage rides on its `transcript.text.done` event, always sent.
     let client_wants_usage = endpoint.transcript_stream()
         || body
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+            .get("stream_options")
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
     let max_tokens = body
         .get("max_completion_tokens")
         .or_else(|| body.get("max_tokens"))

@@ -72,7 +72,15 @@ impl super::exchange::Exchange {
             timeout_ms: server.body_read_timeout_ms,
         };
         let dir = self.gw.uploads_dir.clone();
-        let form = read(self.endpoint, headers, body, &dir, &self.ctx.request_id, limits).await?;
+        let form = read(
+            self.endpoint,
+            headers,
+            body,
+            &dir,
+            &self.ctx.request_id,
+            limits,
+        )
+        .await?;
         let rendering = serde_json::to_vec(&form.render())
             .map_err(|e| ApiError::internal(format!("The form could not be encoded: {e}")))?;
         self.form = Some(form);

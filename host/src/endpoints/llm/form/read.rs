@@ -44,7 +44,14 @@ pub(in crate::endpoints::llm) async fn read(
         .code("invalid_multipart")
     })?;
     let mut form = Form::default();
-    let reading = read_parts(&mut form, body, boundary, dir, prefix, limits.max_upload_bytes);
+    let reading = read_parts(
+        &mut form,
+        body,
+        boundary,
+        dir,
+        prefix,
+        limits.max_upload_bytes,
+    );
     // On any error the form is dropped here, and its files with it.
     match tokio::time::timeout(Duration::from_millis(limits.timeout_ms), reading).await {
         Err(_) => return Err(ApiError::body_timeout(limits.timeout_ms)),
@@ -82,8 +89,9 @@ async fn read_parts(
         };
         let name = field.name().unwrap_or_default().to_string();
         if name.is_empty() {
-            return Err(ApiError::bad_request("A part of the form has no name.")
-                .code("invalid_multipart"));
+            return Err(
+                ApiError::bad_request("A part of the form has no name.").code("invalid_multipart")
+            );
         }
         if is_file_field(&name) {
             spool(form, field, &name, dir, prefix, limit, &mut file_bytes).await?;

@@ -132,7 +132,8 @@ fn user_ids_are_held_to_their_limit() {
 fn moderations_default_their_model_and_transcripts_stream_without_stream_options() {
     let mut m = p(Endpoint::Moderations, br#"{"input":"hi"}"#).expect("valid");
     assert_eq!(m.model, DEFAULT_MODERATION_MODEL);
-    let v: Value = serde_json::from_slice(&m.upstream_body(DEFAULT_MODERATION_MODEL)).expect("json");
+    let v: Value =
+        serde_json::from_slice(&m.upstream_body(DEFAULT_MODERATION_MODEL)).expect("json");
     assert_eq!(v["model"], DEFAULT_MODERATION_MODEL, "sent upstream too");
     assert!(p(Endpoint::Embeddings, br#"{"input":"hi"}"#).is_err());
 
@@ -142,7 +143,16 @@ fn moderations_default_their_model_and_transcripts_stream_without_stream_options
     let v: Value = serde_json::from_slice(&t.upstream_body("other")).expect("json");
     assert!(v.get("stream_options").is_none());
     assert!(t.asks_json());
-    let text = p(Endpoint::AudioTranslations, br#"{"model":"m","response_format":"srt"}"#);
+    let text = p(
+        Endpoint::AudioTranslations,
+        br#"{"model":"m","response_format":"srt"}"#,
+    );
     assert!(!text.expect("valid").asks_json());
-    assert!(p(Endpoint::AudioTranslations, br#"{"model":"m","stream":true}"#).is_err());
+    assert!(
+        p(
+            Endpoint::AudioTranslations,
+            br#"{"model":"m","stream":true}"#
+        )
+        .is_err()
+    );
 }

@@ -106,7 +106,10 @@ async fn a_missing_file_and_a_broken_body_are_400_naming_the_field() {
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 
     let mut json = HeaderMap::new();
-    json.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    json.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let e = read(
         Endpoint::ImagesVariations,
         &json,
