@@ -52,7 +52,13 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         mut translator,
         idle_timeout,
     } = job;
-    let guarded = match StreamGuards::open(&x.pipeline, &x.ctx, x.principal.as_ref()).await {
+    // Response guards read generated text (chat and completions), not transcripts.
+    let opened = if x.endpoint.generates_text() {
+        StreamGuards::open(&x.pipeline, &x.ctx, x.principal.as_ref()).await
+    } else {
+        Ok(None)
+    };
+    let guarded = match opened {
         Ok(g) => g.map(Guarded::new),
         Err(e) => {
             let _ = tx.send(sse::encode(None, &e.body().to_string())).await;
