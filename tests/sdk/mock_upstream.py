@@ -44,7 +44,7 @@ events straddle the gateway's reads. Answers depend on the model (Gemini's is in
 does; `/v1/audio/speech` and `/v1/images/generations` answer with fixed contents. The error
 bodies come from `tests/fixtures/` (see its README).
 
-The multipart endpoints are recorded as `{"fields": {name: value or [values]}, "files": {name:
+The multipart endpoints (their routes are in `mock_uploads.py`) are recorded as `{"fields": {name: value or [values]}, "files": {name:
 [{"filename", "content_type", "data"}]}}` and answer the text `Hello from mock` too:
 `/v1/audio/transcriptions` in the `response_format` asked (`json` with token usage 11 / 3,
 `verbose_json` with `duration` 2.5, `text`, `srt`, `vtt` as `text/plain`), or with
@@ -63,6 +63,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
+
+from mock_uploads import UploadRoutes, parse_multipart
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -123,36 +125,6 @@ def fixture(name: str) -> dict:
 def embedding(i: int) -> list[float]:
     """The vector the mock answers for input `i`."""
     return EMBEDDING if i % 2 == 0 else EMBEDDING[::-1]
-
-
-def _multipart(content_type: str, raw: bytes) -> dict:
-    """A multipart/form-data body as `{"fields": {...}, "files": {...}}` (see the module's doc)."""
-    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
-    fields: dict = {}
-    files: dict = {}
-    for part in raw.split(b"--" + boundary)[1:]:
-        if part.startswith(b"--"):
-            break
-        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        data = data.removesuffix(b"\r\n")
-        headers = dict(
-            line.split(":", 1) for line in head.decode().split("\r\n") if ":" in line
-        )
-        headers = {k.strip().lower(): v.strip() for k, v in headers.items()}
-        disposition = dict(
-            p.strip().split("=", 1) for p in headers["content-disposition"].split(";") if "=" in p
-        )
-        name = disposition["name"].strip('"')
-        if "filename" in disposition:
-            entry = {"filename": disposition["filename"].strip('"'),
-                     "content_type": headers.get("content-type"), "data": data}
-            files.setdefault(name, []).append(entry)
-        elif name in fields:
-            previous = fields[name] if isinstance(fields[name], list) else [fields[name]]
-            fields[name] = previous + [data.decode()]
-        else:
-            fields[name] = data.decode()
-    return {"fields": fields, "files": files}
 
 
 class Seen(NamedTuple):
@@ -334,7 +306,7 @@ def _gemini_stream(model: str) -> bytes:
     return b"".join(f"data: {json.dumps(a)}\r\n\r\n".encode() for a in answers)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(UploadRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and chunked bodies for streams
     disable_nagle_algorithm = True  # every small write goes out as it is
 
@@ -345,7 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         content_type = self.headers.get("content-type") or ""
         if content_type.startswith("multipart/form-data"):
-            body = _multipart(content_type, raw)
+            body = parse_multipart(content_type, raw)
         else:
             body = json.loads(raw) if raw else None
         mock: MockUpstream = self.server.mock
@@ -442,48 +414,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _images(self, body: dict) -> None:
         data = [{"b64_json": PNG_BASE64, "revised_prompt": body["prompt"]}]
         self._json(200, {"created": 1, "data": data})
-
-    def _transcription(self, body: dict) -> None:
-        fields = body["fields"]
-        text = "".join(WORDS)
-        if fields.get("stream") == "true":
-            events = [{"type": "transcript.text.delta", "delta": w} for w in WORDS]
-            usage = {"type": "tokens", "input_tokens": 11, "output_tokens": 3, "total_tokens": 14}
-            events.append({"type": "transcript.text.done", "text": text, "usage": usage})
-            return self._stream(b"".join(_sse(e) for e in events) + _sse("[DONE]"))
-        fmt = fields.get("response_format", "json")
-        if fmt == "verbose_json":
-            segment = {"id": 0, "start": 0.0, "end": 2.5, "text": text}
-            answer = {"task": "transcribe", "language": "english", "duration": 2.5,
-                      "text": text, "segments": [segment]}
-            return self._json(200, answer)
-        if fmt in ("text", "srt", "vtt"):
-            cue = "00:00:00.000 --> 00:00:02.500"
-            out = {
-                "text": f"{text}\n",
-                "srt": f"1\n{cue.replace('.', ',')}\n{text}\n\n",
-                "vtt": f"WEBVTT\n\n{cue}\n{text}\n\n",
-            }
-            return self._bytes(200, "text/plain; charset=utf-8", [out[fmt].encode()])
-        usage = {"type": "tokens", "input_tokens": 11, "output_tokens": 3, "total_tokens": 14}
-        self._json(200, {"text": text, "usage": usage})
-
-    def _translation(self, body: dict) -> None:
-        self._json(200, {"text": "".join(WORDS), "usage": {"type": "duration", "seconds": 3}})
-
-    def _image_edit(self, body: dict) -> None:
-        answer: dict = {"created": 1, "data": [{"b64_json": PNG_BASE64}]}
-        if self.path.endswith("/edits"):
-            answer["usage"] = {"input_tokens": 20, "output_tokens": 30, "total_tokens": 50,
-                               "input_tokens_details": {"text_tokens": 5, "image_tokens": 15}}
-        self._json(200, answer)
-
-    def _moderation(self, body: dict) -> None:
-        inputs = body["input"]
-        texts = isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)
-        n = len(inputs) if texts else 1
-        result = {"flagged": False, "categories": {"hate": False}, "category_scores": {"hate": 0.0}}
-        self._json(200, {"id": "modr-mock", "model": body["model"], "results": [result] * n})
 
     # --- Writing ----------------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ use super::plugin::{PluginInfo, World};
 use crate::capabilities::PluginState;
 use v2::adapter_if::{Provider, UpstreamCall};
 use v2::types::{
-    Decision, Endpoint, Enrichment, ErrorBody, HttpResponse, LlmMeta, Outcome, Principal,
-    RequestCtx, SseEvent, Usage,
+    Decision, Enrichment, ErrorBody, HttpResponse, LlmMeta, Outcome, Principal, RequestCtx,
+    SseEvent, Usage, Endpoint,
 };
 use wasmtime::Store;
 use wasmtime::component::{InstancePre, ResourceAny};
