@@ -47,7 +47,7 @@ test("the config is checked: require_user_id defaults to false, unknown fields a
 
 test("the exported stage works as the host calls it: init, then on-request", () => {
   const info = lifecycle.init('{"max_tokens": 3, "require_user_id": true}');
-  assert.deepEqual(info, { tag: "ok", val: { wantsBody: false, passthrough: false, lookBehind: 0 } });
+  assert.deepEqual(info, { tag: "ok", val: { wantsBody: false, passthrough: false, lookBehind: 0, native: [] } });
   const d = policyStage.onRequest(ctx("u"), principal(), meta(4), new Uint8Array());
   assert.equal(d.val.param, "max_tokens");
   const bad = lifecycle.init('{"max_tokens": "many"}');

@@ -317,8 +317,8 @@ pub fn usage_command(
         },
     )?;
     println!(
-        "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>12}",
-        group_by, "requests", "errors", "prompt", "completion", "cached", "cost_usd"
+        "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>10} {:>12}",
+        group_by, "requests", "errors", "prompt", "completion", "cached", "audio_s", "cost_usd"
     );
     for r in rows {
         let group = if r.group.is_empty() {
@@ -327,13 +327,14 @@ pub fn usage_command(
             r.group.as_str()
         };
         println!(
-            "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>12.6}",
+            "{:<28} {:>9} {:>7} {:>12} {:>12} {:>10} {:>10.1} {:>12.6}",
             group,
             r.requests,
             r.errors,
             r.prompt_tokens,
             r.completion_tokens,
             r.cached_tokens,
+            r.audio_seconds,
             r.cost_usd
         );
     }

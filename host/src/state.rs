@@ -30,6 +30,9 @@ pub struct Gateway {
     pub keys: KeyStore,
     /// Uploaded files.
     pub files: FileStore,
+    /// Where multipart uploads of the audio and image endpoints are spooled while their request
+    /// runs (`<data_dir>/uploads`).
+    pub uploads_dir: std::path::PathBuf,
     /// Batches and their lines.
     pub batches: BatchStore,
     /// Responses kept for `POST /responses` (`store: true`).
@@ -172,6 +175,9 @@ impl Gateway {
         let batches = BatchStore::new(db.clone());
         let responses = ResponseStore::new(db.clone());
         std::fs::create_dir_all(files.dir())?;
+        let uploads_dir = config.data_dir().join("uploads");
+        std::fs::create_dir_all(&uploads_dir)?;
+        crate::endpoints::llm::sweep_uploads(&uploads_dir);
         let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
         let batch_slots_busy = tokio::sync::Semaphore::new(config.batches.concurrency_when_busy);
         let upstream = UpstreamClient::new()?;
@@ -191,6 +197,7 @@ impl Gateway {
             db,
             keys,
             files,
+            uploads_dir,
             batches,
             responses,
             batch_runs: Default::default(),

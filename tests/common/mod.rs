@@ -5,6 +5,7 @@
 pub mod mcp_client;
 pub mod mcp_mock;
 pub mod mock;
+pub mod upload_mock;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -54,6 +54,15 @@ recorded and answer 404.
 `:embedContent` and `:batchEmbedContents` answer `embedding(i)` for input i, as `/v1/embeddings`
 does; `/v1/audio/speech` and `/v1/images/generations` answer with fixed contents. The error
 bodies come from `tests/fixtures/` (see its README).
+
+The multipart endpoints (their routes are in `mock_uploads.py`) are recorded as `{"fields": {name: value or [values]}, "files": {name:
+[{"filename", "content_type", "data"}]}}` and answer the text `Hello from mock` too:
+`/v1/audio/transcriptions` in the `response_format` asked (`json` with token usage 11 / 3,
+`verbose_json` with `duration` 2.5, `text`, `srt`, `vtt` as `text/plain`), or with
+`stream=true` as `transcript.text.delta` events and a `transcript.text.done` event;
+`/v1/audio/translations` as JSON with usage `{"type": "duration", "seconds": 3}`;
+`/v1/images/edits` and `/v1/images/variations` one PNG (`b64_json`), edits with token usage.
+`/v1/moderations` answers one unflagged result per input.
 """
 
 from __future__ import annotations
@@ -67,6 +76,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
+
+from mock_uploads import UploadRoutes, parse_multipart
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -308,7 +319,7 @@ def _gemini_stream(model: str) -> bytes:
     return b"".join(f"data: {json.dumps(a)}\r\n\r\n".encode() for a in answers)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(UploadRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and chunked bodies for streams
     disable_nagle_algorithm = True  # every small write goes out as it is
 
@@ -317,7 +328,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        body = json.loads(raw) if raw else None
+        content_type = self.headers.get("content-type") or ""
+        if content_type.startswith("multipart/form-data"):
+            body = parse_multipart(content_type, raw)
+        else:
+            body = json.loads(raw) if raw else None
         mock: MockUpstream = self.server.mock
         mock.record(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         routes = {
@@ -326,6 +341,11 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1/audio/speech": self._speech,
             "/v1/images/generations": self._images,
             "/v1/responses": self._responses,
+            "/v1/audio/transcriptions": self._transcription,
+            "/v1/audio/translations": self._translation,
+            "/v1/images/edits": self._image_edit,
+            "/v1/images/variations": self._image_edit,
+            "/v1/moderations": self._moderation,
         }
         try:
             if self.path.startswith(ANTHROPIC_PREFIX):

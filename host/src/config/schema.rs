@@ -41,6 +41,11 @@ pub struct ServerConfig {
     /// Longest `user_id` accepted, in bytes (longer ones get 400).
     #[serde(default = "default_max_user_id")]
     pub max_user_id_bytes: usize,
+    /// Most bytes the files of one multipart upload (`/audio/transcriptions`,
+    /// `/audio/translations`, `/images/edits`, `/images/variations`) may hold together; more
+    /// gets 413. They are spooled to disk, never held in memory.
+    #[serde(default = "default_max_upload")]
+    pub max_upload_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +60,7 @@ impl Default for ServerConfig {
             shutdown_drain_ms: default_shutdown_drain(),
             body_read_timeout_ms: default_body_read_timeout(),
             max_user_id_bytes: default_max_user_id(),
+            max_upload_bytes: default_max_upload(),
         }
     }
 }
@@ -86,6 +92,10 @@ fn default_body_read_timeout() -> u64 {
 }
 fn default_max_user_id() -> usize {
     256
+}
+fn default_max_upload() -> u64 {
+    // OpenAI's limit for audio files.
+    25 << 20
 }
 
 /// `[runtime]`: the plugin runtime's fixed sizes (changing them needs a restart).

@@ -80,6 +80,7 @@ fn server(s: &ServerConfig) -> Result<(), Invalid> {
         ("body_read_timeout_ms", s.body_read_timeout_ms),
         ("max_connections", s.max_connections as u64),
         ("max_user_id_bytes", s.max_user_id_bytes as u64),
+        ("max_upload_bytes", s.max_upload_bytes),
     ] {
         if value == 0 {
             return Err((format!("server.{key}"), "must be at least 1".into()));

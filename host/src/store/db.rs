@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS usage (
     cost_usd           REAL NOT NULL,
     latency_ms         INTEGER NOT NULL,
     overhead_us        INTEGER NOT NULL,
-    batch_id           TEXT
+    batch_id           TEXT,
+    audio_seconds      REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS usage_at ON usage (at_ms);
 CREATE TABLE IF NOT EXISTS files (
@@ -120,9 +121,10 @@ CREATE INDEX IF NOT EXISTS responses_expiry ON responses (expires_at);
 /// Brings a database made by an older gateway up to [`SCHEMA`].
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     // Columns added since the first schema: (table, column, definition).
-    const ADDED: [(&str, &str, &str); 2] = [
+    const ADDED: [(&str, &str, &str); 3] = [
         ("usage", "batch_id", "TEXT"),
         ("keys", "mcp_servers", "TEXT NOT NULL DEFAULT '[]'"),
+        ("usage", "audio_seconds", "REAL NOT NULL DEFAULT 0"),
     ];
     for (table, column, definition) in ADDED {
         let present: bool = conn.query_row(

@@ -42,6 +42,8 @@ pub struct UsageRow {
     pub overhead_us: u64,
     /// The batch the request was a line of, if any.
     pub batch_id: Option<String>,
+    /// Seconds of audio the provider billed (transcriptions and translations), else 0.
+    pub audio_seconds: f64,
 }
 
 enum Msg {
@@ -150,8 +152,9 @@ fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO usage (at_ms, request_id, key_id, user_id, endpoint, model, served_model,
                    provider, status, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
-                   latency_ms, overhead_us, batch_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                   latency_ms, overhead_us, batch_id, audio_seconds)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                   ?17)",
             )?;
             for r in rows {
                 stmt.execute(params![
@@ -171,6 +174,7 @@ fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
                     r.latency_ms,
                     r.overhead_us as i64,
                     r.batch_id,
+                    r.audio_seconds,
                 ])?;
             }
         }

@@ -35,6 +35,8 @@ pub struct UsageTotals {
     pub cached_tokens: u64,
     /// Cost in USD.
     pub cost_usd: f64,
+    /// Seconds of audio (transcriptions and translations).
+    pub audio_seconds: f64,
 }
 
 /// One time bucket of a series.
@@ -99,7 +101,7 @@ pub fn query_usage(db: &Db, q: &UsageQuery) -> Result<Vec<UsageTotals>, StoreErr
     };
     let sql = format!(
         "SELECT COALESCE({column}, ''), COUNT(*), SUM(status >= 400), SUM(prompt_tokens),
-                SUM(completion_tokens), SUM(cached_tokens), SUM(cost_usd)
+                SUM(completion_tokens), SUM(cached_tokens), SUM(cost_usd), SUM(audio_seconds)
          FROM usage WHERE {RANGE}
          GROUP BY 1 ORDER BY 7 DESC, 2 DESC, 1"
     );
@@ -114,6 +116,7 @@ pub fn query_usage(db: &Db, q: &UsageQuery) -> Result<Vec<UsageTotals>, StoreErr
                 completion_tokens: count(r.get(4)?),
                 cached_tokens: count(r.get(5)?),
                 cost_usd: r.get(6)?,
+                audio_seconds: r.get(7)?,
             })
         })?;
         rows.collect()
@@ -216,6 +219,7 @@ mod tests {
             prompt_tokens: 10,
             completion_tokens: 2,
             cost_usd: 0.5,
+            audio_seconds: 1.5,
             ..UsageRow::default()
         }
     }
@@ -248,6 +252,7 @@ mod tests {
         assert_eq!(b.requests, 750);
         assert_eq!(b.prompt_tokens, 7500);
         assert!((b.cost_usd - 375.0).abs() < 1e-9);
+        assert!((b.audio_seconds - 1125.0).abs() < 1e-9);
         let a = totals.iter().find(|t| t.group == "a").expect("a");
         assert_eq!(a.errors, 50);
         let some = query_usage(&db, &q("model", 1500, 1600, None)).expect("query");

@@ -44,7 +44,7 @@ pub struct RequestLabels {
     pub key_id: String,
 }
 
-/// `sluice_cost_usd`.
+/// `sluice_cost_usd` and `sluice_audio_seconds`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CostLabels {
     /// The configured model.

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     /// Cost in USD, as the enrich stage priced it.
     pub cost: Family<CostLabels, Counter<f64, AtomicU64>>,
+    /// Seconds of audio transcribed or translated, as the provider reported them.
+    pub audio_seconds: Family<CostLabels, Counter<f64, AtomicU64>>,
     /// The gateway's own time per request (total minus the upstream's).
     pub overhead: Histograms<EndpointLabel>,
     /// Time between a stream's chunks.
@@ -86,6 +88,7 @@ impl Metrics {
             time_to_first_token: Family::new_with_constructor(duration_buckets),
             requests: Family::default(),
             cost: Family::default(),
+            audio_seconds: Family::default(),
             overhead: Family::new_with_constructor(fine_buckets),
             chunk_gap: Family::new_with_constructor(fine_buckets),
             retries: Family::default(),
@@ -123,6 +126,11 @@ impl Metrics {
             "sluice_cost_usd",
             "Cost in USD as priced by the enrich stage",
             m.cost.clone(),
+        );
+        r.register(
+            "sluice_audio_seconds",
+            "Seconds of audio transcribed or translated, as providers reported them",
+            m.audio_seconds.clone(),
         );
         r.register(
             "sluice_upstream_retries",

@@ -85,14 +85,18 @@ pub fn observe_request(
             error_type: error_type(row.status),
         })
         .observe(took.as_secs_f64());
+    let labels = || CostLabels {
+        model: model.to_string(),
+        provider: row.provider.clone(),
+        key_id: key_id.clone(),
+    };
     if row.cost_usd > 0.0 {
-        m.cost
-            .get_or_create(&CostLabels {
-                model: model.to_string(),
-                provider: row.provider.clone(),
-                key_id,
-            })
-            .inc_by(row.cost_usd);
+        m.cost.get_or_create(&labels()).inc_by(row.cost_usd);
+    }
+    if row.audio_seconds > 0.0 {
+        m.audio_seconds
+            .get_or_create(&labels())
+            .inc_by(row.audio_seconds);
     }
     m.overhead
         .get_or_create(&EndpointLabel { endpoint })

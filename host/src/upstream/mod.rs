@@ -60,9 +60,17 @@ pub struct Outbound<'a> {
     /// Headers.
     pub headers: &'a [(String, String)],
     /// Body.
-    pub body: Bytes,
+    pub body: Payload,
     /// Deadline until response headers arrive.
     pub timeout: Duration,
+}
+
+/// What an upstream request carries.
+pub enum Payload {
+    /// A JSON body; none when empty.
+    Json(Bytes),
+    /// A multipart form (files streamed from disk); its content type names the boundary.
+    Multipart(reqwest::multipart::Form),
 }
 
 impl UpstreamClient {
@@ -95,10 +103,14 @@ impl UpstreamClient {
         for (k, v) in req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        if !req.body.is_empty() {
-            builder = builder
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(req.body);
+        match req.body {
+            Payload::Json(body) if body.is_empty() => {}
+            Payload::Json(body) => {
+                builder = builder
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body);
+            }
+            Payload::Multipart(form) => builder = builder.multipart(form),
         }
         match tokio::time::timeout(req.timeout, builder.send()).await {
             Err(_) => Err(UpstreamError::Timeout {

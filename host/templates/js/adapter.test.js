@@ -43,7 +43,7 @@ test("headers default to none; a mistyped or unknown field is rejected at load",
 test("the exported adapter works as the host calls it: pass-through answers and streams", () => {
   assert.deepEqual(lifecycle.init('{"headers": {"x-team": "research"}}'), {
     tag: "ok",
-    val: { wantsBody: false, passthrough: true, lookBehind: 0 },
+    val: { wantsBody: false, passthrough: true, lookBehind: 0, native: [] },
   });
   const out = adapter.toUpstream(requestCtx(), provider("sk-up"), new Uint8Array());
   assert.equal(out.tag, "ok");

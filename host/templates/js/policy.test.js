@@ -38,7 +38,7 @@ test("a zero limit, a missing, mistyped or unknown field are rejected at load", 
 test("the exported stage works as the host calls it: init, then on-request", () => {
   assert.deepEqual(lifecycle.init('{"max_prompt_tokens": 10}'), {
     tag: "ok",
-    val: { wantsBody: false, passthrough: false, lookBehind: 0 },
+    val: { wantsBody: false, passthrough: false, lookBehind: 0, native: [] },
   });
   const meta = llmMeta({ estPromptTokens: 11 });
   assert.equal(policyStage.onRequest(requestCtx(), principal(), meta, new Uint8Array()).tag, "deny");

@@ -1,4 +1,5 @@
-//! Image generation: a 1x1 PNG per image, as base64 or a data URL.
+//! Image generation: a 1x1 PNG per image, as base64 or a data URL (edits and variations, in
+//! `image_edits`, answer the same).
 
 use crate::json_response;
 use serde_json::{Value, json};
@@ -15,30 +16,46 @@ pub(crate) fn answer(req: &Value, created: u64) -> Result<HttpResponse, ErrorBod
         .ok_or_else(|| {
             ErrorBody::bad_request("`prompt` must be a non-empty string").with_param("prompt")
         })?;
+    let data = pngs(count(req)?, b64(req)?, Some(prompt));
+    Ok(json_response(&json!({ "created": created, "data": data })))
+}
+
+/// `n`: 1 to 10, default 1.
+pub(crate) fn count(req: &Value) -> Result<u64, ErrorBody> {
     let n = req.get("n").and_then(Value::as_u64).unwrap_or(1);
     if !(1..=10).contains(&n) {
         return Err(ErrorBody::bad_request("`n` must be between 1 and 10").with_param("n"));
     }
-    let b64 = match req.get("response_format").and_then(Value::as_str) {
-        None | Some("url") => false,
-        Some("b64_json") => true,
-        Some(other) => {
-            return Err(ErrorBody::bad_request(format!(
-                "`response_format` must be `url` or `b64_json`, not `{other}`"
-            ))
-            .with_param("response_format"));
-        }
-    };
-    let data: Vec<Value> = (0..n)
+    Ok(n)
+}
+
+/// Whether `response_format` asks for `b64_json` (else `url`).
+pub(crate) fn b64(req: &Value) -> Result<bool, ErrorBody> {
+    match req.get("response_format").and_then(Value::as_str) {
+        None | Some("url") => Ok(false),
+        Some("b64_json") => Ok(true),
+        Some(other) => Err(ErrorBody::bad_request(format!(
+            "`response_format` must be `url` or `b64_json`, not `{other}`"
+        ))
+        .with_param("response_format")),
+    }
+}
+
+/// `n` images: the 1x1 PNG as base64 or a data URL, with `revised_prompt` when given.
+pub(crate) fn pngs(n: u64, b64: bool, revised_prompt: Option<&str>) -> Vec<Value> {
+    (0..n)
         .map(|_| {
-            if b64 {
-                json!({ "b64_json": PNG_1X1_BASE64, "revised_prompt": prompt })
+            let mut image = if b64 {
+                json!({ "b64_json": PNG_1X1_BASE64 })
             } else {
-                json!({ "url": format!("data:image/png;base64,{PNG_1X1_BASE64}"), "revised_prompt": prompt })
+                json!({ "url": format!("data:image/png;base64,{PNG_1X1_BASE64}") })
+            };
+            if let Some(p) = revised_prompt {
+                image["revised_prompt"] = json!(p);
             }
+            image
         })
-        .collect();
-    Ok(json_response(&json!({ "created": created, "data": data })))
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 //! It makes the default config work on a machine with no provider key, and gives tests and demos
 //! a deterministic model: chat completions repeat the last user message, text completions repeat
 //! the prompt, embeddings are derived from a hash of the input, speech is silence as long as the
-//! input (WAV or PCM), and images are 1x1 PNGs. It honours `n`, `stop`,
+//! input (WAV or PCM), images (generated, edited, varied) are 1x1 PNGs, transcriptions and
+//! translations say how many bytes of what audio arrived (in every `response_format`, and as
+//! transcript events when streamed), and moderations flag nothing unless an input holds a
+//! `[flag:<category>]` marker. It honours `n`, `stop`,
 //! `max_tokens`, `response_format` (JSON modes answer `{"echo": "..."}`), `tool_choice` naming a
 //! function or `"required"` (answers with a tool call), and `stream` with usage.
 //!
@@ -13,8 +16,11 @@ mod audio;
 mod chat;
 mod completions;
 mod embeddings;
+mod image_edits;
 mod images;
+mod moderations;
 mod sse;
+mod transcribe;
 
 use sluice_plugin_sdk::stream::PassThrough;
 use sluice_plugin_sdk::{
@@ -56,6 +62,11 @@ pub(crate) fn answer(
         Endpoint::Embeddings => embeddings::answer(model, &req),
         Endpoint::AudioSpeech => audio::answer(&req),
         Endpoint::ImagesGenerations => images::answer(&req, created),
+        Endpoint::ImagesEdits => image_edits::edit(&req, created),
+        Endpoint::ImagesVariations => image_edits::variation(&req, created),
+        Endpoint::AudioTranscriptions => transcribe::answer(&req, false, ctx.stream),
+        Endpoint::AudioTranslations => transcribe::answer(&req, true, false),
+        Endpoint::Moderations => moderations::answer(model, &req, &ctx.request_id),
         other => Err(ErrorBody::new(
             404,
             "invalid_request_error",

@@ -178,11 +178,12 @@ async fn summary(
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let totals = groups.iter().fold(json!({"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}), |mut t, g| {
+    let totals = groups.iter().fold(json!({"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "audio_seconds": 0.0}), |mut t, g| {
         for (k, v) in [("requests", g.requests), ("errors", g.errors), ("prompt_tokens", g.prompt_tokens), ("completion_tokens", g.completion_tokens)] {
             t[k] = json!(t[k].as_u64().unwrap_or(0) + v);
         }
         t["cost_usd"] = json!(t["cost_usd"].as_f64().unwrap_or(0.0) + g.cost_usd);
+        t["audio_seconds"] = json!(t["audio_seconds"].as_f64().unwrap_or(0.0) + g.audio_seconds);
         t
     });
     groups.sort_by(|a, b| {

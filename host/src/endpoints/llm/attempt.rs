@@ -13,7 +13,7 @@ use crate::pipeline::bindings::types::HttpResponse;
 use crate::pipeline::stages::adapter::{self, Translator};
 use crate::pipeline::{Deployment, Route};
 use crate::telemetry::traces;
-use crate::upstream::{Outbound, read_body};
+use crate::upstream::{Outbound, Payload, read_body};
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
@@ -171,6 +171,19 @@ impl Exchange {
             UpstreamCall::Respond(resp) => return self.answered_by_adapter(resp, provider.timeout),
             UpstreamCall::Send(up) => up,
         };
+        let payload = match (up.body, &self.form) {
+            (Some(own), _) => Payload::Json(Bytes::from(own)),
+            // A multipart upload: its fields as the stages left them, its files from disk.
+            (None, Some(form)) => {
+                Payload::Multipart(form.upstream(&prepared.body).await.map_err(|e| {
+                    tracing::error!(error = %e, "an upload could not be read back from disk");
+                    Attempt::last(ApiError::internal(
+                        "The gateway could not read back the upload.",
+                    ))
+                })?)
+            }
+            (None, None) => Payload::Json(body),
+        };
         let upstream_started = Instant::now();
         let url = format!("{}{}", provider.base_url, up.path);
         let span = traces::upstream_span(&self.span, &provider.name, &url, n);
@@ -184,7 +197,7 @@ impl Exchange {
                 method: &up.method,
                 url,
                 headers: &headers,
-                body: up.body.map(Bytes::from).unwrap_or(body),
+                body: payload,
                 timeout: provider.timeout,
             })
             .instrument(span.clone())
@@ -205,7 +218,11 @@ impl Exchange {
                 && content_type
                     .as_deref()
                     .is_some_and(|v| v.contains("event-stream"));
-            if streamed || !self.endpoint.answers_json() {
+            if streamed
+                || !self
+                    .endpoint
+                    .answer_is_json(content_type.as_deref(), self.json_asked)
+            {
                 self.upstream_us = upstream_started.elapsed().as_micros() as u64;
                 let bytes = resp.bytes_stream();
                 return Ok(if streamed {
@@ -223,7 +240,8 @@ impl Exchange {
                         idle_timeout: provider.timeout,
                     }
                 } else {
-                    // Audio and other binary answers flow through as they arrive.
+                    // Audio, transcripts as text and other non-JSON answers flow through as
+                    // they arrive.
                     Answer::Binary {
                         content_type,
                         body: Body::from_stream(bytes),
@@ -284,7 +302,12 @@ impl Exchange {
                 translator: None,
                 idle_timeout,
             })
-        } else if ok && !self.endpoint.answers_json() {
+        } else if ok
+            && !self.endpoint.answer_is_json(
+                header_value(&resp.headers, "content-type").as_deref(),
+                self.json_asked,
+            )
+        {
             Ok(Answer::Binary {
                 content_type: header_value(&resp.headers, "content-type"),
                 body: Body::from(resp.body),

@@ -3,15 +3,20 @@
 use crate::pipeline::bindings::types::Usage;
 use serde::Deserialize;
 
-/// The usage object of an OpenAI response or usage chunk.
+/// The usage object of an OpenAI response or usage chunk: chat's `prompt_tokens` and
+/// `completion_tokens`, or the audio and image APIs' `input_tokens` and `output_tokens`, or a
+/// transcript's `{"type": "duration", "seconds": N}`.
 #[derive(Deserialize, Default)]
 pub(super) struct UsageJson {
-    #[serde(default)]
-    prompt_tokens: u32,
-    #[serde(default)]
-    completion_tokens: u32,
-    #[serde(default)]
+    #[serde(default, alias = "input_tokens")]
+    prompt_tokens: Option<u32>,
+    #[serde(default, alias = "output_tokens")]
+    completion_tokens: Option<u32>,
+    #[serde(default, alias = "input_tokens_details")]
     prompt_tokens_details: Option<PromptDetails>,
+    /// Seconds of audio billed (`"type": "duration"`).
+    #[serde(default)]
+    pub seconds: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -20,16 +25,21 @@ struct PromptDetails {
     cached_tokens: u32,
 }
 
-impl From<UsageJson> for Usage {
-    fn from(u: UsageJson) -> Usage {
-        Usage {
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-            cached_tokens: u
+impl UsageJson {
+    /// The token counts, when the object has any (a duration has none).
+    pub fn tokens(&self) -> Option<Usage> {
+        if self.prompt_tokens.is_none() && self.completion_tokens.is_none() {
+            return None;
+        }
+        Some(Usage {
+            prompt_tokens: self.prompt_tokens.unwrap_or(0),
+            completion_tokens: self.completion_tokens.unwrap_or(0),
+            cached_tokens: self
                 .prompt_tokens_details
+                .as_ref()
                 .map(|d| d.cached_tokens)
                 .unwrap_or(0),
-        }
+        })
     }
 }
 
@@ -38,6 +48,20 @@ impl From<UsageJson> for Usage {
 pub(super) struct AnswerJson {
     #[serde(default)]
     pub usage: Option<UsageJson>,
+    /// A `verbose_json` transcript's length in seconds.
+    #[serde(default)]
+    pub duration: Option<f64>,
+}
+
+impl AnswerJson {
+    /// Seconds of audio: the usage's, else the transcript's duration.
+    pub fn audio_seconds(&self) -> Option<f64> {
+        self.usage
+            .as_ref()
+            .and_then(|u| u.seconds)
+            .or(self.duration)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+    }
 }
 
 /// Inserts `"field": value` as the last member of the JSON object in `body`.
@@ -64,6 +88,38 @@ pub(super) fn splice_field(body: &[u8], field: &str, value: &str) -> Option<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_reads_chat_audio_and_image_shapes() {
+        let read = |s: &str| serde_json::from_str::<AnswerJson>(s).expect("answer");
+        let chat = read(
+            r#"{"usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}"#,
+        );
+        let u = chat
+            .usage
+            .as_ref()
+            .and_then(UsageJson::tokens)
+            .expect("tokens");
+        assert_eq!(
+            (u.prompt_tokens, u.completion_tokens, u.cached_tokens),
+            (3, 4, 1)
+        );
+        let audio = read(
+            r#"{"text":"x","usage":{"type":"tokens","input_tokens":14,"input_token_details":{"audio_tokens":14},"output_tokens":45,"total_tokens":59}}"#,
+        );
+        let u = audio
+            .usage
+            .as_ref()
+            .and_then(UsageJson::tokens)
+            .expect("tokens");
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (14, 45));
+        assert_eq!(audio.audio_seconds(), None);
+        let whisper = read(r#"{"text":"x","usage":{"type":"duration","seconds":3}}"#);
+        assert!(whisper.usage.as_ref().and_then(UsageJson::tokens).is_none());
+        assert_eq!(whisper.audio_seconds(), Some(3.0));
+        let verbose = read(r#"{"text":"x","duration":8.47,"segments":[]}"#);
+        assert_eq!(verbose.audio_seconds(), Some(8.47));
+    }
 
     #[test]
     fn splice_adds_a_last_member() {

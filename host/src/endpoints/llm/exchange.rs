@@ -55,6 +55,12 @@ pub(super) struct Exchange {
     pub rewritten: bool,
     /// The deployment answering speaks the client's API itself: its answer is not translated.
     pub native: bool,
+    /// A multipart upload's form (its files are removed when the exchange ends).
+    pub form: Option<super::form::Form>,
+    /// Whether the client asked for a JSON answer (for answers that do not say).
+    pub json_asked: bool,
+    /// Seconds of audio the provider reported (`usage.seconds`, or `duration`).
+    pub audio_seconds: Option<f64>,
     /// The usage row is written (by `complete`, or by `drop` for an exchange cut short).
     recorded: bool,
 }
@@ -98,6 +104,9 @@ impl Exchange {
             front: super::front::Front::OpenAi,
             rewritten: false,
             native: false,
+            form: None,
+            json_asked: true,
+            audio_seconds: None,
             recorded: false,
         }
     }
@@ -125,7 +134,11 @@ impl Exchange {
         self.ctx.key_id = Some(principal.key_id.clone());
         self.principal = Some(principal);
 
-        let bytes = crate::http::body::read(body, &self.pipeline.config.server).await?;
+        let bytes = if self.endpoint.multipart() {
+            self.read_form(headers, body).await?
+        } else {
+            crate::http::body::read(body, &self.pipeline.config.server).await?
+        };
         let bytes = self.inbound(bytes).await?;
         self.serve(bytes).await
     }
@@ -180,6 +193,7 @@ impl Exchange {
         if self.endpoint == Endpoint::ChatCompletions {
             self.inline_file_ids(&mut prepared).await?;
         }
+        self.json_asked = prepared.asks_json();
         self.call_provider(&route, prepared).await
     }
 
@@ -333,6 +347,7 @@ impl Exchange {
             latency_ms,
             overhead_us: self.overhead_us.unwrap_or_else(|| self.overhead_now()),
             batch_id: self.batch_id.clone(),
+            audio_seconds: self.audio_seconds.unwrap_or(0.0),
         };
         let model = self.route_name.as_deref().unwrap_or("unknown");
         crate::telemetry::record::observe_request(

@@ -1,18 +1,22 @@
-//! The LLM endpoints: chat completions, completions, embeddings, audio speech and image
-//! generation, and the front doors of other APIs (Anthropic's Messages, OpenAI's Responses:
-//! [`front`]). A request goes auth (before its body is read) -> body -> route -> policy ->
-//! adapter -> upstream -> adapter -> enrich -> the answer (JSON, binary or stream).
+//! The LLM endpoints: chat completions, completions, embeddings, moderations, audio (speech,
+//! transcriptions, translations) and images (generations, edits, variations), and the front doors
+//! of other APIs (Anthropic's Messages, OpenAI's Responses: [`front`]). A request goes auth
+//! (before its body is read) -> body (JSON, or a multipart form) -> route -> policy -> adapter ->
+//! upstream -> adapter -> enrich -> the answer (JSON, binary or stream).
 //!
 //! Files: [`exchange`] (the request's state, auth, body, policies), `attempt` (retries and
 //! fallbacks over deployments), `respond` (answers and errors), `stream` (the stream task) and
 //! `pump` (forwarding events, usage, the metadata chunk's template), [`sse`] (event framing),
-//! `upstream_error` (mapping a provider's errors), [`request`] (parsing the body once).
+//! `upstream_error` (mapping a provider's errors), [`request`] (parsing the body once), `form`
+//! (multipart uploads, spooled to disk) and `endpoint` (what the host knows of each endpoint).
 
 mod answer;
 mod attempt;
 mod body;
+mod endpoint;
 mod exchange;
 mod file_ids;
+mod form;
 pub mod front;
 mod guarded;
 mod pump;
@@ -21,6 +25,7 @@ mod respond;
 mod stream;
 mod upstream_error;
 
+pub use form::sweep as sweep_uploads;
 pub use request::Endpoint;
 
 use crate::state::AppState;
@@ -40,6 +45,11 @@ pub fn routes() -> Router<AppState> {
         .route("/embeddings", post(embeddings))
         .route("/audio/speech", post(audio_speech))
         .route("/images/generations", post(images_generations))
+        .route("/audio/transcriptions", post(audio_transcriptions))
+        .route("/audio/translations", post(audio_translations))
+        .route("/images/edits", post(images_edits))
+        .route("/images/variations", post(images_variations))
+        .route("/moderations", post(moderations))
         .merge(front::messages::routes())
         .merge(front::responses::routes())
 }
@@ -147,4 +157,24 @@ async fn audio_speech(State(gw): State<AppState>, req: Request) -> Response {
 
 async fn images_generations(State(gw): State<AppState>, req: Request) -> Response {
     handle(gw, Endpoint::ImagesGenerations, req).await
+}
+
+async fn audio_transcriptions(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::AudioTranscriptions, req).await
+}
+
+async fn audio_translations(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::AudioTranslations, req).await
+}
+
+async fn images_edits(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::ImagesEdits, req).await
+}
+
+async fn images_variations(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::ImagesVariations, req).await
+}
+
+async fn moderations(State(gw): State<AppState>, req: Request) -> Response {
+    handle(gw, Endpoint::Moderations, req).await
 }

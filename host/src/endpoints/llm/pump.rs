@@ -55,6 +55,10 @@ pub(super) struct Pump {
     pub(super) front: Option<FrontStream>,
     /// What reads a front door's native lane (events pass as they are).
     pub(super) native: Option<NativeReader>,
+    /// Whether the stream is transcript events: its `transcript.text.done` event ends it.
+    pub(super) transcript: bool,
+    /// Seconds of audio the stream's usage reported.
+    pub(super) audio_seconds: Option<f64>,
 }
 
 impl Pump {
@@ -131,12 +135,21 @@ impl Pump {
         if self.template.is_none() {
             self.template = serde_json::from_str(data).ok();
         }
+        // A transcript is complete with its `done` event (with or without a `[DONE]` after it).
+        if self.transcript && data.contains("\"transcript.text.done\"") {
+            self.done = true;
+        }
         self.clock.chunk();
         if has_usage_object(data)
             && let Ok(probe) = serde_json::from_str::<UsageProbe>(data)
             && let Some(u) = probe.usage
         {
-            self.usage = Some(u.into());
+            if let Some(tokens) = u.tokens() {
+                self.usage = Some(tokens);
+            }
+            if u.seconds.is_some() {
+                self.audio_seconds = u.seconds;
+            }
             if probe.choices.as_ref().is_none_or(Vec::is_empty) {
                 self.held = Some(data.to_string());
                 return Ok(());

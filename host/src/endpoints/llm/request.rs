@@ -2,74 +2,11 @@
 //! the body the upstream gets.
 
 use crate::error::ApiError;
-use crate::pipeline::bindings::types::{self, LlmMeta};
+use crate::pipeline::bindings::types::LlmMeta;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-/// The endpoint families that go through the full pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `POST /chat/completions`.
-    ChatCompletions,
-    /// `POST /completions`.
-    Completions,
-    /// `POST /embeddings`.
-    Embeddings,
-    /// `POST /audio/speech`: the answer is audio, streamed through as it arrives.
-    AudioSpeech,
-    /// `POST /images/generations`.
-    ImagesGenerations,
-}
-
-impl Endpoint {
-    /// The name plugins see in `request-ctx.endpoint`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::ChatCompletions => "chat.completions",
-            Endpoint::Completions => "completions",
-            Endpoint::Embeddings => "embeddings",
-            Endpoint::AudioSpeech => "audio.speech",
-            Endpoint::ImagesGenerations => "images.generations",
-        }
-    }
-
-    /// Whether its answers are generated text (chat and completions), which response guards see.
-    pub fn generates_text(self) -> bool {
-        matches!(self, Endpoint::ChatCompletions | Endpoint::Completions)
-    }
-
-    /// The endpoint as plugins see it.
-    pub fn wit(self) -> types::Endpoint {
-        match self {
-            Endpoint::ChatCompletions => types::Endpoint::ChatCompletions,
-            Endpoint::Completions => types::Endpoint::Completions,
-            Endpoint::Embeddings => types::Endpoint::Embeddings,
-            Endpoint::AudioSpeech => types::Endpoint::AudioSpeech,
-            Endpoint::ImagesGenerations => types::Endpoint::ImagesGenerations,
-        }
-    }
-
-    /// The path without the `/v1` prefix.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::ChatCompletions => "/chat/completions",
-            Endpoint::Completions => "/completions",
-            Endpoint::Embeddings => "/embeddings",
-            Endpoint::AudioSpeech => "/audio/speech",
-            Endpoint::ImagesGenerations => "/images/generations",
-        }
-    }
-
-    /// Whether `stream: true` is allowed.
-    pub fn streams(self) -> bool {
-        matches!(self, Endpoint::ChatCompletions | Endpoint::Completions)
-    }
-
-    /// Whether a successful answer is JSON (else it is passed through as bytes, like audio).
-    pub fn answers_json(self) -> bool {
-        !matches!(self, Endpoint::AudioSpeech)
-    }
-}
+pub use super::endpoint::Endpoint;
 
 /// A parsed request body.
 #[derive(Debug)]
@@ -88,7 +25,12 @@ pub struct Prepared {
     pub meta: LlmMeta,
     /// The client's bytes, while the body needs no rewrite of its own (no `user_id` to remove).
     raw: Option<Bytes>,
+    /// The endpoint it is for.
+    endpoint: Endpoint,
 }
+
+/// The model of a moderation that names none, as OpenAI's API defaults it.
+pub const DEFAULT_MODERATION_MODEL: &str = "omni-moderation-latest";
 
 /// Parses and checks a request body for `endpoint`; a `user_id` may be at most `max_user_id`
 /// bytes long.
@@ -104,6 +46,11 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
             ApiError::bad_request("The request body must be a JSON object.").code("invalid_json"),
         );
     };
+    let defaulted =
+        endpoint == Endpoint::Moderations && matches!(body.get("model"), None | Some(Value::Null));
+    if defaulted {
+        body.insert("model".into(), DEFAULT_MODERATION_MODEL.into());
+    }
     let model = match body.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
         Some(Value::String(_)) | None | Some(Value::Null) => {
@@ -142,11 +89,13 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
             return Err(ApiError::bad_request("`user_id` must be a string.").param("user_id"));
         }
     };
-    let client_wants_usage = body
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    // A transcript stream's usage rides on its `transcript.text.done` event, always sent.
+    let client_wants_usage = endpoint.transcript_stream()
+        || body
+            .get("stream_options")
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
     let max_tokens = body
         .get("max_completion_tokens")
         .or_else(|| body.get("max_tokens"))
@@ -176,7 +125,7 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
     if endpoint == Endpoint::ChatCompletions {
         check_files(&body)?;
     }
-    let raw = user_id.is_none().then_some(bytes);
+    let raw = (user_id.is_none() && !defaulted).then_some(bytes);
     Ok(Prepared {
         body,
         model,
@@ -185,6 +134,7 @@ pub fn prepare(endpoint: Endpoint, bytes: Bytes, max_user_id: usize) -> Result<P
         client_wants_usage,
         meta,
         raw,
+        endpoint,
     })
 }
 
@@ -215,6 +165,15 @@ impl Prepared {
         check_files(&self.body)
     }
 
+    /// Whether the client asked for a JSON answer (a transcript's `response_format` is `json`,
+    /// `verbose_json` or `diarized_json`, or none), for answers that do not say what they are.
+    pub fn asks_json(&self) -> bool {
+        match self.body.get("response_format") {
+            Some(Value::String(f)) => f.ends_with("json"),
+            _ => true,
+        }
+    }
+
     /// The body the upstream gets: the upstream model name set and, for streams, usage asked for.
     /// The client's own bytes are sent when nothing needs changing (same model name, no
     /// `user_id`, usage already asked for on a stream), saving a serialization per request.
@@ -229,7 +188,7 @@ impl Prepared {
             self.body
                 .insert("model".into(), Value::String(upstream_model.to_string()));
         }
-        if self.stream {
+        if self.stream && !self.endpoint.multipart() {
             let options = self
                 .body
                 .entry("stream_options")

@@ -70,7 +70,10 @@ impl Exchange {
             self.front.native_usage(&body)
         } else {
             match serde_json::from_slice::<AnswerJson>(&body) {
-                Ok(answer) => answer.usage.map(Usage::from),
+                Ok(answer) => {
+                    self.audio_seconds = answer.audio_seconds();
+                    answer.usage.as_ref().and_then(|u| u.tokens())
+                }
                 Err(_) => {
                     let e = ApiError::bad_gateway(format!(
                         "The provider `{}` answered with invalid JSON.",

@@ -52,7 +52,13 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         mut translator,
         idle_timeout,
     } = job;
-    let guarded = match StreamGuards::open(&x.pipeline, &x.ctx, x.principal.as_ref()).await {
+    // Response guards read generated text (chat and completions), not transcripts.
+    let opened = if x.endpoint.generates_text() {
+        StreamGuards::open(&x.pipeline, &x.ctx, x.principal.as_ref()).await
+    } else {
+        Ok(None)
+    };
+    let guarded = match opened {
         Ok(g) => g.map(Guarded::new),
         Err(e) => {
             let event = sse::encode(None, &e.body().to_string());
@@ -95,6 +101,8 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         } else {
             None
         },
+        transcript: x.endpoint.transcript_stream(),
+        audio_seconds: None,
     };
     let result = pump_all(&x, &mut pump, source, &mut translator, idle_timeout).await;
     // The status the stream ended with; 499 when the client went away.
@@ -117,6 +125,7 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         t.close().await;
     }
     let usage = pump.usage.take();
+    x.audio_seconds = pump.audio_seconds;
     x.complete(status, usage);
 }
 
@@ -255,6 +264,7 @@ async fn finish(
         return Ok(status);
     }
     let usage = pump.usage;
+    x.audio_seconds = pump.audio_seconds;
     let outcome = x.outcome(200, usage);
     if let Err(e) = x.enrich(&outcome).await {
         return fail_late(pump, e).await;
@@ -274,6 +284,8 @@ async fn finish(
             splice_field(chunk.as_bytes(), &field, &meta).unwrap_or_else(|| chunk.into_bytes()),
         ),
         (Some(chunk), None) if pump.client_wants_usage => Some(chunk.into_bytes()),
+        // A transcript stream has no chunk of chat's shape to carry metadata in.
+        (_, Some(_)) if pump.transcript => None,
         (_, Some(meta)) => {
             let t = pump.template.clone().unwrap_or(Template {
                 id: x.ctx.request_id.clone().into(),

@@ -127,3 +127,32 @@ fn user_ids_are_held_to_their_limit() {
     assert_eq!(e.param.as_deref(), Some("user_id"));
     assert!(e.message.contains("256"), "{}", e.message);
 }
+
+#[test]
+fn moderations_default_their_model_and_transcripts_stream_without_stream_options() {
+    let mut m = p(Endpoint::Moderations, br#"{"input":"hi"}"#).expect("valid");
+    assert_eq!(m.model, DEFAULT_MODERATION_MODEL);
+    let v: Value =
+        serde_json::from_slice(&m.upstream_body(DEFAULT_MODERATION_MODEL)).expect("json");
+    assert_eq!(v["model"], DEFAULT_MODERATION_MODEL, "sent upstream too");
+    assert!(p(Endpoint::Embeddings, br#"{"input":"hi"}"#).is_err());
+
+    let raw = br#"{"model":"m","stream":true,"file":{"bytes":3}}"#;
+    let mut t = p(Endpoint::AudioTranscriptions, raw).expect("valid");
+    assert!(t.stream && t.client_wants_usage);
+    let v: Value = serde_json::from_slice(&t.upstream_body("other")).expect("json");
+    assert!(v.get("stream_options").is_none());
+    assert!(t.asks_json());
+    let text = p(
+        Endpoint::AudioTranslations,
+        br#"{"model":"m","response_format":"srt"}"#,
+    );
+    assert!(!text.expect("valid").asks_json());
+    assert!(
+        p(
+            Endpoint::AudioTranslations,
+            br#"{"model":"m","stream":true}"#
+        )
+        .is_err()
+    );
+}
