@@ -230,6 +230,11 @@ impl Exchange {
         Ok(())
     }
 
+    /// The endpoint's name in usage rows and metrics: the API the client spoke.
+    pub fn endpoint_name(&self) -> &'static str {
+        self.front.name().unwrap_or(self.endpoint.name())
+    }
+
     /// The request resolved to the configured model `name`: labels and the span name follow.
     fn routed(&mut self, name: &str) {
         if self.route_name.as_deref() != Some(name) {
@@ -335,7 +340,7 @@ impl Exchange {
             request_id: self.ctx.request_id.clone(),
             key_id: self.ctx.key_id.clone(),
             user_id: self.ctx.user_id.clone(),
-            endpoint: self.front.name().unwrap_or(self.endpoint.name()).into(),
+            endpoint: self.endpoint_name().into(),
             model: self.ctx.model.clone(),
             served_model: self.served_model.clone(),
             provider: self.provider.clone(),
@@ -351,7 +356,7 @@ impl Exchange {
         };
         let model = self.route_name.as_deref().unwrap_or("unknown");
         crate::telemetry::record::observe_request(
-            self.front.name().unwrap_or(self.endpoint.name()),
+            self.endpoint_name(),
             model,
             &row,
             usage.is_some(),

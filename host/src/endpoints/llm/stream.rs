@@ -84,7 +84,7 @@ async fn run(job: StreamJob, tx: mpsc::Sender<Bytes>) {
         done: false,
         errored: None,
         clock: crate::telemetry::record::StreamClock::new(
-            x.endpoint.name(),
+            x.endpoint_name(),
             x.route_name.as_deref().unwrap_or("unknown"),
             &x.provider,
             x.started,
