@@ -127,6 +127,7 @@ impl GatewaySpec {
                 HeaderValue::from_static("Bearer sk-bench"),
             )],
             stream: false,
+            stream_end: Default::default(),
             request_timeout: Duration::from_secs(2),
             connect_concurrency: 0,
             stop: None,

@@ -2,7 +2,7 @@
 //! next request as soon as the previous answer ended, until the duration is over or the request
 //! count is reached. All connections are opened before the clock starts.
 
-use crate::sse::SseState;
+use crate::sse::{SseState, StreamEnd};
 use crate::stats::Report;
 use anyhow::Context;
 use bytes::Bytes;
@@ -34,6 +34,8 @@ pub struct LoadConfig {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Read answers as SSE streams and record stream statistics.
     pub stream: bool,
+    /// How a stream ends well (a stream that does not is an error).
+    pub stream_end: StreamEnd,
     /// Deadline of one request, headers to the end of the body.
     pub request_timeout: Duration,
     /// At most this many connects at once while opening the connections (0: all at once). A
@@ -213,7 +215,7 @@ async fn one(
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
         anyhow::bail!("status {status}: {text}");
     }
-    let mut stream = cfg.stream.then(SseState::default);
+    let mut stream = cfg.stream.then(|| SseState::new(cfg.stream_end));
     let mut ttfb = None;
     while let Some(frame) = body.frame().await {
         let frame = frame?;
@@ -227,7 +229,7 @@ async fn one(
     }
     let latency = t0.elapsed();
     if let Some(s) = stream {
-        anyhow::ensure!(s.done, "stream ended without data: [DONE]");
+        anyhow::ensure!(s.done, "stream did not end with {}", cfg.stream_end);
         rep.streams_completed += 1;
         rep.content_events += s.events;
         rep.gaps_us.extend(s.gaps_us);

@@ -3,6 +3,8 @@
 
 mod batch;
 mod forward;
+mod front_bench;
+mod front_check;
 mod gateway;
 mod guard_bench;
 mod load;
@@ -79,6 +81,10 @@ enum Cmd {
         /// Answers are SSE streams (sets `"stream": true` in the body unless it says otherwise).
         #[arg(long)]
         stream: bool,
+        /// A stream ends well with this event type (`message_stop`, `response.completed`)
+        /// instead of `data: [DONE]`.
+        #[arg(long, value_parser = ["message_stop", "response.completed"])]
+        stream_end: Option<String>,
         /// Read the JSON body from this file.
         #[arg(long, conflicts_with = "body")]
         body_file: Option<PathBuf>,
@@ -106,7 +112,7 @@ enum Cmd {
         /// The gateway binary.
         #[arg(long, default_value = "target/release/sluice")]
         sluice: PathBuf,
-        /// Run only scenario N (1-8); the gateway is still started once first.
+        /// Run only scenario N (1-9); the gateway is still started once first.
         #[arg(long, value_name = "N")]
         only: Option<u32>,
     },
@@ -131,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
             duration_s,
             requests,
             stream,
+            stream_end,
             body_file,
             body,
             header,
@@ -170,6 +177,11 @@ async fn main() -> anyhow::Result<()> {
                 body,
                 headers,
                 stream,
+                stream_end: match stream_end.as_deref() {
+                    Some("message_stop") => sse::StreamEnd::Event("message_stop"),
+                    Some(_) => sse::StreamEnd::Event("response.completed"),
+                    None => sse::StreamEnd::Done,
+                },
                 request_timeout: Duration::try_from_secs_f64(timeout_s)?,
                 connect_concurrency,
                 stop: None,

@@ -19,12 +19,12 @@ pub struct RunOpts {
     pub out: Option<PathBuf>,
     /// The gateway binary.
     pub sluice: PathBuf,
-    /// Run only this scenario (1-8); all of them when none.
+    /// Run only this scenario (1-9); all of them when none.
     pub only: Option<u32>,
 }
 
 /// The number of the last scenario.
-pub const SCENARIOS: u32 = 8;
+pub const SCENARIOS: u32 = 9;
 
 /// Starts one of our own subcommands (`mock`, `forward`) as a child.
 fn start_self(name: &str, args: &[&str]) -> anyhow::Result<Proc> {
@@ -130,6 +130,10 @@ pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
         // Scenario 8 on three gateways of its own: no guard, one guard, two guards.
         if want(8) {
             bench.guards(&spec).await?;
+        }
+        // Scenario 9 on a gateway of its own: every front door of one gateway, side by side.
+        if want(9) {
+            bench.front_doors(&spec).await?;
         }
         anyhow::Ok(())
     };

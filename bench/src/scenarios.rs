@@ -1,6 +1,7 @@
 //! The scenarios of `sluice-bench run` (1 and 2 here, 3 and 4 in `streams.rs`, 5 in `batch.rs`,
-//! 6 in `mcp_bench.rs`, 7 in `telemetry_bench.rs`, 8 in `guard_bench.rs`), each measuring Sluice
-//! side by side with a baseline in the same run, and adding rows to the results table.
+//! 6 in `mcp_bench.rs`, 7 in `telemetry_bench.rs`, 8 in `guard_bench.rs`, 9 in `front_bench.rs`),
+//! each measuring Sluice side by side with a baseline in the same run, and adding rows to the
+//! results table.
 
 use crate::load::{self, LoadConfig};
 use crate::procs;
@@ -34,7 +35,7 @@ pub struct Bench {
 }
 
 /// The headers of every request: an OpenAI SDK's, 10 with `content-type`.
-const HEADERS: [(&str, &str); 9] = [
+pub(crate) const HEADERS: [(&str, &str); 9] = [
     ("authorization", "Bearer sk-bench"),
     ("accept", "application/json"),
     ("user-agent", "OpenAI/Python 1.54.0"),
@@ -90,6 +91,7 @@ impl Bench {
             body: body.clone(),
             headers,
             stream: false,
+            stream_end: Default::default(),
             request_timeout: Duration::from_secs(60),
             connect_concurrency: 64,
             stop: None,

@@ -1,12 +1,41 @@
 //! Reading an SSE stream as it arrives: events are framed whole even when split across reads, and
-//! content events (non-empty `choices`) are timed.
+//! content events are timed: OpenAI chunks with non-empty `choices`, Anthropic's
+//! `content_block_delta` and Responses' `response.output_text.delta` (scenario 9).
 
 use anyhow::Context;
 use tokio::time::Instant;
 
+/// How a stream ends well.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// OpenAI's `data: [DONE]`.
+    #[default]
+    Done,
+    /// The last event's JSON `type` is this (`message_stop`, `response.completed`); a
+    /// `data: [DONE]` is then an error (it is not JSON).
+    Event(&'static str),
+}
+
+impl std::fmt::Display for StreamEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamEnd::Done => f.write_str("data: [DONE]"),
+            StreamEnd::Event(t) => write!(f, "`{t}`"),
+        }
+    }
+}
+
+/// Event types that end a stream badly (Anthropic's and Responses' error events).
+const ERROR_TYPES: [&str; 3] = ["error", "response.failed", "response.incomplete"];
+
+/// Event types that carry text (Anthropic's, Responses').
+const CONTENT_TYPES: [&str; 2] = ["content_block_delta", "response.output_text.delta"];
+
 /// The SSE parser of one stream: frames events and times the content events.
 #[derive(Default)]
 pub struct SseState {
+    /// How the stream ends well.
+    end: StreamEnd,
     /// Bytes of an event not yet complete.
     buf: Vec<u8>,
     /// When the previous content event arrived.
@@ -17,11 +46,20 @@ pub struct SseState {
     pub gaps_at: Vec<Instant>,
     /// Content events seen.
     pub events: u64,
-    /// `data: [DONE]` was seen.
+    /// The stream ended well: `data: [DONE]` was seen, or (with [`StreamEnd::Event`]) the last
+    /// event so far is the closing one.
     pub done: bool,
 }
 
 impl SseState {
+    /// A parser for a stream that ends well with `end`.
+    pub fn new(end: StreamEnd) -> SseState {
+        SseState {
+            end,
+            ..SseState::default()
+        }
+    }
+
     /// Adds bytes that arrived at `now`; fails on an error event.
     pub fn push(&mut self, data: &[u8], now: Instant) -> anyhow::Result<()> {
         self.buf.extend_from_slice(data);
@@ -31,14 +69,22 @@ impl SseState {
             if payload.is_empty() {
                 continue;
             }
-            if payload == "[DONE]" {
+            if payload == "[DONE]" && self.end == StreamEnd::Done {
                 self.done = true;
                 continue;
             }
             let v: serde_json::Value =
                 serde_json::from_str(&payload).context("an event is not JSON")?;
-            anyhow::ensure!(v.get("error").is_none(), "error event: {payload}");
-            let content = v["choices"].as_array().is_some_and(|c| !c.is_empty());
+            let kind = v["type"].as_str().unwrap_or_default();
+            anyhow::ensure!(
+                v.get("error").is_none() && !ERROR_TYPES.contains(&kind),
+                "error event: {payload}"
+            );
+            if let StreamEnd::Event(end) = self.end {
+                self.done = kind == end;
+            }
+            let content = v["choices"].as_array().is_some_and(|c| !c.is_empty())
+                || CONTENT_TYPES.contains(&kind);
             if content {
                 if let Some(prev) = self.last {
                     self.gaps_us.push((now - prev).as_micros() as u64);
@@ -95,6 +141,30 @@ mod tests {
         assert_eq!(s.events, 2);
         assert_eq!(s.gaps_us, vec![50_000]);
         assert!(s.done);
+        Ok(())
+    }
+
+    #[test]
+    fn other_apis_end_with_their_closing_event() -> anyhow::Result<()> {
+        let t = Instant::now();
+        let mut s = SseState::new(StreamEnd::Event("message_stop"));
+        s.push(
+            b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\"}\n\n",
+            t,
+        )?;
+        s.push(
+            b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+            t,
+        )?;
+        assert_eq!((s.events, s.done), (1, true));
+        s.push(b"data: {\"type\":\"ping\"}\n\n", t)?;
+        assert!(!s.done, "the closing event must be the last");
+        assert!(s.push(b"data: [DONE]\n\n", t).is_err());
+        let mut r = SseState::new(StreamEnd::Event("response.completed"));
+        assert!(
+            r.push(b"data: {\"type\":\"error\",\"message\":\"x\"}\n\n", t)
+                .is_err()
+        );
         Ok(())
     }
 
