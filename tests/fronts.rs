@@ -381,7 +381,7 @@ async fn responses_are_kept_per_owner_and_continue_conversations() {
         .expect("request");
     assert_eq!(resp.status().as_u16(), 404);
 
-    respond(
+    let second = respond(
         &gw,
         KEY,
         json!({"model": "claude", "input": "And now?", "previous_response_id": id}),
@@ -409,6 +409,18 @@ async fn responses_are_kept_per_owner_and_continue_conversations() {
     assert_eq!(status, 200, "{body}");
     let (status, _) = get(&gw, &format!("/v1/responses/{id}"), KEY, false).await;
     assert_eq!(status, 404);
+    // The second response is still there, but its conversation lost its start: continuing it
+    // is refused rather than sent upstream without that start.
+    let resp = client()
+        .post(gw.at("/v1/responses"))
+        .bearer_auth(KEY)
+        .json(&json!({"model": "claude", "input": "more", "previous_response_id": second["id"]}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status().as_u16(), 400);
+    let e: Value = resp.json().await.expect("json");
+    assert_eq!(e["error"]["code"], "conversation_incomplete", "{e}");
 
     let unstored = respond(
         &gw,

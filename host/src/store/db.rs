@@ -111,7 +111,9 @@ CREATE TABLE IF NOT EXISTS responses (
     owner         TEXT NOT NULL,
     created_at    INTEGER NOT NULL,
     expires_at    INTEGER NOT NULL,
-    -- The Response object, and the conversation's items up to it (input, then output), as JSON.
+    -- The response this one continues (its conversation goes on from there).
+    previous_id   TEXT,
+    -- The Response object, and its own items (its request's input, then its output), as JSON.
     response      TEXT NOT NULL,
     items         TEXT NOT NULL
 );

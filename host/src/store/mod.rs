@@ -19,7 +19,7 @@ pub use batches::{
 pub use db::{Db, StoreError};
 pub use files::{FileList, FileRecord, FileStore, ListOrder};
 pub use keys::{KeyRecord, KeyStore, NewKey, hash_secret, new_secret};
-pub use responses::{ResponseStore, StoredResponse};
+pub use responses::{Conversation, ResponseStore, StoredResponse};
 pub use usage::{UsageRow, UsageWriter};
 pub use usage_query::{
     UsageError, UsagePoint, UsageQuery, UsageTotals, query_usage, recent_errors, usage_series,

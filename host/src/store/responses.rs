@@ -1,6 +1,8 @@
-//! Responses kept for `POST /v1/responses` (`store: true`): the Response object and the items of
-//! the conversation that led to it, so a later request's `previous_response_id` continues it.
-//! Each belongs to the owner of the key that created it; every other owner sees none (404).
+//! Responses kept for `POST /v1/responses` (`store: true`): the Response object, its own items
+//! (its request's input, then its output) and the response it continued, so a later request's
+//! `previous_response_id` continues the whole conversation. A conversation is a chain of rows,
+//! each holding only its own items: storage grows with the conversation, not with its square.
+//! Each row belongs to the owner of the key that created it; every other owner sees none (404).
 
 use super::db::{Db, StoreError};
 use rusqlite::{OptionalExtension, params};
@@ -16,10 +18,23 @@ pub struct StoredResponse {
     pub created_at: u64,
     /// Unix seconds after which it is gone.
     pub expires_at: u64,
+    /// The response it continued (`previous_response_id`), if any.
+    pub previous_id: Option<String>,
     /// The Response object (JSON text).
     pub response: String,
-    /// The conversation's items up to and including this response's output (a JSON array).
+    /// Its own items: its request's input items, then its output items (a JSON array).
     pub items: String,
+}
+
+/// A conversation read back: the items of each response of the chain, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conversation {
+    /// The whole chain: each response's items (JSON arrays), oldest first.
+    Whole(Vec<String>),
+    /// The response is not there (or not the owner's, or expired).
+    Missing,
+    /// The response is there but an earlier one of its chain was deleted: this one.
+    Broken(String),
 }
 
 /// The stored responses.
@@ -28,28 +43,53 @@ pub struct ResponseStore {
     db: Db,
 }
 
+/// Longest chain followed (a guard; ids cannot form a cycle).
+const MAX_DEPTH: i64 = 100_000;
+
 impl ResponseStore {
     /// The responses in `db`.
     pub fn new(db: Db) -> ResponseStore {
         ResponseStore { db }
     }
 
-    /// Stores `r` (replacing a response of the same id).
+    /// Stores `r` (replacing a response of the same id), and keeps the responses it continues
+    /// at least as long as it.
     pub fn put(&self, r: &StoredResponse) -> Result<(), StoreError> {
         self.db.with(|c| {
-            c.execute(
-                "INSERT OR REPLACE INTO responses (id, owner, created_at, expires_at, response, items)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    r.id,
+            let tx = c.transaction()?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO responses
+                 (id, owner, created_at, expires_at, previous_id, response, items)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                r.id,
+                r.owner,
+                r.created_at as i64,
+                r.expires_at as i64,
+                r.previous_id,
+                r.response,
+                r.items
+            ])?;
+            if let Some(prev) = &r.previous_id {
+                tx.prepare_cached(
+                    "WITH RECURSIVE chain(id, depth) AS (
+                         SELECT ?1, 0
+                         UNION ALL
+                         SELECT r.previous_id, c.depth + 1 FROM responses r JOIN chain c
+                           ON r.id = c.id AND r.owner = ?2
+                         WHERE r.previous_id IS NOT NULL AND c.depth < ?4)
+                     UPDATE responses SET expires_at = ?3
+                     WHERE owner = ?2 AND expires_at < ?3 AND id IN (SELECT id FROM chain)",
+                )?
+                .execute(params![
+                    prev,
                     r.owner,
-                    r.created_at as i64,
                     r.expires_at as i64,
-                    r.response,
-                    r.items
-                ],
-            )
-            .map(|_| ())
+                    MAX_DEPTH
+                ])?;
+            }
+            tx.commit()
         })
     }
 
@@ -61,23 +101,57 @@ impl ResponseStore {
         now: u64,
     ) -> Result<Option<StoredResponse>, StoreError> {
         self.db.with(|c| {
-            c.query_row(
-                "SELECT id, owner, created_at, expires_at, response, items FROM responses
-                 WHERE id = ?1 AND owner = ?2 AND expires_at > ?3",
-                params![id, owner, now as i64],
-                |r| {
-                    Ok(StoredResponse {
-                        id: r.get(0)?,
-                        owner: r.get(1)?,
-                        created_at: r.get::<_, i64>(2)?.max(0) as u64,
-                        expires_at: r.get::<_, i64>(3)?.max(0) as u64,
-                        response: r.get(4)?,
-                        items: r.get(5)?,
-                    })
-                },
-            )
+            c.prepare_cached(
+                "SELECT id, owner, created_at, expires_at, previous_id, response, items
+                 FROM responses WHERE id = ?1 AND owner = ?2 AND expires_at > ?3",
+            )?
+            .query_row(params![id, owner, now as i64], |r| {
+                Ok(StoredResponse {
+                    id: r.get(0)?,
+                    owner: r.get(1)?,
+                    created_at: r.get::<_, i64>(2)?.max(0) as u64,
+                    expires_at: r.get::<_, i64>(3)?.max(0) as u64,
+                    previous_id: r.get(4)?,
+                    response: r.get(5)?,
+                    items: r.get(6)?,
+                })
+            })
             .optional()
         })
+    }
+
+    /// The conversation that `owner`'s response `id` ends: the items of its chain, oldest first.
+    pub fn conversation(
+        &self,
+        owner: &str,
+        id: &str,
+        now: u64,
+    ) -> Result<Conversation, StoreError> {
+        let rows: Vec<(String, Option<String>, String)> = self.db.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "WITH RECURSIVE chain(id, previous_id, items, depth) AS (
+                     SELECT id, previous_id, items, 0 FROM responses
+                     WHERE id = ?1 AND owner = ?2 AND expires_at > ?3
+                     UNION ALL
+                     SELECT r.id, r.previous_id, r.items, c.depth + 1
+                     FROM responses r JOIN chain c ON r.id = c.previous_id
+                     WHERE r.owner = ?2 AND r.expires_at > ?3 AND c.depth < ?4)
+                 SELECT id, previous_id, items FROM chain ORDER BY depth DESC",
+            )?;
+            let rows = stmt.query_map(params![id, owner, now as i64, MAX_DEPTH], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+            rows.collect()
+        })?;
+        let Some((oldest, previous, _)) = rows.first() else {
+            return Ok(Conversation::Missing);
+        };
+        if previous.is_some() {
+            return Ok(Conversation::Broken(oldest.clone()));
+        }
+        Ok(Conversation::Whole(
+            rows.into_iter().map(|(_, _, items)| items).collect(),
+        ))
     }
 
     /// Deletes `owner`'s response `id`; false if there is none.
@@ -106,26 +180,34 @@ impl ResponseStore {
 mod tests {
     use super::*;
 
-    fn stored(id: &str, owner: &str, expires_at: u64) -> StoredResponse {
+    fn stored(id: &str, owner: &str, expires_at: u64, prev: Option<&str>) -> StoredResponse {
         StoredResponse {
             id: id.into(),
             owner: owner.into(),
             created_at: 10,
             expires_at,
-            response: r#"{"id":"x"}"#.into(),
-            items: "[]".into(),
+            previous_id: prev.map(str::to_string),
+            response: format!(r#"{{"id":"{id}"}}"#),
+            items: format!(r#"["{id}"]"#),
         }
+    }
+
+    fn store() -> (tempfile::TempDir, ResponseStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ResponseStore::new(Db::open(dir.path()).expect("db"));
+        (dir, store)
     }
 
     #[test]
     fn responses_are_their_owners_and_expire() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = ResponseStore::new(Db::open(dir.path()).expect("db"));
-        store.put(&stored("resp_a", "alice", 100)).expect("put");
-        store.put(&stored("resp_b", "bob", 50)).expect("put");
+        let (_dir, store) = store();
+        store
+            .put(&stored("resp_a", "alice", 100, None))
+            .expect("put");
+        store.put(&stored("resp_b", "bob", 50, None)).expect("put");
         assert_eq!(
             store.get("alice", "resp_a", 20).expect("get"),
-            Some(stored("resp_a", "alice", 100))
+            Some(stored("resp_a", "alice", 100, None))
         );
         assert_eq!(store.get("bob", "resp_a", 20).expect("get"), None);
         assert_eq!(store.get("alice", "resp_a", 100).expect("get"), None);
@@ -134,5 +216,54 @@ mod tests {
         assert_eq!(store.get("bob", "resp_b", 20).expect("get"), None);
         assert!(store.delete("alice", "resp_a").expect("delete"));
         assert_eq!(store.get("alice", "resp_a", 20).expect("get"), None);
+    }
+
+    #[test]
+    fn a_conversation_is_its_chain_oldest_first_and_lives_as_long_as_its_end() {
+        let (_dir, store) = store();
+        store.put(&stored("r1", "ann", 100, None)).expect("put");
+        store
+            .put(&stored("r2", "ann", 200, Some("r1")))
+            .expect("put");
+        store
+            .put(&stored("r3", "ann", 300, Some("r2")))
+            .expect("put");
+        let whole = |items: &[&str]| {
+            Conversation::Whole(items.iter().map(|i| format!(r#"["{i}"]"#)).collect())
+        };
+        assert_eq!(
+            store.conversation("ann", "r3", 50).expect("read"),
+            whole(&["r1", "r2", "r3"])
+        );
+        assert_eq!(
+            store.conversation("ann", "r2", 50).expect("read"),
+            whole(&["r1", "r2"])
+        );
+        // The chain is kept as long as its latest response.
+        assert_eq!(
+            store.conversation("ann", "r3", 250).expect("read"),
+            whole(&["r1", "r2", "r3"])
+        );
+        assert_eq!(
+            store.conversation("bob", "r3", 50).expect("read"),
+            Conversation::Missing
+        );
+        assert_eq!(
+            store.conversation("ann", "nope", 50).expect("read"),
+            Conversation::Missing
+        );
+        assert!(store.delete("ann", "r2").expect("delete"));
+        assert_eq!(
+            store.conversation("ann", "r3", 50).expect("read"),
+            Conversation::Broken("r3".into())
+        );
+        // Another owner cannot graft onto a chain: the walk stays within the owner.
+        store
+            .put(&stored("x1", "bob", 100, Some("r1")))
+            .expect("put");
+        assert_eq!(
+            store.conversation("bob", "x1", 50).expect("read"),
+            Conversation::Broken("x1".into())
+        );
     }
 }

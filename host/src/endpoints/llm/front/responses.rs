@@ -1,9 +1,10 @@
 //! `POST /responses` (OpenAI's Responses API) in front of any provider, and the responses the
 //! gateway keeps: `GET` and `DELETE /responses/{id}`.
 //!
-//! The gateway keeps the conversation itself: a stored response carries the items that led to
-//! it and its output, so `previous_response_id` (looked up for the caller's owner only; any other
-//! owner's id is a 404) becomes explicit history, whichever provider answers next. A provider
+//! The gateway keeps the conversation itself: a stored response carries its request's input items
+//! and its output, and names the response it continued, so `previous_response_id` (looked up for
+//! the caller's owner only; any other owner's id is a 404) becomes explicit history, whichever
+//! provider answers next. A provider
 //! that speaks Responses itself gets the request with that history in `input`.
 
 use super::super::exchange::Exchange;
@@ -12,7 +13,7 @@ use super::{Front, encode, invalid, parse_object, translate_view};
 use crate::endpoints::caller::Caller;
 use crate::error::{ApiError, blocking};
 use crate::state::AppState;
-use crate::store::StoredResponse;
+use crate::store::{Conversation, StoredResponse};
 use crate::time::now_ms;
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -44,8 +45,10 @@ pub(in crate::endpoints::llm) struct ResponsesFront {
     store: bool,
     /// What the translation refused (see `MessagesFront`).
     pub(super) refused: Option<sluice_dialects::Invalid>,
-    /// The conversation so far: the history, then this request's input items.
-    items: Vec<Value>,
+    /// This request's input items (stored with its output).
+    input: Vec<Value>,
+    /// The response it continues.
+    previous_id: Option<String>,
 }
 
 impl ResponsesFront {
@@ -58,7 +61,8 @@ impl ResponsesFront {
             id: "resp_test".into(),
             created_at: 1,
             store: false,
-            items: Vec::new(),
+            input: Vec::new(),
+            previous_id: None,
             refused: None,
         }
     }
@@ -71,7 +75,8 @@ async fn create(State(gw): State<AppState>, req: Request) -> Response {
         id: String::new(),
         created_at: 0,
         store: false,
-        items: Vec::new(),
+        input: Vec::new(),
+        previous_id: None,
         refused: None,
     }));
     super::super::handle_front(gw, Endpoint::ChatCompletions, front, req).await
@@ -88,15 +93,19 @@ impl Exchange {
             .unwrap_or_default();
         let settings = &self.pipeline.config.responses;
         let (retention_days, max_items) = (settings.retention_days, settings.max_items);
-        let history = match original.get("previous_response_id") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::String(prev)) => self.history(&owner, prev).await?,
+        let previous_id = match original.get("previous_response_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(prev)) => Some(prev.clone()),
             Some(_) => {
                 return Err(
                     ApiError::bad_request("`previous_response_id` must be a string.")
                         .param("previous_response_id"),
                 );
             }
+        };
+        let history = match &previous_id {
+            Some(prev) => self.history(&owner, prev).await?,
+            None => Vec::new(),
         };
         let request = Value::Object(original.clone());
         let input = dialect::input_items(&request).map_err(invalid)?;
@@ -116,10 +125,9 @@ impl Exchange {
         let native = self.native_possible(&model, |i| i.native_responses);
         let (chat, refused) =
             translate_view(&original, native, |v| dialect::request_to_chat(v, &history))?;
-        let mut items = history;
-        items.extend(input);
         original.remove("previous_response_id");
-        let mut native_input = items.clone();
+        let mut native_input = history;
+        native_input.extend(input.iter().cloned());
         if native {
             self.inline_input_files(&mut native_input).await?;
         }
@@ -131,7 +139,8 @@ impl Exchange {
             id: format!("resp_{:032x}", rand::random::<u128>()),
             created_at: now_ms() / 1000,
             store: store && retention_days > 0,
-            items,
+            input,
+            previous_id,
             refused,
         }));
         encode(&chat)
@@ -163,13 +172,30 @@ impl Exchange {
         Ok(())
     }
 
-    /// The items of the caller's stored response `id` and of the conversation before it.
+    /// The items of the conversation that the caller's stored response `id` ends, oldest first.
     async fn history(&self, owner: &str, id: &str) -> Result<Vec<Value>, ApiError> {
-        let stored = find(&self.gw, owner, id)
-            .await
-            .map_err(|e| e.param("previous_response_id"))?;
-        serde_json::from_str(&stored.items)
-            .map_err(|e| ApiError::internal(format!("A stored conversation is unreadable: {e}")))
+        let (store, owner_s, id_s) = (self.gw.responses.clone(), owner.to_string(), id.to_string());
+        let chain =
+            match blocking(move || store.conversation(&owner_s, &id_s, now_ms() / 1000)).await? {
+                Conversation::Whole(chain) => chain,
+                Conversation::Missing => return Err(not_found(id).param("previous_response_id")),
+                Conversation::Broken(at) => {
+                    return Err(ApiError::bad_request(format!(
+                        "The conversation of '{id}' cannot be continued: a response before '{at}' \
+                     was deleted or expired."
+                    ))
+                    .code("conversation_incomplete")
+                    .param("previous_response_id"));
+                }
+            };
+        let mut items = Vec::new();
+        for own in chain {
+            let own: Vec<Value> = serde_json::from_str(&own).map_err(|e| {
+                ApiError::internal(format!("A stored conversation is unreadable: {e}"))
+            })?;
+            items.extend(own);
+        }
+        Ok(items)
     }
 
     /// Keeps the Response `response` (when the request asked for it) with its conversation.
@@ -191,7 +217,7 @@ impl Exchange {
             .and_then(Value::as_str)
             .unwrap_or(&r.id)
             .to_string();
-        let mut items = r.items.clone();
+        let mut items = r.input.clone();
         items.extend(dialect::output_items(&response));
         let now = now_ms() / 1000;
         let days = self.pipeline.config.responses.retention_days;
@@ -200,6 +226,7 @@ impl Exchange {
             owner,
             created_at: now,
             expires_at: now.saturating_add(days.saturating_mul(86_400)),
+            previous_id: r.previous_id.clone(),
             response: response.to_string(),
             items: Value::Array(items).to_string(),
         };
