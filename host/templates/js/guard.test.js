@@ -46,7 +46,7 @@ test("an empty word, a word that is not a string, a missing or unknown field are
 test("the exported stage works as the host calls it: init, then check-json and check-text", () => {
   assert.deepEqual(lifecycle.init('{"words": ["hunter2", "project-falcon"]}'), {
     tag: "ok",
-    val: { wantsBody: false, passthrough: false, lookBehind: 14 },
+    val: { wantsBody: false, passthrough: false, lookBehind: 14, native: [] },
   });
   const v = guardStage.checkJson(requestCtx(), undefined, "request", JSON.stringify(ask("project-falcon")));
   assert.deepEqual(v, { tag: "rewrite", val: JSON.stringify(ask("[REDACTED]")) });
