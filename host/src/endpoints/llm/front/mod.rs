@@ -11,9 +11,13 @@ pub mod messages;
 mod native;
 pub mod responses;
 mod stream;
+mod view;
 
 pub(super) use native::NativeReader;
 pub(super) use stream::FrontStream;
+#[cfg(test)]
+use view::leave_out;
+use view::translate_view;
 
 use super::exchange::Exchange;
 use crate::error::ApiError;
@@ -252,90 +256,6 @@ impl Exchange {
     }
 }
 
-/// The pipeline's view of the request `original`: its chat completion translation. When a
-/// provider may take the request natively (`native`), what the translation refuses (a top-level
-/// field, a content block, an input item) is left out of the view (the native lane sends it), and
-/// the first refusal is returned for any lane that translates; otherwise a refusal is the 400.
-pub(super) fn translate_view(
-    original: &Map<String, Value>,
-    native: bool,
-    translate: impl Fn(&Value) -> Result<Map<String, Value>, Invalid>,
-) -> Result<(Map<String, Value>, Option<Invalid>), ApiError> {
-    let mut view = Value::Object(original.clone());
-    let mut refused = None;
-    // Each pass leaves one thing out; a request has few that the translation refuses.
-    for _ in 0..32 {
-        match translate(&view) {
-            Ok(chat) => return Ok((chat, refused)),
-            Err(e) if native && leave_out(&mut view, e.param.as_deref()) => {
-                refused.get_or_insert(e);
-            }
-            Err(e) => return Err(invalid(refused.unwrap_or(e))),
-        }
-    }
-    Err(invalid(refused.unwrap_or_else(|| {
-        Invalid::body("The request has too much that no chat completion can express.")
-    })))
-}
-
-/// Removes from `view` what `param` names: the innermost list element on its path
-/// (`messages[2].content[0].source` removes that content block), or else its top-level field.
-/// The conversation itself and the required fields are never removed. Returns whether anything
-/// was.
-fn leave_out(view: &mut Value, param: Option<&str>) -> bool {
-    let Some(param) = param else { return false };
-    // The path as (key, indexes) steps: `content[0]` is ("content", [0]).
-    let mut steps: Vec<(&str, Vec<usize>)> = Vec::new();
-    for seg in param.split('.') {
-        let (key, rest) = seg.split_once('[').map_or((seg, ""), |(k, r)| (k, r));
-        let indexes = rest
-            .split('[')
-            .filter_map(|i| i.trim_end_matches(']').parse().ok())
-            .collect();
-        steps.push((key, indexes));
-    }
-    let Some(last) = steps.iter().rposition(|(_, ix)| !ix.is_empty()) else {
-        let field = steps.first().map_or("", |(k, _)| *k);
-        if matches!(field, "model" | "messages" | "input" | "max_tokens" | "") {
-            return false;
-        }
-        return view
-            .as_object_mut()
-            .is_some_and(|o| o.remove(field).is_some());
-    };
-    let mut at = &mut *view;
-    for (i, (key, indexes)) in steps[..=last].iter().enumerate() {
-        let Some(next) = at.get_mut(*key) else {
-            return false;
-        };
-        at = next;
-        let (inner, target) = match indexes.split_last() {
-            Some((t, inner)) => (inner, *t),
-            None => continue,
-        };
-        for ix in inner {
-            let Some(next) = at.get_mut(*ix) else {
-                return false;
-            };
-            at = next;
-        }
-        if i == last {
-            return match at.as_array_mut() {
-                Some(list) if target < list.len() => {
-                    list.remove(target);
-                    true
-                }
-                _ => false,
-            };
-        }
-        let Some(next) = at.get_mut(target) else {
-            return false;
-        };
-        at = next;
-    }
-    false
-}
-
 /// `v` as JSON bytes.
 fn encode<T: serde::Serialize>(v: &T) -> Result<Bytes, ApiError> {
     serde_json::to_vec(v)
@@ -344,95 +264,4 @@ fn encode<T: serde::Serialize>(v: &T) -> Result<Bytes, ApiError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap_or_default()
-    }
-
-    fn messages(top_k: bool, thinking: bool) -> Map<String, Value> {
-        let mut v = json!({"model": "m", "max_tokens": 10,
-                           "messages": [{"role": "user", "content": "hi"}]});
-        if top_k {
-            v["top_k"] = json!(5);
-        }
-        if thinking {
-            v["thinking"] = json!({"type": "enabled", "budget_tokens": 2048});
-        }
-        obj(v)
-    }
-
-    #[test]
-    fn refused_fields_stay_out_of_the_view_only_for_a_native_provider() {
-        let (chat, refused) =
-            translate_view(&messages(false, false), false, anthropic::request_to_chat)
-                .expect("translates");
-        assert!(refused.is_none());
-        assert_eq!(chat["messages"][0]["content"], "hi");
-
-        let e = translate_view(&messages(true, true), false, anthropic::request_to_chat)
-            .expect_err("refused without a native provider");
-        assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST);
-        assert!(e.param.is_some(), "{e:?}");
-
-        let (chat, refused) =
-            translate_view(&messages(true, true), true, anthropic::request_to_chat)
-                .expect("a view for the native lane");
-        assert!(chat.get("top_k").is_none() && chat.get("thinking").is_none());
-        let refused = refused.expect("the first refusal is kept for other lanes");
-        assert!(refused.param.is_some());
-    }
-
-    #[test]
-    fn content_only_the_provider_reads_is_left_out_of_the_view() {
-        let mut v = Value::Object(messages(false, false));
-        v["messages"] = json!([{"role": "user", "content": [
-            {"type": "text", "text": "look"},
-            {"type": "document", "source": {"type": "url", "url": "https://x/a.pdf"}}]}]);
-        assert!(leave_out(&mut v, Some("messages[0].content[1].source")));
-        assert_eq!(
-            v["messages"][0]["content"],
-            json!([{"type": "text", "text": "look"}])
-        );
-        assert!(!leave_out(&mut v, Some("top_k")), "nothing there");
-        v["top_k"] = json!(3);
-        assert!(leave_out(&mut v, Some("top_k")));
-        assert!(v.get("top_k").is_none());
-        assert!(!leave_out(&mut v, Some("messages")));
-        assert!(!leave_out(&mut v, Some("messages[3].content[0]")));
-        let mut r = json!({"input": [{"type": "message"}, {"type": "web_search_call"}]});
-        assert!(leave_out(&mut r, Some("input[1].type")));
-        assert_eq!(r["input"], json!([{"type": "message"}]));
-        let mut nested = json!({"tools": [[1, 2], [3]]});
-        assert!(leave_out(&mut nested, Some("tools[0][1]")));
-        assert_eq!(nested["tools"], json!([[1], [3]]));
-    }
-
-    #[test]
-    fn the_conversation_itself_is_never_left_out() {
-        let mut m = messages(false, false);
-        m.insert("messages".into(), json!("not a list"));
-        assert!(translate_view(&m, true, anthropic::request_to_chat).is_err());
-        m.remove("messages");
-        assert!(translate_view(&m, true, anthropic::request_to_chat).is_err());
-    }
-
-    #[test]
-    fn messages_errors_take_anthropics_shape_and_keep_retry_after() {
-        let front = Front::Messages(MessagesFront {
-            original: Map::new(),
-            refused: None,
-        });
-        let mut e = ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_exceeded",
-            "slow down",
-        );
-        e.retry_after = Some(3);
-        let resp = front.error_response(e);
-        assert_eq!(resp.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(resp.headers()["retry-after"], "3");
-    }
-}
+mod tests;
