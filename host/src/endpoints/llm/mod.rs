@@ -37,19 +37,30 @@ use exchange::Exchange;
 use std::sync::Arc;
 use tracing::Instrument;
 
+/// The endpoints served by [`handle`], each at its own path.
+const SERVED: [Endpoint; 10] = [
+    Endpoint::ChatCompletions,
+    Endpoint::Completions,
+    Endpoint::Embeddings,
+    Endpoint::AudioSpeech,
+    Endpoint::ImagesGenerations,
+    Endpoint::AudioTranscriptions,
+    Endpoint::AudioTranslations,
+    Endpoint::ImagesEdits,
+    Endpoint::ImagesVariations,
+    Endpoint::Moderations,
+];
+
 /// The LLM routes (mounted under `/v1` and bare).
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/chat/completions", post(chat_completions))
-        .route("/completions", post(completions))
-        .route("/embeddings", post(embeddings))
-        .route("/audio/speech", post(audio_speech))
-        .route("/images/generations", post(images_generations))
-        .route("/audio/transcriptions", post(audio_transcriptions))
-        .route("/audio/translations", post(audio_translations))
-        .route("/images/edits", post(images_edits))
-        .route("/images/variations", post(images_variations))
-        .route("/moderations", post(moderations))
+    let mut router = Router::new();
+    for endpoint in SERVED {
+        router = router.route(
+            endpoint.path(),
+            post(move |State(gw): State<AppState>, req: Request| handle(gw, endpoint, req)),
+        );
+    }
+    router
         .merge(front::messages::routes())
         .merge(front::responses::routes())
 }
@@ -137,44 +148,4 @@ async fn handle_front(
     }
     .instrument(span)
     .await
-}
-
-async fn chat_completions(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::ChatCompletions, req).await
-}
-
-async fn completions(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::Completions, req).await
-}
-
-async fn embeddings(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::Embeddings, req).await
-}
-
-async fn audio_speech(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::AudioSpeech, req).await
-}
-
-async fn images_generations(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::ImagesGenerations, req).await
-}
-
-async fn audio_transcriptions(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::AudioTranscriptions, req).await
-}
-
-async fn audio_translations(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::AudioTranslations, req).await
-}
-
-async fn images_edits(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::ImagesEdits, req).await
-}
-
-async fn images_variations(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::ImagesVariations, req).await
-}
-
-async fn moderations(State(gw): State<AppState>, req: Request) -> Response {
-    handle(gw, Endpoint::Moderations, req).await
 }
