@@ -164,6 +164,18 @@ class Connection:
         """The `Mcp-Session-Id` the server issued (None over stdio in DIRECT mode)."""
         return next((sid for _, _, sid, _ in self.exchanges if sid), None)
 
+    async def listening(self) -> None:
+        """Waits until the session's GET stream is open (over HTTP; at once over stdio).
+
+        A server's request outside of any call travels on that stream only, so until it is open
+        the server has nowhere to send it (the server-everything SDK drops it, and a tool waiting
+        for its answer hangs): a client that calls such a tool at once races its own GET.
+        """
+        if self.client is None or not self.exchanges:
+            return
+        while not any(m == "GET" and status == 200 for m, status, *_ in self.exchanges):
+            await anyio.sleep(0.01)
+
     async def on_response(self, response: httpx2.Response) -> None:
         request = response.request
         session = response.headers.get("mcp-session-id")
@@ -489,6 +501,7 @@ async def test_roots_request_outside_any_call_reaches_the_client(target, server)
     # after initialization, and again from `get-roots-list` if it has no answer yet.
     with anyio.fail_after(TEST_TIMEOUT_S):
         async with connect(target, server) as conn:
+            await conn.listening()
             result = await conn.client.call_tool("get-roots-list", {})
     assert conn.roots_requests >= 1
     assert ROOT_URI in text_of(result)
