@@ -1,7 +1,8 @@
 //! What the plugin benchmarks (`plugin_call.rs`, `plugin_langs.rs`) share: the timing loop, a
 //! plugin's settings and environment, loading a component, and the request they call it with.
 
-use sluice::capabilities::{KvStore, MemoryKv, PluginEnv};
+use sluice::capabilities::{KvStore, MemoryKv, NoEvents, PluginEnv, PriceTable};
+use sluice::config::Config;
 use sluice::pipeline::bindings::types::{Endpoint, Principal, RequestCtx};
 use sluice::pipeline::engine::Runtime;
 use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
@@ -43,6 +44,11 @@ pub fn env(name: &str, config: &str) -> Arc<PluginEnv> {
         kv,
         kv_prefix: format!("{name}:"),
         keys: None,
+        // The gateway's default price table: the built-in list (gpt-4o-mini is in it).
+        prices: Arc::new(PriceTable::new(
+            &Config::parse(std::path::Path::new("bench.toml"), "").expect("an empty config"),
+        )),
+        events: Arc::new(NoEvents),
     })
 }
 

@@ -31,6 +31,7 @@ fn main() {
     for watched in [
         "wit",
         "plugin-sdk",
+        "budgets",
         "plugins",
         "tests/plugins",
         "examples",

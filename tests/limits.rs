@@ -36,7 +36,7 @@ source = "builtin:rate-limit"
 name = "cost"
 stage = "enrich"
 source = "builtin:cost"
-[plugins.config.prices."mock-model"]
+[pricing.models."mock-model"]
 input = 2.0
 output = 8.0
 cached_input = 0.5

@@ -25,5 +25,6 @@ pub mod store;
 pub mod telemetry;
 pub mod time;
 pub mod upstream;
+pub mod webhooks;
 
 pub use app::app;

@@ -28,6 +28,7 @@ impl Gateway {
             // MCP servers follow the config: new ones start, removed or changed ones stop.
             let config = Arc::clone(&self.pipeline.load().config);
             crate::telemetry::record::set_enabled(config.telemetry.metrics);
+            self.webhooks.apply(&config.webhooks);
             self.mcp
                 .apply(&config.mcp, &config.mcp_servers, &config.file)
                 .await;
@@ -89,8 +90,7 @@ impl Gateway {
         let pipeline = Pipeline::build(
             config,
             &self.runtime,
-            &self.kv,
-            Some(&self.keys),
+            &self.backends,
             current.generation + 1,
         )
         .await

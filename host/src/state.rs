@@ -20,8 +20,10 @@ pub struct Gateway {
     pub pipeline: ArcSwap<Pipeline>,
     /// The Wasm runtime (engine, linker, compiled-component cache).
     pub runtime: Arc<Runtime>,
-    /// The key-value store behind the plugins' `kv` import (outlives reloads).
-    pub kv: Arc<dyn KvStore>,
+    /// The backends of the plugins' capabilities (`kv`, `keys`, events), outliving reloads.
+    pub backends: crate::capabilities::Backends,
+    /// `[[webhooks]]`: where plugins' events go.
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// Outbound HTTP.
     pub upstream: UpstreamClient,
     /// The database (keys, usage).
@@ -185,11 +187,20 @@ impl Gateway {
         mcp.apply(&config.mcp, &config.mcp_servers, &config.file)
             .await;
         crate::telemetry::record::set_enabled(config.telemetry.metrics);
-        let pipeline = Pipeline::build(config, &runtime, &kv, Some(&keys), 1).await?;
+        let tasks = TaskTracker::new();
+        let webhooks = crate::webhooks::Webhooks::new(upstream.http(), tasks.clone());
+        webhooks.apply(&config.webhooks);
+        let backends = crate::capabilities::Backends {
+            kv,
+            keys: Some(keys.clone()),
+            events: webhooks.clone(),
+        };
+        let pipeline = Pipeline::build(config, &runtime, &backends, 1).await?;
         let gw = Arc::new(Gateway {
             pipeline: ArcSwap::from_pointee(pipeline),
             runtime,
-            kv,
+            backends,
+            webhooks,
             upstream,
             mcp,
             first_config,
@@ -204,7 +215,7 @@ impl Gateway {
             batch_slots,
             batch_slots_busy,
             interactive: Interactive::default(),
-            tasks: TaskTracker::new(),
+            tasks,
             admin_key: std::env::var("SLUICE_ADMIN_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),

@@ -12,12 +12,12 @@
 // (default: $SLUICE_PLUGIN_JS_TOOLCHAIN, else node_modules next to this script, else
 // .cache/plugin-js of the repository this script is in).
 //
-// Steps: a small entry module hands the component's imports (`host`, `kv`, and `keys` for auth)
-// to the SDK and re-exports the plugin; esbuild bundles it with the SDK and whatever the plugin
-// imports into one ES module (ComponentizeJS takes one module); ComponentizeJS embeds it in
-// SpiderMonkey, runs its top level once (Wizer) and emits the component. The `http` and
-// `fetch-event` features are left out (the gateway gives plugins no network). Progress goes to
-// stderr; the last line of stdout is the component's path.
+// Steps: a small entry module hands the component's imports (`host`, `kv`, `prices` for policy
+// and enrich, `keys` for auth) to the SDK and re-exports the plugin; esbuild bundles it with the
+// SDK and whatever the plugin imports into one ES module (ComponentizeJS takes one module);
+// ComponentizeJS embeds it in SpiderMonkey, runs its top level once (Wizer) and emits the
+// component. The `http` and `fetch-event` features are left out (the gateway gives plugins no
+// network). Progress goes to stderr; the last line of stdout is the component's path.
 
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir, realpath } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -30,10 +30,10 @@ const SDK = join(here, "sluice-plugin.js");
 
 // The imports each world gives a plugin, as (module variable, WIT interface).
 const WORLDS = {
-  policy: ["host", "kv"],
+  policy: ["host", "kv", "prices"],
   guard: ["host", "kv"],
   auth: ["host", "kv", "keys"],
-  enrich: ["host", "kv"],
+  enrich: ["host", "kv", "prices"],
   "mcp-policy": ["host", "kv"],
   "provider-adapter": ["host", "kv"],
 };

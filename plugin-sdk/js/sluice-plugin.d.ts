@@ -458,6 +458,12 @@ export function log(level: Level, message: string): void;
 export function nowMs(): number;
 /** This plugin's config table as JSON text (`{}` when absent). */
 export function configJson(): string;
+/**
+ * Sends the event `kind` (such as `budget.threshold`) with `data` (sent as a JSON object) to the
+ * operator's webhooks that subscribe to it. The host signs, delivers and retries it in the
+ * background; the call returns at once. Throws a TypeError when `data` is not an object.
+ */
+export function notify(kind: string, data: Record<string, unknown>): void;
 /** Whether the code runs inside a component (false in Node.js, where the host is faked). */
 export function inComponent(): boolean;
 
@@ -469,6 +475,40 @@ export const kv: {
   delete(key: string): void;
   /** Atomically adds `delta` to a counter that resets every `windowMs` (epoch-aligned windows). */
   incr(key: string, delta: number, windowMs: number): { value: number; msToReset: number };
+  /**
+   * Atomically adds `delta` to a counter that lives until `expiresAtMs` (ms since the epoch; a
+   * counter created earlier keeps its expiry, and once expired starts again from 0); returns the
+   * new value. Name the counter by its period (`spend|2026-12`) to count over calendar months.
+   */
+  add(key: string, delta: number, expiresAtMs: number): number;
+};
+
+/** A model's prices in USD per million tokens (the WIT `prices.price`). */
+export interface Price {
+  input: number;
+  output: number;
+  cachedInput: number;
+}
+
+/**
+ * The gateway's price table (`[pricing]` over a maintained list of common models), shared by every
+ * plugin that prices requests. Policy and enrich plugins only: elsewhere the calls throw.
+ */
+export const prices: {
+  /**
+   * The price of `model`: its own entry, else its entry without a date suffix
+   * (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini`), else, for a model or alias of the gateway's
+   * `[[models]]`, of its name and then its deployments' upstream models.
+   */
+  lookup(model: string): Price | undefined;
+  /** What `usage` of `model` costs in USD (cached prompt tokens at the cached price); `undefined` when unpriced. */
+  cost(model: string, usage: Usage): number | undefined;
+  /**
+   * What a finished request cost in USD: its usage priced as `outcome.servedModel`, else as
+   * `ctx.model`; 0 when neither has a price or the usage is unknown (as every first-party plugin
+   * prices a request).
+   */
+  costOf(ctx: RequestCtx, outcome: Outcome): number;
 };
 
 /** Managed keys (auth plugins only). */
@@ -501,7 +541,11 @@ export const testing: {
   logs: Array<[Level, string]>;
   /** A fixed clock; `undefined` uses `Date.now()`. */
   nowMs: number | undefined;
+  /** Events sent with `notify`: `[kind, data]`, `data` parsed from its JSON. */
+  events: Array<[string, Record<string, unknown>]>;
   kv: Map<string, unknown>;
+  /** model -> prices (`cachedInput` defaults to `input`), for `prices`; empty: nothing is priced. */
+  prices: Map<string, { input: number; output: number; cachedInput?: number }>;
   /** sha256 hex -> key record, for `keys.lookup`. */
   keys: Map<string, KeyRecord>;
   reset(): void;

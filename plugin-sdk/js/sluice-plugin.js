@@ -10,8 +10,8 @@
 //     export const { lifecycle, policyStage } = exportPolicy(MyPlugin);
 //
 // `build.mjs` turns the module into a component. The module also runs in plain Node.js (for unit
-// tests): there the host's imports (`log`, `config`, `kv`, `keys`) are in-memory fakes, which
-// `testing` exposes. Types: sluice-plugin.d.ts.
+// tests): there the host's imports (`log`, `config`, `notify`, `kv`, `prices`, `keys`) are
+// in-memory fakes, which `testing` exposes. Types: sluice-plugin.d.ts.
 
 // --- The host's imports ------------------------------------------------------------------------
 
@@ -28,16 +28,25 @@ export const testing = {
   logs: [],
   /** The fake clock; `undefined` uses `Date.now()`. */
   nowMs: undefined,
+  /** Events sent through the fake `host.notify`: `[kind, data]`, `data` parsed from its JSON. */
+  events: [],
   /** The fake `kv` store: key -> { value: Uint8Array, expiresAt?: number }. */
   kv: new Map(),
+  /**
+   * The fake price table: model -> { input, output, cachedInput } in USD per million tokens
+   * (empty: no model has a price). Lookups also find a model under a dated name.
+   */
+  prices: new Map(),
   /** The fake managed keys: sha256 hex -> key record. */
   keys: new Map(),
-  /** Empties the logs, the store and the keys, and restores the config and clock. */
+  /** Empties the logs, the events, the store, the prices and the keys; restores the config and clock. */
   reset() {
     this.configJson = "{}";
     this.logs = [];
     this.nowMs = undefined;
+    this.events = [];
     this.kv = new Map();
+    this.prices = new Map();
     this.keys = new Map();
   },
 };
@@ -49,6 +58,7 @@ const fakeImports = {
     log: (level, message) => testing.logs.push([level, message]),
     nowMs: () => BigInt(Math.trunc(fakeNow())),
     config: () => testing.configJson,
+    notify: (kind, data) => void testing.events.push([kind, JSON.parse(data)]),
   },
   kv: {
     get(key) {
@@ -75,14 +85,55 @@ const fakeImports = {
       testing.kv.set(id, { value, start });
       return { value, msToReset: BigInt(start + window - now) };
     },
+    add(key, delta, expiresAtMs) {
+      const id = `\u0000total:${key}`;
+      const e = testing.kv.get(id);
+      const entry =
+        e !== undefined && e.expiresAt > fakeNow()
+          ? { value: e.value + delta, expiresAt: e.expiresAt }
+          : { value: delta, expiresAt: Number(expiresAtMs) };
+      testing.kv.set(id, entry);
+      return entry.value;
+    },
+  },
+  prices: {
+    lookup(model) {
+      const p = testing.prices.get(model) ?? optional(undated(model), (m) => testing.prices.get(m));
+      if (p === undefined) return undefined;
+      return { input: p.input, output: p.output, cachedInput: p.cachedInput ?? p.input };
+    },
+    cost(model, usage) {
+      const p = fakeImports.prices.lookup(model);
+      return p === undefined ? undefined : priceCost(p, usage);
+    },
   },
   keys: {
     lookup: (sha256Hex) => testing.keys.get(sha256Hex),
   },
 };
 
+/** `model` without a provider's date suffix (`-2024-07-18`, `-20250929`, `-001`), as the host drops it. */
+function undated(model) {
+  return /^(.+)-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{3})$/.exec(model)?.[1];
+}
+
+/** What `usage` costs at `price` in USD: fresh prompt tokens at `input`, cached at `cachedInput`. */
+function priceCost(price, usage) {
+  const cached = Math.min(usage.cachedTokens, usage.promptTokens);
+  const fresh = usage.promptTokens - cached;
+  return (fresh * price.input + cached * price.cachedInput + usage.completionTokens * price.output) / 1_000_000;
+}
+
 function imports() {
   return globalThis[HOST_KEY] ?? fakeImports;
+}
+
+function pricesImport() {
+  const prices = imports().prices;
+  if (prices === undefined) {
+    throw new Error("the `prices` import is only available to policy and enrich plugins (worlds `policy`, `enrich`)");
+  }
+  return prices;
 }
 
 function keysImport() {
@@ -117,6 +168,20 @@ export function configJson() {
   return imports().host.config();
 }
 
+/**
+ * Sends the event `kind` (such as `budget.threshold`) with `data` (an object, sent as JSON) to the
+ * operator's webhooks that subscribe to it. The host signs, delivers and retries it in the
+ * background; the call returns at once.
+ * @param {string} kind
+ * @param {Record<string, unknown>} data
+ */
+export function notify(kind, data) {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new TypeError("notify: data must be an object (a JSON object)");
+  }
+  imports().host.notify(String(kind), JSON.stringify(data));
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -147,6 +212,56 @@ export const kv = {
   incr(key, delta, windowMs) {
     const r = imports().kv.incr(key, BigInt(delta), BigInt(windowMs));
     return { value: Number(r.value), msToReset: Number(r.msToReset) };
+  },
+  /**
+   * Atomically adds `delta` to the counter `key`, which lives until `expiresAtMs` (ms since the
+   * epoch; a counter created earlier keeps its expiry, and once expired starts again from 0).
+   * Returns the new value. Name the counter by its period (`spend|2026-12`) to count over
+   * calendar months or weeks.
+   */
+  add(key, delta, expiresAtMs) {
+    return Number(imports().kv.add(key, BigInt(delta), BigInt(expiresAtMs)));
+  },
+};
+
+/** A usage record as the WIT has it (an absent `cachedTokens` is 0). */
+function usageRecord(usage) {
+  return {
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    cachedTokens: usage.cachedTokens ?? 0,
+  };
+}
+
+/**
+ * The gateway's price table (`[pricing]` over a maintained list of common models), shared by
+ * every plugin that prices requests. Policy and enrich plugins only: elsewhere the calls throw.
+ */
+export const prices = {
+  /**
+   * The price of `model` in USD per million tokens: its own entry, else its entry without a date
+   * suffix (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini`), else, for a model or alias of the
+   * gateway's `[[models]]`, of its name and then its deployments' upstream models; `undefined`
+   * when nothing matches.
+   */
+  lookup(model) {
+    const p = pricesImport().lookup(model);
+    return p === undefined || p === null ? undefined : { input: p.input, output: p.output, cachedInput: p.cachedInput };
+  },
+  /** What `usage` of `model` costs in USD (cached prompt tokens at the cached price); `undefined` when unpriced. */
+  cost(model, usage) {
+    return pricesImport().cost(model, usageRecord(usage)) ?? undefined;
+  },
+  /**
+   * What a finished request cost in USD: its usage priced as the model the provider served, else
+   * as the model the client asked for; 0 when neither has a price or the usage is unknown. Every
+   * first-party plugin prices a request this way, so they agree to the last digit.
+   */
+  costOf(ctx, outcome) {
+    pricesImport();
+    const usage = outcome.usage;
+    if (usage === undefined || usage === null) return 0;
+    return prices.cost(outcome.servedModel, usage) ?? prices.cost(ctx.model, usage) ?? 0;
   },
 };
 

@@ -36,3 +36,10 @@ pub fn delete(key: &str) {
 pub fn incr(key: &str, delta: i64, window_ms: u64) -> WindowCount {
     imp::incr(key, delta, window_ms)
 }
+
+/// Atomically adds `delta` to the counter `key`, which lives until `expires_at_ms` (ms since the
+/// Unix epoch; a counter created earlier keeps its expiry). Returns the counter's new value.
+/// Name the counter by its period (`spend|2026-12`) to count over calendar months or weeks.
+pub fn add(key: &str, delta: i64, expires_at_ms: u64) -> i64 {
+    imp::add(key, delta, expires_at_ms)
+}

@@ -86,8 +86,9 @@
 //! reach (empty: every one; see [`Principal::may_use_mcp_server`]).
 //!
 //! A plugin has no network, filesystem or environment. It reaches the gateway through [`log`],
-//! [`now_ms`], [`config_json`], the key-value store in [`kv`] and, for auth plugins, the managed keys in
-//! [`keys`].
+//! [`now_ms`], [`config_json`], [`notify`] (events for the operator's webhooks), the key-value
+//! store in [`kv`], the gateway's price table in [`prices`] (policy and enrich plugins) and, for
+//! auth plugins, the managed keys in [`keys`].
 
 extern crate self as sluice_plugin_sdk;
 
@@ -101,6 +102,7 @@ pub mod keys;
 pub mod kv;
 mod mcp;
 pub mod openai;
+pub mod prices;
 mod stages;
 pub mod stream;
 
@@ -150,6 +152,13 @@ pub fn log(level: Level, message: &str) {
 /// Milliseconds since the Unix epoch, from the host's clock.
 pub fn now_ms() -> u64 {
     host::now_ms()
+}
+
+/// Sends the event `kind` (such as `budget.threshold`) with `data` (a JSON object) to the
+/// operator's webhooks that subscribe to it. The host signs, delivers and retries it in the
+/// background; the call returns at once.
+pub fn notify(kind: &str, data: &serde_json::Value) {
+    host::notify(kind, &data.to_string());
 }
 
 /// This plugin's `config` table from `gateway.toml`, as JSON text (`{}` when absent). The export

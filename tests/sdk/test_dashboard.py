@@ -84,7 +84,7 @@ source = "builtin:key-auth"
 name = "cost"
 stage = "enrich"
 source = "builtin:cost"
-[plugins.config.prices."echo"]
+[pricing.models."echo"]
 input = {PRICE_IN}
 output = {PRICE_OUT}
 

@@ -42,6 +42,7 @@ problems = []
 pairs = {
     "wit_world.imports.types": "types", "wit_world.imports.host": "host",
     "wit_world.imports.kv": "kv", "wit_world.imports.keys": "keys",
+    "wit_world.imports.prices": "prices",
     "wit_world.imports.mcp_types": "mcp_types", "wit_world.exports.lifecycle": "lifecycle",
     "wit_world.exports.guard_stage": "guard_stage", "wit_world.exports.adapter": "adapter",
 }

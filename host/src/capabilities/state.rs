@@ -20,6 +20,10 @@ pub struct PluginEnv {
     pub kv_prefix: String,
     /// Managed API keys, for the `keys` import.
     pub keys: Option<KeyStore>,
+    /// The pipeline's price table, for the `prices` import.
+    pub prices: Arc<super::PriceTable>,
+    /// Where `host.notify` events go.
+    pub events: Arc<dyn super::Events>,
 }
 
 /// Memory cap of one instance. Unlike `StoreLimits`, it remembers that the cap was hit, so a

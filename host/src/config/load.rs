@@ -28,7 +28,10 @@ impl Config {
             err(None, reason.trim_end().replace('\n', " | "))
         })?;
         validate::validate(&raw).map_err(|(k, r)| err(Some(k), r))?;
-        Ok(normalise(file, raw))
+        let prices = raw.pricing.table(file).map_err(|(k, r)| err(Some(k), r))?;
+        let mut config = normalise(file, raw, prices.0);
+        config.pricing_file = prices.1;
+        Ok(config)
     }
 
     /// The data folder, resolved against the config file's folder.
@@ -46,7 +49,11 @@ impl Config {
 
 /// One form for each thing: models get their deployments, and built-in adapters that providers
 /// name directly get a plugin entry with default settings.
-fn normalise(file: &Path, raw: RawConfig) -> Config {
+fn normalise(
+    file: &Path,
+    raw: RawConfig,
+    prices: std::collections::BTreeMap<String, super::PriceConfig>,
+) -> Config {
     let models = raw
         .models
         .into_iter()
@@ -86,6 +93,10 @@ fn normalise(file: &Path, raw: RawConfig) -> Config {
         mcp_servers: raw.mcp_servers,
         telemetry: raw.telemetry,
         log: raw.log,
+        pricing_file: None,
+        prices,
+        tiers: raw.tiers,
+        webhooks: raw.webhooks,
     }
 }
 

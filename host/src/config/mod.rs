@@ -5,6 +5,7 @@
 //! has no alternative spellings left: a model always has deployments, and every adapter a provider
 //! names is a plugin entry.
 
+mod billing;
 mod load;
 mod mcp;
 mod reload;
@@ -16,6 +17,7 @@ mod tests;
 mod validate;
 mod watch;
 
+pub use billing::{BUILTIN_PRICES, PriceConfig, PricingConfig, TierConfig, WebhookConfig};
 pub use mcp::{McpConfig, McpServerConfig};
 pub use schema::{
     DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, InstancesConfig,
@@ -72,6 +74,14 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[pricing] file`, resolved against the config file's folder (watched for reloads).
+    pub pricing_file: Option<PathBuf>,
+    /// The price table: `[pricing]`'s sources merged (built-in list, file, models).
+    pub prices: std::collections::BTreeMap<String, PriceConfig>,
+    /// `[tiers.<name>]`.
+    pub tiers: std::collections::BTreeMap<String, TierConfig>,
+    /// `[[webhooks]]`.
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 /// A model clients may ask for, normalised: `provider` + `upstream_model` became one deployment.

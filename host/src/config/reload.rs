@@ -8,6 +8,7 @@ impl Config {
     pub fn watched_files(&self) -> Vec<PathBuf> {
         std::iter::once(self.file.clone())
             .chain(self.plugins.iter().filter_map(|p| p.path(&self.file)))
+            .chain(self.pricing_file.clone())
             .collect()
     }
 

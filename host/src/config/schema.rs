@@ -384,4 +384,10 @@ pub(super) struct RawConfig {
     pub(super) telemetry: super::TelemetryConfig,
     #[serde(default)]
     pub(super) log: super::LogConfig,
+    #[serde(default)]
+    pub(super) pricing: super::PricingConfig,
+    #[serde(default)]
+    pub(super) tiers: std::collections::BTreeMap<String, super::TierConfig>,
+    #[serde(default)]
+    pub(super) webhooks: Vec<super::WebhookConfig>,
 }

@@ -3,7 +3,8 @@
 //! own vocabulary; [`v1`] is the frozen `sluice:plugin@0.1.0` (`wit/deps/`), which `compat`
 //! translates to and from.
 //!
-//! In each version the `policy` module generates the shared interfaces (`types`, `host`, `kv`);
+//! In each version the `policy` module generates the shared interfaces (`types`, `host`, `kv`, and
+//! in 0.2 `prices`);
 //! the other worlds reuse them through `with`, so the host implements each import once per
 //! version and one linker serves every world. Exports are async: plugin calls run on fibers, so
 //! WASI's async host functions (a guest's panic message written to stderr, say) work inside the
@@ -13,7 +14,7 @@
 /// Bindings of every stage world of one contract version found at `$path`, whose package module
 /// bindgen names `$pkg`.
 macro_rules! contract {
-    ($version:ident, $path:literal, $pkg:ident) => {
+    ($version:ident, $path:literal, $pkg:ident $(, $extra:literal => $module:ident)*) => {
         pub mod $version {
             pub mod policy {
                 wasmtime::component::bindgen!({
@@ -59,6 +60,7 @@ macro_rules! contract {
                         "sluice:plugin/types": super::policy::sluice::$pkg::types,
                         "sluice:plugin/host": super::policy::sluice::$pkg::host,
                         "sluice:plugin/kv": super::policy::sluice::$pkg::kv,
+                        $($extra: super::policy::sluice::$pkg::$module,)*
                     },
                 });
             }
@@ -73,7 +75,7 @@ macro_rules! contract {
 }
 
 // `../wit` holds both versions (0.1.0 under deps/), so bindgen names the package by version.
-contract!(v2, "../wit", plugin0_2_0);
+contract!(v2, "../wit", plugin0_2_0, "sluice:plugin/prices" => prices);
 contract!(v1, "../wit/deps/sluice-plugin-0.1.0", plugin);
 
 /// The MCP policy world, new in 0.2 (0.1 has none).
@@ -111,4 +113,6 @@ pub mod guard {
 // The host speaks 0.2.
 pub use guard::guard_stage;
 pub use mcp::mcp_types;
+/// The `prices` import (0.2 only; policy and enrich worlds).
+pub use v2::policy::sluice::plugin0_2_0::prices as prices_if;
 pub use v2::{adapter_if, host_if, keys_if, kv_if, types};

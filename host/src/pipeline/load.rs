@@ -4,9 +4,8 @@
 use super::engine::Runtime;
 use super::plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
 use crate::builtin;
-use crate::capabilities::{KvStore, PluginEnv};
+use crate::capabilities::{Backends, PluginEnv, PriceTable};
 use crate::config::{Config, ConfigError, InstancesConfig, OnErrorConfig, PluginConfig};
-use crate::store::KeyStore;
 use std::sync::Arc;
 
 /// Why a pipeline could not be built.
@@ -29,8 +28,8 @@ pub enum LoadError {
 
 pub(super) struct Loader<'a> {
     pub(super) runtime: &'a Arc<Runtime>,
-    pub(super) kv: &'a Arc<dyn KvStore>,
-    pub(super) keys: Option<&'a KeyStore>,
+    pub(super) backends: &'a Backends,
+    pub(super) prices: &'a Arc<PriceTable>,
     pub(super) config: &'a Config,
     pub(super) pc: &'a PluginConfig,
 }
@@ -65,9 +64,11 @@ impl Loader<'_> {
         let env = Arc::new(PluginEnv {
             name: Arc::from(pc.name.as_str()),
             config_json: Arc::from(pc.config_json().as_str()),
-            kv: Arc::clone(self.kv),
+            kv: Arc::clone(&self.backends.kv),
             kv_prefix: format!("{}\u{1f}", pc.name),
-            keys: self.keys.cloned(),
+            keys: self.backends.keys.clone(),
+            prices: Arc::clone(self.prices),
+            events: Arc::clone(&self.backends.events),
         });
         let settings = PluginSettings {
             timeout_ms: pc.timeout_ms,

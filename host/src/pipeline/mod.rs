@@ -12,9 +12,8 @@ pub mod stages;
 mod v2_worlds;
 pub mod worlds;
 
-use crate::capabilities::KvStore;
+use crate::capabilities::{Backends, PriceTable};
 use crate::config::{Config, ConfigError, StageKind};
-use crate::store::KeyStore;
 use engine::Runtime;
 pub use load::LoadError;
 use load::Loader;
@@ -88,6 +87,10 @@ pub struct Pipeline {
     /// Models in config order.
     pub models: Vec<Arc<Route>>,
     routes: HashMap<String, Arc<Route>>,
+    /// `[tiers]`, applied to every principal the auth stage makes.
+    pub tiers: HashMap<String, stages::Tier>,
+    /// The price table plugins share (`[pricing]`).
+    pub prices: Arc<PriceTable>,
 }
 
 /// A loaded plugin of any stage, for status pages.
@@ -113,10 +116,10 @@ impl Pipeline {
     pub async fn build(
         config: Config,
         runtime: &Arc<Runtime>,
-        kv: &Arc<dyn KvStore>,
-        keys: Option<&KeyStore>,
+        backends: &Backends,
         generation: u64,
     ) -> Result<Pipeline, LoadError> {
+        let prices = Arc::new(PriceTable::new(&config));
         let mut auth = None;
         let mut policies = Vec::new();
         let mut enrichers = Vec::new();
@@ -126,8 +129,8 @@ impl Pipeline {
         for pc in &config.plugins {
             let loader = Loader {
                 runtime,
-                kv,
-                keys,
+                backends,
+                prices: &prices,
                 config: &config,
                 pc,
             };
@@ -204,7 +207,6 @@ impl Pipeline {
         Ok(Pipeline {
             generation,
             loaded_at: SystemTime::now(),
-            config: Arc::new(config),
             auth,
             policies,
             enrichers,
@@ -213,6 +215,9 @@ impl Pipeline {
             providers,
             models,
             routes,
+            tiers: stages::Tier::all(&config),
+            prices,
+            config: Arc::new(config),
         })
     }
 

@@ -150,6 +150,8 @@ async fn load<W: World>(
         kv,
         kv_prefix: "probe\u{1f}".into(),
         keys: None,
+        prices: Arc::default(),
+        events: Arc::new(crate::capabilities::NoEvents),
     });
     let settings = PluginSettings {
         timeout_ms: 5_000,

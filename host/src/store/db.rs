@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS usage (
     latency_ms         INTEGER NOT NULL,
     overhead_us        INTEGER NOT NULL,
     batch_id           TEXT,
-    audio_seconds      REAL NOT NULL DEFAULT 0
+    audio_seconds      REAL NOT NULL DEFAULT 0,
+    team               TEXT
 );
 CREATE INDEX IF NOT EXISTS usage_at ON usage (at_ms);
 CREATE TABLE IF NOT EXISTS files (
@@ -123,10 +124,11 @@ CREATE INDEX IF NOT EXISTS responses_expiry ON responses (expires_at);
 /// Brings a database made by an older gateway up to [`SCHEMA`].
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     // Columns added since the first schema: (table, column, definition).
-    const ADDED: [(&str, &str, &str); 3] = [
+    const ADDED: [(&str, &str, &str); 4] = [
         ("usage", "batch_id", "TEXT"),
         ("keys", "mcp_servers", "TEXT NOT NULL DEFAULT '[]'"),
         ("usage", "audio_seconds", "REAL NOT NULL DEFAULT 0"),
+        ("usage", "team", "TEXT"),
     ];
     for (table, column, definition) in ADDED {
         let present: bool = conn.query_row(

@@ -44,6 +44,8 @@ pub struct UsageRow {
     pub batch_id: Option<String>,
     /// Seconds of audio the provider billed (transcriptions and translations), else 0.
     pub audio_seconds: f64,
+    /// The team of the key's owner, if any.
+    pub team: Option<String>,
 }
 
 enum Msg {
@@ -152,9 +154,9 @@ fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO usage (at_ms, request_id, key_id, user_id, endpoint, model, served_model,
                    provider, status, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
-                   latency_ms, overhead_us, batch_id, audio_seconds)
+                   latency_ms, overhead_us, batch_id, audio_seconds, team)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                   ?17)",
+                   ?17, ?18)",
             )?;
             for r in rows {
                 stmt.execute(params![
@@ -175,6 +177,7 @@ fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
                     r.overhead_us as i64,
                     r.batch_id,
                     r.audio_seconds,
+                    r.team,
                 ])?;
             }
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 /// What to total, over which time range, for whom.
 #[derive(Debug, Clone)]
 pub struct UsageQuery {
-    /// `key`, `user`, `model` or `provider`.
+    /// `key`, `team`, `user`, `model` or `provider`.
     pub group_by: String,
     /// From (ms since the Unix epoch, inclusive).
     pub since_ms: u64,
@@ -86,16 +86,17 @@ fn count(v: i64) -> u64 {
     v.max(0) as u64
 }
 
-/// Totals grouped by key, user, model or provider over a time range.
+/// Totals grouped by key, team, user, model or provider over a time range.
 pub fn query_usage(db: &Db, q: &UsageQuery) -> Result<Vec<UsageTotals>, StoreError> {
     let column = match q.group_by.as_str() {
         "key" => "key_id",
         "user" => "user_id",
+        "team" => "team",
         "model" => "model",
         "provider" => "provider",
         other => {
             return Err(StoreError::Invalid(format!(
-                "group_by must be key, user, model or provider, not `{other}`"
+                "group_by must be key, team, user, model or provider, not `{other}`"
             )));
         }
     };

@@ -140,3 +140,12 @@ pub struct ToolLabels {
     /// The usage status (200, 422, 403, 429, 400, 502, 499).
     pub status: String,
 }
+
+/// A webhook delivery's outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// The webhook's name from the config.
+    pub webhook: String,
+    /// `delivered`, `retried` (an attempt failed and another follows) or `failed` (gave up).
+    pub outcome: &'static str,
+}

@@ -44,6 +44,8 @@ pub struct Metrics {
     pub fallbacks: Family<ModelLabel, Counter>,
     /// Requests a policy refused with 429.
     pub rate_limited: Family<DenialLabels, Counter>,
+    /// Webhook delivery attempts, by outcome.
+    pub webhooks: Family<WebhookLabels, Counter>,
     /// Duration of each plugin call.
     pub plugin_calls: Histograms<PluginLabels>,
     /// Plugin calls that failed.
@@ -94,6 +96,7 @@ impl Metrics {
             retries: Family::default(),
             fallbacks: Family::default(),
             rate_limited: Family::default(),
+            webhooks: Family::default(),
             plugin_calls: Family::new_with_constructor(fine_buckets),
             plugin_failures: Family::default(),
             plugin_instances: Family::default(),
@@ -146,6 +149,11 @@ impl Metrics {
             "sluice_rate_limited",
             "Requests a policy refused with 429",
             m.rate_limited.clone(),
+        );
+        r.register(
+            "sluice_webhook_deliveries",
+            "Webhook delivery attempts, by outcome",
+            m.webhooks.clone(),
         );
         r.register(
             "sluice_plugin_failures",

@@ -3,7 +3,7 @@
 use super::metrics::{
     CostLabels, DenialLabels, EndpointLabel, InstanceLabels, ModelLabel, OperationLabels,
     PluginFailureLabels, PluginLabels, ProviderLabel, RequestLabels, ResultLabel, StatusLabel,
-    TokenLabels, ToolLabels, metrics,
+    TokenLabels, ToolLabels, WebhookLabels, metrics,
 };
 use prometheus_client::metrics::histogram::Histogram;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -306,6 +306,20 @@ pub fn mcp_tool_call(server: &str, tool: &str, status: u16) {
             server: server.to_string(),
             tool: tool.to_string(),
             status: status.to_string(),
+        })
+        .inc();
+}
+
+/// A webhook delivery attempt ended (`delivered`, `retried` or `failed`).
+pub fn webhook(webhook: &str, outcome: &'static str) {
+    if !on() {
+        return;
+    }
+    metrics()
+        .webhooks
+        .get_or_create(&WebhookLabels {
+            webhook: webhook.to_string(),
+            outcome,
         })
         .inc();
 }

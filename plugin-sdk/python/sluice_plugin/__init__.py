@@ -52,8 +52,10 @@ snake-case fields). `header(ctx, name)` and
 `Enrichment` or `Send` (see `sluice_plugin.results`); errors come from `bad_request`, `forbidden`,
 `rate_limited`, ... (`sluice_plugin.errors`).
 
-**Host imports**: `log`, `now_ms`, `config_json`, `kv_get`/`kv_set`/`kv_delete`/`kv_incr` and,
-for auth plugins, `lookup_key`. Plugins have no network, files or environment.
+**Host imports**: `log`, `now_ms`, `config_json`, `notify` (events for the operator's webhooks),
+`kv_get`/`kv_set`/`kv_delete`/`kv_incr`/`kv_add`, for policy and enrich plugins the gateway's
+price table (`price_lookup`, `price_cost`, `cost_of`) and, for auth plugins, `lookup_key`.
+Plugins have no network, files or environment.
 
 **Tests** run under plain CPython: outside a component the records are pure-Python stand-ins
 and the host imports are fakes; `sluice_plugin.testing` builds plugins from config and makes
@@ -90,15 +92,21 @@ from .export import (
 from .host import (
     KeyRecord,
     Level,
+    Price,
     WindowCount,
     config_json,
+    cost_of,
+    kv_add,
     kv_delete,
     kv_get,
     kv_incr,
     kv_set,
     log,
     lookup_key,
+    notify,
     now_ms,
+    price_cost,
+    price_lookup,
 )
 from .records import (
     Endpoint,
@@ -162,8 +170,9 @@ __all__ = [
     "server_error", "with_param",
     "export_adapter", "export_auth", "export_enrich", "export_guard", "export_mcp_policy",
     "export_policy",
-    "KeyRecord", "Level", "WindowCount", "config_json", "kv_delete", "kv_get", "kv_incr",
-    "kv_set", "log", "lookup_key", "now_ms",
+    "KeyRecord", "Level", "Price", "WindowCount", "config_json", "cost_of", "kv_add",
+    "kv_delete", "kv_get", "kv_incr", "kv_set", "log", "lookup_key", "notify", "now_ms",
+    "price_cost", "price_lookup",
     "Endpoint", "HttpResponse", "LlmMeta", "McpRequest", "Outcome", "Principal", "Provider",
     "RequestCtx", "SseEvent", "UpstreamRequest", "Usage", "attribute", "endpoint_method",
     "endpoint_name", "endpoint_path", "header", "may_use_mcp_server", "mcp_params", "mcp_tool",

@@ -38,7 +38,8 @@ IN_COMPONENT: bool = _in_component()
 
 if TYPE_CHECKING:
     from ._standins import componentize_py_types as result
-    from ._standins import adapter, guard_stage, host, keys, kv, lifecycle, mcp_types, types
+    from ._standins import (adapter, guard_stage, host, keys, kv, lifecycle, mcp_types, prices,
+                            types)
 else:
     types = _find("wit_world.imports.types", "types")
     mcp_types = _find("wit_world.imports.mcp_types", "mcp_types")
@@ -53,7 +54,11 @@ else:
             keys = importlib.import_module("wit_world.imports.keys")
         except ImportError:
             keys = None  # only the auth world imports `keys`
+        try:
+            prices = importlib.import_module("wit_world.imports.prices")
+        except ImportError:
+            prices = None  # only the policy and enrich worlds import `prices`
     else:
         # Generated bindings on the path of a plain interpreter (an editor's, say) have host
         # functions that raise NotImplementedError: the fakes serve instead.
-        from ._standins import host, keys, kv
+        from ._standins import host, keys, kv, prices

@@ -1,15 +1,20 @@
-"""What a plugin may reach in the gateway: its log, the clock, its config text, a key-value store
-(`kv`) and, for auth plugins, the managed keys (`keys`). Plugins have no network, files or
-environment. Under plain CPython (unit tests) these are in-memory fakes; see `testing`."""
+"""What a plugin may reach in the gateway: its log, the clock, its config text, events for the
+operator's webhooks (`notify`), a key-value store (`kv`), for policy and enrich plugins the
+gateway's price table (`prices`) and, for auth plugins, the managed keys (`keys`). Plugins have
+no network, files or environment. Under plain CPython (unit tests) these are in-memory fakes; see
+`testing`."""
 
 from __future__ import annotations
 
 import importlib
-from typing import Optional, Union
+import json
+from typing import Any, Mapping, Optional, Union
 
 from ._wit import host as _host
 from ._wit import keys as _keys
 from ._wit import kv as _kv
+from ._wit import prices as _prices
+from ._wit import types as _types
 
 Level = _host.Level
 """Log levels: `Level.TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`."""
@@ -20,6 +25,11 @@ KeyRecord = (_keys.KeyRecord if _keys is not None
 
 WindowCount = _kv.WindowCount
 """What `kv_incr` answers: the counter's new value and the milliseconds until its window ends."""
+
+Price = (_prices.Price if _prices is not None
+         else importlib.import_module(f"{__package__}._standins.prices").Price)
+"""A model's prices in USD per million tokens: `input`, `output` and `cached_input` (see
+`price_lookup`)."""
 
 _LEVELS = {"trace": "TRACE", "debug": "DEBUG", "info": "INFO", "warn": "WARN", "error": "ERROR"}
 
@@ -35,6 +45,15 @@ def log(level: Union[Level, str], message: str) -> None:
 def now_ms() -> int:
     """Milliseconds since the Unix epoch, from the host's clock."""
     return _host.now_ms()
+
+
+def notify(kind: str, data: Mapping[str, Any]) -> None:
+    """Sends the event `kind` (such as `"budget.threshold"`) with `data` (a dict, sent as a JSON
+    object) to the operator's webhooks that subscribe to it. The host signs, delivers and
+    retries it in the background; the call returns at once."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"notify: data must be a dict (a JSON object), not {type(data).__name__}")
+    _host.notify(kind, json.dumps(dict(data), separators=(",", ":"), ensure_ascii=False))
 
 
 def config_json() -> str:
@@ -63,6 +82,53 @@ def kv_incr(key: str, delta: int, window_ms: int) -> WindowCount:
     """Atomically adds `delta` (which may be negative) to a counter that resets every
     `window_ms` milliseconds (fixed windows aligned to the epoch); answers the new value."""
     return _kv.incr(key, delta, window_ms)
+
+
+def kv_add(key: str, delta: int, expires_at_ms: int) -> int:
+    """Atomically adds `delta` (which may be negative) to the counter `key`, which lives until
+    `expires_at_ms` (ms since the Unix epoch; a counter created earlier keeps its expiry, and
+    once expired starts again from 0); answers the new value. Name the counter by its period
+    (`spend|2026-12`) to count over calendar months or weeks."""
+    return _kv.add(key, delta, expires_at_ms)
+
+
+def _price_table() -> Any:
+    if _prices is None:
+        raise RuntimeError("prices: only policy and enrich plugins (worlds `policy`, `enrich`) "
+                           "may read the price table")
+    return _prices
+
+
+def price_lookup(model: str) -> Optional[Price]:
+    """The price of `model` in the gateway's price table (`[pricing]` over a maintained list of
+    common models): its own entry, else its entry without a date suffix
+    (`gpt-4o-mini-2024-07-18` -> `gpt-4o-mini`), else, for a model or alias of the gateway's
+    `[[models]]`, of its name and then its deployments' upstream models. None when nothing
+    matches. Only policy and enrich plugins import `prices`: elsewhere this raises
+    RuntimeError."""
+    return _price_table().lookup(model)
+
+
+def price_cost(model: str, usage: _types.Usage) -> Optional[float]:
+    """What `usage` of `model` costs in USD at `price_lookup(model)`'s price (cached prompt
+    tokens at the cached price); None when `model` has no price. Policy and enrich plugins
+    only, as `price_lookup`."""
+    return _price_table().cost(model, usage)
+
+
+def cost_of(ctx: _types.RequestCtx, outcome: _types.Outcome) -> float:
+    """What a finished request cost in USD: its usage priced as the model the provider served
+    (`outcome.served_model`), else as the model the client asked for (`ctx.model`); 0.0 when
+    neither has a price or the usage is unknown. Every first-party plugin prices a request this
+    way, so they agree to the last digit. Policy and enrich plugins only, as `price_lookup`."""
+    _price_table()
+    usage = outcome.usage
+    if usage is None:
+        return 0.0
+    cost = price_cost(outcome.served_model, usage)
+    if cost is None:
+        cost = price_cost(ctx.model, usage)
+    return 0.0 if cost is None else cost
 
 
 def lookup_key(sha256_hex: str) -> Optional[KeyRecord]:

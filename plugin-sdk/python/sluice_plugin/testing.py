@@ -12,9 +12,11 @@ def test_denies_above_the_cap():
 ```
 
 The record classes are the SDK's stand-ins for the generated bindings (same names and fields),
-and the host imports are in-memory fakes: `logs()` lists what the plugin logged, `reset()`
-empties the logs, the key-value store and the managed keys, `set_config` sets what the `config`
-import answers and `add_key` adds a managed key for `lookup_key`.
+and the host imports are in-memory fakes: `logs()` lists what the plugin logged, `events()` what
+it sent with `notify`, `reset()` empties the logs, the events, the key-value store, the price
+table and the managed keys, `set_config` sets what the `config` import answers, `set_price`
+prices a model for `price_lookup`, `price_cost` and `cost_of`, and `add_key` adds a managed key
+for `lookup_key`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ if IN_COMPONENT:  # pragma: no cover - the fakes are for plain CPython only
 from ._standins import host as _host  # noqa: E402
 from ._standins import keys as _keys  # noqa: E402
 from ._standins import kv as _kv  # noqa: E402
+from ._standins import prices as _prices  # noqa: E402
 
 
 def build(plugin: Callable[..., T], config: Union[Mapping[str, Any], str, None] = None) -> T:
@@ -58,6 +61,23 @@ def build(plugin: Callable[..., T], config: Union[Mapping[str, Any], str, None] 
 def logs() -> List[Tuple[str, str]]:
     """What the plugin logged: (level name in lower case, message) pairs, oldest first."""
     return [(level.name.lower(), message) for level, message in _host.LOGS]
+
+
+def events() -> List[Tuple[str, Any]]:
+    """What the plugin sent with `notify`: (kind, data parsed from its JSON) pairs, oldest
+    first."""
+    return [(kind, json.loads(data)) for kind, data in _host.EVENTS]
+
+
+def set_price(model: str, input: float, output: float,
+              cached_input: Optional[float] = None) -> None:
+    """Prices `model` in USD per million tokens, as a `[pricing]` entry does (`cached_input`
+    defaults to `input`). Lookups also find it under a dated name (`model-2024-07-18`); the
+    gateway's `[[models]]` aliases are not known to the fake: price them by name."""
+    _prices.PRICES[model] = _prices.Price(
+        input=float(input), output=float(output),
+        cached_input=float(input if cached_input is None else cached_input),
+    )
 
 
 def set_config(config: Union[Mapping[str, Any], str]) -> None:
@@ -78,9 +98,13 @@ def add_key(secret: str, key_id: str, owner: str, *, team: Optional[str] = None,
 
 
 def reset() -> None:
-    """Empties the logs, the key-value store and the managed keys; the config becomes `{}`."""
+    """Empties the logs, the events, the key-value store, the price table and the managed keys;
+    the config becomes `{}`."""
     _host.LOGS.clear()
+    _host.EVENTS.clear()
     _host.CONFIG = "{}"
     _kv.VALUES.clear()
     _kv.COUNTERS.clear()
+    _kv.TOTALS.clear()
+    _prices.PRICES.clear()
     _keys.KEYS.clear()

@@ -9,58 +9,27 @@
 //! name = "cost"
 //! stage = "enrich"
 //! source = "builtin:cost"
-//! [plugins.config.prices."gpt-4o-mini"]   # USD per million tokens
+//!
+//! [pricing.models."my-model"]   # the gateway's price table, USD per million tokens
 //! input = 0.15
 //! output = 0.60
-//! cached_input = 0.075                    # defaults to `input`
+//! cached_input = 0.075          # defaults to `input`
 //! ```
 //!
-//! Prices are looked up by the model the provider served, then by the name the client asked for.
-//! A model without a price costs 0.
+//! Prices come from the gateway's one price table (`[pricing]`: a maintained list of common
+//! models, a price file, per-model entries), the table the `budget` plugin charges from, through
+//! [`sluice_plugin_sdk::prices::cost_of`]: the model the provider served, then the name the client
+//! asked for. A model without a price costs 0.
 
 use serde::Deserialize;
-use sluice_plugin_sdk::{Enrich, Enrichment, Outcome, Plugin, Principal, RequestCtx, Usage};
-use std::collections::BTreeMap;
+use sluice_plugin_sdk::{Enrich, Enrichment, Outcome, Plugin, Principal, RequestCtx, prices};
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(deny_unknown_fields)]
-struct Price {
-    input: f64,
-    output: f64,
-    #[serde(default)]
-    cached_input: Option<f64>,
-}
-
+/// The plugin's config: none. `prices` moved to the gateway's `[pricing]` table.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Config {
     #[serde(default)]
-    prices: BTreeMap<String, Price>,
-}
-
-/// Checks the prices (the SDK has parsed the table).
-fn check(config: &Config) -> Result<(), String> {
-    for (model, p) in &config.prices {
-        if [p.input, p.output, p.cached_input.unwrap_or(0.0)]
-            .iter()
-            .any(|x| !x.is_finite() || *x < 0.0)
-        {
-            return Err(format!(
-                "cost config: prices of `{model}` must be non-negative numbers"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The cost in USD of `usage` at `price` (per million tokens).
-fn cost(price: &Price, usage: &Usage) -> f64 {
-    let cached = u64::from(usage.cached_tokens.min(usage.prompt_tokens));
-    let fresh = u64::from(usage.prompt_tokens) - cached;
-    (fresh as f64 * price.input
-        + cached as f64 * price.cached_input.unwrap_or(price.input)
-        + f64::from(usage.completion_tokens) * price.output)
-        / 1_000_000.0
+    prices: Option<serde_json::Value>,
 }
 
 /// The W3C trace id of the request's `traceparent` header, else the request id.
@@ -74,15 +43,7 @@ fn trace_id(ctx: &RequestCtx) -> String {
         .unwrap_or_else(|| ctx.request_id.clone())
 }
 
-fn enrichment(config: &Config, ctx: &RequestCtx, outcome: &Outcome) -> Enrichment {
-    let price = config
-        .prices
-        .get(&outcome.served_model)
-        .or_else(|| config.prices.get(&ctx.model));
-    let usd = match (price, &outcome.usage) {
-        (Some(p), Some(u)) => cost(p, u),
-        _ => 0.0,
-    };
+fn enrichment(usd: f64, ctx: &RequestCtx, outcome: &Outcome) -> Enrichment {
     // Ten decimals: exact enough for one token of the cheapest model, and stable as text.
     let usd_text = format!("{usd:.10}");
     let json_str = |s: &str| serde_json::Value::String(s.to_string()).to_string();
@@ -100,13 +61,20 @@ fn enrichment(config: &Config, ctx: &RequestCtx, outcome: &Outcome) -> Enrichmen
     }
 }
 
-struct Cost(Config);
+struct Cost;
 
 impl Plugin for Cost {
     type Config = Config;
     fn new(config: Config) -> Result<Self, String> {
-        check(&config)?;
-        Ok(Cost(config))
+        if config.prices.is_some() {
+            return Err(
+                "cost config: `prices` moved to the gateway's price table, shared with \
+                        the budget plugin: write each model as `[pricing.models.\"<model>\"]` \
+                        (input, output, cached_input) in gateway.toml"
+                    .into(),
+            );
+        }
+        Ok(Cost)
     }
 }
 
@@ -117,7 +85,7 @@ impl Enrich for Cost {
         _: Option<&Principal>,
         outcome: &Outcome,
     ) -> Enrichment {
-        enrichment(&self.0, ctx, outcome)
+        enrichment(prices::cost_of(ctx, outcome), ctx, outcome)
     }
 }
 
@@ -126,44 +94,10 @@ sluice_plugin_sdk::export_enrich!(Cost);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_plugin_sdk::Endpoint;
-
-    fn parse_config(json: &str) -> Result<Config, String> {
-        sluice_plugin_sdk::from_config_json::<Cost>(json).map(|c| c.0)
-    }
-
-    fn usage(p: u32, c: u32, cached: u32) -> Usage {
-        Usage {
-            prompt_tokens: p,
-            completion_tokens: c,
-            cached_tokens: cached,
-        }
-    }
-
-    #[test]
-    fn prices_fresh_cached_and_output_tokens() {
-        let p = Price {
-            input: 2.0,
-            output: 8.0,
-            cached_input: Some(0.5),
-        };
-        let c = cost(&p, &usage(1_000_000, 500_000, 400_000));
-        assert!(
-            (c - (0.6 * 2.0 + 0.4 * 0.5 + 0.5 * 8.0)).abs() < 1e-12,
-            "{c}"
-        );
-        let p = Price {
-            input: 1.0,
-            output: 1.0,
-            cached_input: None,
-        };
-        assert!((cost(&p, &usage(10, 0, 10)) - 10.0 / 1e6).abs() < 1e-15);
-    }
+    use sluice_plugin_sdk::{Endpoint, Usage};
 
     #[test]
     fn enrichment_carries_every_field() {
-        let config =
-            parse_config(r#"{"prices":{"m-up":{"input":1.0,"output":2.0}}}"#).expect("config");
         let ctx = RequestCtx {
             request_id: "req_1".into(),
             endpoint: Endpoint::ChatCompletions,
@@ -180,11 +114,15 @@ mod tests {
             status: 200,
             provider: "p".into(),
             served_model: "m-up".into(),
-            usage: Some(usage(1000, 500, 0)),
+            usage: Some(Usage {
+                prompt_tokens: 1000,
+                completion_tokens: 500,
+                cached_tokens: 0,
+            }),
             latency_ms: 12,
             upstream_us: 5,
         };
-        let e = enrichment(&config, &ctx, &outcome);
+        let e = enrichment(0.002, &ctx, &outcome);
         let get = |k: &str| {
             e.metadata
                 .iter()
@@ -192,14 +130,14 @@ mod tests {
                 .map(|(_, v)| v.as_str())
         };
         assert_eq!(get("cost_usd"), Some("0.0020000000"));
-        let usd = e.cost_usd.expect("typed cost");
-        assert!((usd - 0.002).abs() < 1e-15, "{usd}");
+        assert_eq!(e.cost_usd, Some(0.002));
         assert_eq!(
             get("trace_id"),
             Some("\"0af7651916cd43dd8448eb211c80319c\"")
         );
         assert_eq!(get("status"), Some("200"));
         assert_eq!(get("latency_ms"), Some("12"));
+        assert_eq!(get("model"), Some("\"m-up\""));
         assert_eq!(
             e.headers,
             vec![("x-sluice-cost-usd".to_string(), "0.0020000000".to_string())]
@@ -207,23 +145,23 @@ mod tests {
     }
 
     #[test]
-    fn a_model_without_a_price_costs_zero() {
-        let config = parse_config(r#"{"prices":{}}"#).expect("config");
-        let outcome = Outcome {
-            status: 200,
-            provider: "p".into(),
-            served_model: "m-up".into(),
-            usage: Some(usage(1000, 500, 0)),
-            latency_ms: 1,
-            upstream_us: 1,
+    fn the_trace_id_falls_back_to_the_request_id() {
+        let ctx = RequestCtx {
+            request_id: "req_9".into(),
+            headers: vec![("traceparent".into(), "garbage".into())],
+            ..RequestCtx::default()
         };
-        let e = enrichment(&config, &RequestCtx::default(), &outcome);
-        assert_eq!(e.cost_usd, Some(0.0));
+        assert_eq!(trace_id(&ctx), "req_9");
     }
 
     #[test]
-    fn bad_prices_are_refused() {
-        assert!(parse_config(r#"{"prices":{"m":{"input":-1,"output":1}}}"#).is_err());
-        assert!(parse_config(r#"{"prices":{"m":{"input":1}}}"#).is_err());
+    fn prices_in_the_plugin_config_point_to_the_gateway_table() {
+        let e = sluice_plugin_sdk::from_config_json::<Cost>(
+            r#"{"prices":{"m":{"input":1,"output":1}}}"#,
+        )
+        .err()
+        .expect("refused");
+        assert!(e.contains("[pricing.models."), "{e}");
+        assert!(sluice_plugin_sdk::from_config_json::<Cost>("{}").is_ok());
     }
 }

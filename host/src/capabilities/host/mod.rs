@@ -1,5 +1,5 @@
-//! The `host` capability: logging tagged with the plugin's name, the clock, and the plugin's own
-//! config table.
+//! The `host` capability: logging tagged with the plugin's name, the clock, the plugin's own
+//! config table, and events for the operator's webhooks.
 
 use super::state::PluginState;
 use crate::pipeline::bindings::host_if;
@@ -23,5 +23,13 @@ impl host_if::Host for PluginState {
 
     fn config(&mut self) -> String {
         self.env.config_json.to_string()
+    }
+
+    fn notify(&mut self, kind: String, data: String) {
+        let plugin = &*self.env.name;
+        match serde_json::from_str::<serde_json::Value>(&data) {
+            Ok(serde_json::Value::Object(map)) => self.env.events.notify(plugin, &kind, map),
+            _ => tracing::warn!(plugin, kind, "event dropped: its data is not a JSON object"),
+        }
     }
 }

@@ -17,6 +17,10 @@ impl kv_if::Host for PluginState {
         self.env.kv.delete(&self.kv_key(&key))
     }
 
+    fn add(&mut self, key: String, delta: i64, expires_at_ms: u64) -> i64 {
+        self.env.kv.add(&self.kv_key(&key), delta, expires_at_ms)
+    }
+
     fn incr(&mut self, key: String, delta: i64, window_ms: u64) -> kv_if::WindowCount {
         let r = self.env.kv.incr(&self.kv_key(&key), delta, window_ms);
         kv_if::WindowCount {

@@ -16,6 +16,10 @@ enum Entry {
         window_ms: u64,
         value: i64,
     },
+    Total {
+        value: i64,
+        expires_at: u64,
+    },
 }
 
 impl Entry {
@@ -27,6 +31,7 @@ impl Entry {
                 window_ms,
                 ..
             } => window_start.saturating_add(*window_ms) <= now,
+            Entry::Total { expires_at, .. } => *expires_at <= now,
         }
     }
 }
@@ -96,6 +101,9 @@ impl KvStore for MemoryKv {
             }) if window_start.saturating_add(*window_ms) > now => {
                 Some(value.to_string().into_bytes())
             }
+            Some(Entry::Total { value, expires_at }) if *expires_at > now => {
+                Some(value.to_string().into_bytes())
+            }
             _ => None,
         })
     }
@@ -152,6 +160,28 @@ impl KvStore for MemoryKv {
             }
         })
     }
+
+    fn add(&self, key: &str, delta: i64, expires_at_ms: u64) -> i64 {
+        self.with_shard(key, |map, now| {
+            let entry = map.entry(key.to_string()).or_insert(Entry::Total {
+                value: 0,
+                expires_at: expires_at_ms,
+            });
+            match entry {
+                Entry::Total { value, expires_at } if *expires_at > now => {
+                    *value = value.saturating_add(delta);
+                    *value
+                }
+                other => {
+                    *other = Entry::Total {
+                        value: delta,
+                        expires_at: expires_at_ms,
+                    };
+                    delta
+                }
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +209,19 @@ mod tests {
         let r = kv.incr("c", 1, w);
         assert_eq!(r.value, 4);
         assert!(r.ms_to_reset <= w && r.ms_to_reset > 0);
+    }
+
+    #[test]
+    fn totals_add_until_they_expire_and_keep_their_first_expiry() {
+        let kv = MemoryKv::default();
+        let later = now_ms() + 3_600_000;
+        assert_eq!(kv.add("t", 5, later), 5);
+        assert_eq!(kv.add("t", -2, later + 99), 3);
+        assert_eq!(kv.get("t"), Some(b"3".to_vec()));
+        // An expired total starts again, with the new expiry.
+        assert_eq!(kv.add("old", 7, now_ms() - 1), 7);
+        assert_eq!(kv.get("old"), None, "born expired");
+        assert_eq!(kv.add("old", 1, later), 1);
     }
 
     #[test]

@@ -22,4 +22,7 @@ pub trait KvStore: Send + Sync {
     fn delete(&self, key: &str);
     /// Adds `delta` to the counter `key` in the fixed window of `window_ms` that holds now.
     fn incr(&self, key: &str, delta: i64, window_ms: u64) -> WindowCount;
+    /// Adds `delta` to the counter `key`, which lives until `expires_at_ms` (set when the
+    /// counter is created; an expired counter starts again from 0).
+    fn add(&self, key: &str, delta: i64, expires_at_ms: u64) -> i64;
 }

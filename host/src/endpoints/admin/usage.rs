@@ -27,7 +27,7 @@ fn default_group() -> String {
     "key".into()
 }
 
-/// `GET /admin/usage?group_by=key|user|model&since=24h`: totals over a time range.
+/// `GET /admin/usage?group_by=key|team|user|model|provider&since=24h`: totals over a time range.
 pub(super) async fn usage(State(gw): State<AppState>, Query(p): Query<UsageParams>) -> Response {
     let now = now_ms();
     let since_ms = match (&p.since, p.since_ms) {

@@ -1,8 +1,6 @@
 //! One request's state as it moves through the stages, and the steps before the provider call:
-//! auth (before the body is read), the body, the route, the policies. It ends in
-//! [`Exchange::complete`], which writes the usage row and starts the `on-complete` hooks: it takes
-//! the exchange by value. An exchange dropped before it completed (the client went away, or the
-//! gateway closed the connection at the end of its shutdown drain) still writes its row, as 499.
+//! auth (before the body is read), the body, the route, the policies. How it ends (the usage row,
+//! the `on-complete` hooks, also for an exchange dropped half-way) is in `complete`.
 
 use super::answer::Answer;
 use super::request::{Endpoint, prepare};
@@ -14,8 +12,6 @@ use crate::pipeline::plugin::Plugin;
 use crate::pipeline::stages::{self, Additions, PolicyOutcome};
 use crate::pipeline::{Pipeline, PolicyWorld, Route};
 use crate::state::{AppState, new_request_id};
-use crate::store::UsageRow;
-use crate::time::now_ms;
 use axum::body::Body;
 use axum::http::HeaderMap;
 use bytes::Bytes;
@@ -62,7 +58,7 @@ pub(super) struct Exchange {
     /// Seconds of audio the provider reported (`usage.seconds`, or `duration`).
     pub audio_seconds: Option<f64>,
     /// The usage row is written (by `complete`, or by `drop` for an exchange cut short).
-    recorded: bool,
+    pub recorded: bool,
 }
 
 impl Exchange {
@@ -301,95 +297,5 @@ impl Exchange {
     /// The gateway's own time so far: all of it but the upstream's.
     pub fn overhead_now(&self) -> u64 {
         (self.started.elapsed().as_micros() as u64).saturating_sub(self.upstream_us)
-    }
-
-    /// Records the request's usage row and starts the `on-complete` hooks, when the response is
-    /// decided (for streams: when the stream ends). The hooks run in a task of their own, off the
-    /// response path.
-    pub fn complete(mut self, status: u16, usage: Option<Usage>) {
-        let outcome = self.outcome(status, usage);
-        self.record(status, usage, outcome.latency_ms);
-        if self.ran.is_empty() {
-            return;
-        }
-        let (Some(principal), Some(meta)) = (self.principal.take(), self.meta.take()) else {
-            return;
-        };
-        let ran = std::mem::take(&mut self.ran);
-        let ctx = self.ctx.clone();
-        let hooks = async move {
-            stages::run_on_complete(&ran, &ctx, &principal, &meta, &outcome).await;
-        };
-        self.gw
-            .tasks
-            .spawn(tracing::Instrument::instrument(hooks, self.span.clone()));
-    }
-
-    /// Writes the usage row (once).
-    fn record(&mut self, status: u16, usage: Option<Usage>, latency_ms: u32) {
-        if std::mem::replace(&mut self.recorded, true) {
-            return;
-        }
-        let u = usage.unwrap_or(Usage {
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            cached_tokens: 0,
-        });
-        let row = UsageRow {
-            at_ms: now_ms(),
-            request_id: self.ctx.request_id.clone(),
-            key_id: self.ctx.key_id.clone(),
-            user_id: self.ctx.user_id.clone(),
-            endpoint: self.endpoint_name().into(),
-            model: self.ctx.model.clone(),
-            served_model: self.served_model.clone(),
-            provider: self.provider.clone(),
-            status,
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-            cached_tokens: u.cached_tokens,
-            cost_usd: self.additions.cost_usd.unwrap_or(0.0),
-            latency_ms,
-            overhead_us: self.overhead_us.unwrap_or_else(|| self.overhead_now()),
-            batch_id: self.batch_id.clone(),
-            audio_seconds: self.audio_seconds.unwrap_or(0.0),
-        };
-        let model = self.route_name.as_deref().unwrap_or("unknown");
-        crate::telemetry::record::observe_request(
-            self.endpoint_name(),
-            model,
-            &row,
-            usage.is_some(),
-            self.started.elapsed(),
-        );
-        crate::telemetry::access_log(&row);
-        if !self.span.is_none() {
-            self.span
-                .record("gen_ai.provider.name", row.provider.as_str());
-            // OpenTelemetry has no unsigned integers: numbers go as i64.
-            self.span
-                .record("http.response.status_code", i64::from(row.status));
-            if usage.is_some() {
-                self.span
-                    .record("gen_ai.usage.input_tokens", i64::from(row.prompt_tokens));
-                self.span.record(
-                    "gen_ai.usage.output_tokens",
-                    i64::from(row.completion_tokens),
-                );
-            }
-            if row.status >= 500 {
-                self.span.record("otel.status_code", "ERROR");
-            }
-        }
-        self.gw.usage.record(row);
-    }
-}
-
-impl Drop for Exchange {
-    fn drop(&mut self) {
-        if !self.recorded {
-            let latency_ms = u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX);
-            self.record(499, None, latency_ms);
-        }
     }
 }

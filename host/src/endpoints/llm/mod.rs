@@ -13,6 +13,7 @@
 mod answer;
 mod attempt;
 mod body;
+mod complete;
 mod endpoint;
 mod exchange;
 mod file_ids;

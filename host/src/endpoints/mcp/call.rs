@@ -149,6 +149,7 @@ impl Call {
             at_ms: crate::time::now_ms(),
             request_id: self.req.request_id.clone(),
             key_id: Some(self.principal.key_id.clone()),
+            team: self.principal.team.clone(),
             user_id: self.req.user_id.clone(),
             endpoint: "mcp.tools/call".into(),
             model: tool.clone(),

@@ -1,8 +1,10 @@
 //! The auth stage: a credential becomes a principal, or the request is refused.
 
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::pipeline::Pipeline;
 use crate::pipeline::bindings::types::{Principal, RequestCtx};
+use std::collections::HashMap;
 
 /// Runs the auth stage. Without an auth plugin every request is anonymous and allowed.
 pub async fn authenticate(
@@ -24,7 +26,73 @@ pub async fn authenticate(
     let result = lease
         .call(async |w, s| w.authenticate(s, ctx, credential).await)
         .await?;
-    result.map_err(ApiError::from)
+    drop(lease);
+    let principal = result.map_err(ApiError::from)?;
+    Tier::apply(&pipeline.tiers, principal)
+}
+
+/// A `[tiers.<name>]` plan, ready to apply.
+#[derive(Debug, Clone, Default)]
+pub struct Tier {
+    models: Vec<String>,
+    mcp_servers: Vec<String>,
+    attributes: Vec<(String, String)>,
+}
+
+impl Tier {
+    /// Every tier of `config`. Validation made sure each attribute is a plain value.
+    pub fn all(config: &Config) -> HashMap<String, Tier> {
+        config
+            .tiers
+            .iter()
+            .map(|(name, t)| {
+                let tier = Tier {
+                    models: t.models.clone(),
+                    mcp_servers: t.mcp_servers.clone(),
+                    attributes: t.attribute_strings().unwrap_or_default(),
+                };
+                (name.clone(), tier)
+            })
+            .collect()
+    }
+
+    /// `principal` with its tier (the `tier` attribute) applied: the tier's models and MCP
+    /// servers when the key lists none, and the tier's attributes that the key does not set
+    /// itself. A key naming a tier the config lacks is refused (403), not let through unlimited.
+    pub fn apply(
+        tiers: &HashMap<String, Tier>,
+        mut principal: Principal,
+    ) -> Result<Principal, ApiError> {
+        let Some(name) = principal
+            .attributes
+            .iter()
+            .find(|(k, _)| k == "tier")
+            .map(|(_, v)| v.clone())
+        else {
+            return Ok(principal);
+        };
+        let Some(tier) = tiers.get(&name) else {
+            tracing::warn!(key = %principal.key_id, tier = %name, "key names a tier the config lacks");
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "permission_error",
+                format!("This key's tier `{name}` is not configured on the gateway."),
+            )
+            .code("tier_not_found"));
+        };
+        if principal.models.is_empty() {
+            principal.models = tier.models.clone();
+        }
+        if principal.mcp_servers.is_empty() {
+            principal.mcp_servers = tier.mcp_servers.clone();
+        }
+        for (k, v) in &tier.attributes {
+            if !principal.attributes.iter().any(|(a, _)| a == k) {
+                principal.attributes.push((k.clone(), v.clone()));
+            }
+        }
+        Ok(principal)
+    }
 }
 
 /// Whether `principal` may use the model `name` (asked for as `asked`).

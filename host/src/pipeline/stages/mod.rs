@@ -11,7 +11,7 @@ mod mcp;
 mod policy;
 
 pub use additions::Additions;
-pub use auth::{authenticate, mcp_server_allowed, model_allowed};
+pub use auth::{Tier, authenticate, mcp_server_allowed, model_allowed};
 pub use enrich::run_enrich;
 pub use guard::{StreamGuards, run_guards_json};
 pub use mcp::{McpVerdict, run_mcp_request, run_mcp_result};

@@ -1,6 +1,6 @@
 """Stand-in for the generated `wit_world.imports.host`: log lines are kept in `LOGS` (and not
-printed), the clock is the system's, and the config is `CONFIG` (set it through
-`sluice_plugin.testing`)."""
+printed), events sent with `notify` in `EVENTS`, the clock is the system's, and the config is
+`CONFIG` (set it through `sluice_plugin.testing`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ class Level(Enum):
 LOGS: List[Tuple[Level, str]] = []
 """Every line logged through the stand-in, oldest first."""
 
+EVENTS: List[Tuple[str, str]] = []
+"""Every event sent through the stand-in, oldest first: (kind, data as JSON text)."""
+
 CONFIG: str = "{}"
 """What `config()` answers: the plugin's config table as JSON text."""
 
@@ -39,3 +42,8 @@ def now_ms() -> int:
 def config() -> str:
     """The plugin's config table as JSON text (`CONFIG`)."""
     return CONFIG
+
+
+def notify(kind: str, data: str) -> None:
+    """Records an event for the operator's webhooks in `EVENTS`."""
+    EVENTS.append((kind, data))

@@ -1,5 +1,6 @@
 """Stand-in for the generated `wit_world.imports.kv`: an in-memory store with the host's
-semantics (expiring values, fixed windows aligned to the epoch)."""
+semantics (expiring values, fixed windows aligned to the epoch, counters that expire at a given
+time)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ VALUES: Dict[str, Tuple[bytes, Optional[int]]] = {}
 
 COUNTERS: Dict[str, Tuple[int, int]] = {}
 """Windowed counters: key -> (window start in ms, value)."""
+
+TOTALS: Dict[str, Tuple[int, int]] = {}
+"""Counters of `add`: key -> (expiry in ms since the epoch, value)."""
 
 
 def _now() -> int:
@@ -60,3 +64,15 @@ def incr(key: str, delta: int, window_ms: int) -> WindowCount:
     value += delta
     COUNTERS[key] = (start, value)
     return WindowCount(value=value, ms_to_reset=start + window - now)
+
+
+def add(key: str, delta: int, expires_at_ms: int) -> int:
+    """Adds `delta` to the counter `key`, which lives until `expires_at_ms`, and returns the new
+    value. A counter created earlier keeps its expiry; once expired it starts again from 0."""
+    found = TOTALS.get(key)
+    if found is not None and found[0] > _now():
+        expires, value = found[0], found[1] + delta
+    else:
+        expires, value = expires_at_ms, delta
+    TOTALS[key] = (expires, value)
+    return value
