@@ -577,10 +577,11 @@ retry_backoff_ms = 50
 }
 
 #[tokio::test]
-async fn usage_groups_by_team() {
+async fn usage_shows_teams_and_spend_against_each_budget() {
     let mock = Mock::start().await;
+    let budget = "key = { month = 1, \"24h\" = 0.5 }\n[plugins.config.teams.research]\nweek = 5";
     let gw = Gateway::start_with(
-        &config(&mock, "", "", "", ""),
+        &config(&mock, "", r#"budget_usd_month = "2""#, budget, ""),
         &[("SLUICE_ADMIN_KEY", ADMIN)],
     );
     for key in [KEY, OTHER, OTHER] {
@@ -595,6 +596,35 @@ async fn usage_groups_by_team() {
         .expect("team row");
     assert_eq!(research["requests"], 2);
     assert!((research["cost_usd"].as_f64().expect("cost") - 2.0 * answer_cost()).abs() < 1e-9);
+
+    let v = admin(&gw, "/admin/usage/budgets").await;
+    let lines = v["data"].as_array().expect("lines");
+    let find = |scope: &str, id: &str, period: &str| {
+        lines
+            .iter()
+            .find(|l| l["scope"] == scope && l["id"] == id && l["period"] == period)
+            .unwrap_or_else(|| panic!("no {scope} {id} {period} in {v}"))
+            .clone()
+    };
+    let k1 = find("key", "k1", "month");
+    assert_eq!(k1["limit_usd"], 1.0);
+    assert!((k1["spent_usd"].as_f64().expect("spent") - answer_cost()).abs() < 1e-9);
+    assert!(
+        k1["resets_at"]
+            .as_str()
+            .expect("reset")
+            .ends_with("-01T00:00:00Z")
+    );
+    assert_eq!(find("key", "k1", "24h")["limit_usd"], 0.5);
+    // k2's own attribute overrides the config's monthly key budget.
+    let k2 = find("key", "k2", "month");
+    assert_eq!(k2["limit_usd"], 2.0);
+    let team = find("team", "research", "week");
+    assert_eq!(team["limit_usd"], 5.0);
+    assert!((team["spent_usd"].as_f64().expect("spent") - 2.0 * answer_cost()).abs() < 1e-9);
+    assert!(
+        (team["remaining_usd"].as_f64().expect("left") - (5.0 - 2.0 * answer_cost())).abs() < 1e-9
+    );
 }
 
 #[tokio::test]

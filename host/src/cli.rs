@@ -298,6 +298,29 @@ pub fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
     }
 }
 
+/// `sluice usage --budgets`: spend against every budget in its current period.
+pub fn budgets_command(config: &std::path::Path) -> anyhow::Result<()> {
+    let config = Config::load(config)?;
+    let db = Db::open(&config.data_dir())?;
+    let keys = KeyStore::new(db.clone());
+    let lines = sluice::budgets::report(&config, &db, &keys, now_ms())?;
+    if lines.is_empty() {
+        println!("no budgets (configure the `budget` plugin: see README, \"Budgets and tiers\")");
+        return Ok(());
+    }
+    println!(
+        "{:<6} {:<24} {:<7} {:>12} {:>12} {:>12}  {:<20}",
+        "scope", "id", "period", "limit_usd", "spent_usd", "remaining", "resets_at"
+    );
+    for l in lines {
+        println!(
+            "{:<6} {:<24} {:<7} {:>12.4} {:>12.6} {:>12.6}  {:<20}",
+            l.scope, l.id, l.period, l.limit_usd, l.spent_usd, l.remaining_usd, l.resets_at
+        );
+    }
+    Ok(())
+}
+
 pub fn usage_command(
     config: &std::path::Path,
     group_by: String,

@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod authoring;
+pub mod budgets;
 pub mod builtin;
 pub mod capabilities;
 pub mod config;

@@ -31,14 +31,18 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Show usage totals grouped by key, user or model.
+    /// Show usage totals grouped by key, team, user, model or provider; or, with --budgets,
+    /// spend against every budget in its current period.
     Usage {
-        /// key, user or model.
+        /// key, team, user, model or provider.
         #[arg(long, default_value = "key")]
         group_by: String,
         /// How far back, such as 24h or 7d.
         #[arg(long, default_value = "24h")]
         since: String,
+        /// Show spend against budget (key, team and model budgets) instead of totals.
+        #[arg(long)]
+        budgets: bool,
         /// The config file.
         #[arg(long, short, default_value = "gateway.toml", env = "SLUICE_CONFIG")]
         config: PathBuf,
@@ -69,9 +73,15 @@ fn main() -> ExitCode {
         }
         Some(Command::Keys { command }) => cli::keys_command(command),
         Some(Command::Usage {
+            budgets: true,
+            config,
+            ..
+        }) => cli::budgets_command(&config),
+        Some(Command::Usage {
             group_by,
             since,
             config,
+            ..
         }) => cli::usage_command(&config, group_by, &since),
         Some(Command::Plugin { command }) => match cli::plugin_command(command) {
             Ok(true) => Ok(()),

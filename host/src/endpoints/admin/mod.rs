@@ -25,6 +25,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/keys", get(keys::list_keys).post(keys::create_key))
         .route("/admin/keys/{id}", delete(keys::revoke_key))
         .route("/admin/usage", get(usage::usage))
+        .route("/admin/usage/budgets", get(usage::budgets))
         .route("/admin/files", get(crate::endpoints::files::admin_list))
         .route_layer(middleware::from_fn_with_state(state, guard))
 }

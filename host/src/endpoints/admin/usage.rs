@@ -1,4 +1,4 @@
-//! `/admin/usage`: usage totals over a time range.
+//! `/admin/usage`: usage totals over a time range; `/admin/usage/budgets`: spend against budget.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -63,6 +63,22 @@ pub(super) async fn usage(State(gw): State<AppState>, Query(p): Query<UsageParam
         Ok(Err(StoreError::Invalid(m))) => {
             ApiError::bad_request(m).param("group_by").into_response()
         }
+        Ok(Err(e)) => ApiError::from(e).into_response(),
+        Err(_) => ApiError::internal("The usage store is unavailable.").into_response(),
+    }
+}
+
+/// `GET /admin/usage/budgets`: every key, team and model budget with what was spent in its
+/// current period (see [`crate::budgets`]).
+pub(super) async fn budgets(State(gw): State<AppState>) -> Response {
+    gw.usage.flush().await;
+    let config = std::sync::Arc::clone(&gw.pipeline.load().config);
+    let (db, keys) = (gw.db.clone(), gw.keys.clone());
+    let report =
+        tokio::task::spawn_blocking(move || crate::budgets::report(&config, &db, &keys, now_ms()))
+            .await;
+    match report {
+        Ok(Ok(data)) => Json(json!({"object": "list", "data": data})).into_response(),
         Ok(Err(e)) => ApiError::from(e).into_response(),
         Err(_) => ApiError::internal("The usage store is unavailable.").into_response(),
     }

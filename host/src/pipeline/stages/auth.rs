@@ -56,6 +56,27 @@ impl Tier {
             .collect()
     }
 
+    /// `attributes` with those of their tier (named by the `tier` attribute) that they do not
+    /// set themselves; unchanged without a tier, or with one the config lacks.
+    pub fn attributes(
+        tiers: &HashMap<String, Tier>,
+        attributes: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let mut out = attributes.to_vec();
+        let tier = attributes
+            .iter()
+            .find(|(k, _)| k == "tier")
+            .and_then(|(_, name)| tiers.get(name));
+        if let Some(tier) = tier {
+            for (k, v) in &tier.attributes {
+                if !out.iter().any(|(a, _)| a == k) {
+                    out.push((k.clone(), v.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// `principal` with its tier (the `tier` attribute) applied: the tier's models and MCP
     /// servers when the key lists none, and the tier's attributes that the key does not set
     /// itself. A key naming a tier the config lacks is refused (403), not let through unlimited.
@@ -86,11 +107,7 @@ impl Tier {
         if principal.mcp_servers.is_empty() {
             principal.mcp_servers = tier.mcp_servers.clone();
         }
-        for (k, v) in &tier.attributes {
-            if !principal.attributes.iter().any(|(a, _)| a == k) {
-                principal.attributes.push((k.clone(), v.clone()));
-            }
-        }
+        principal.attributes = Tier::attributes(tiers, &principal.attributes);
         Ok(principal)
     }
 }
