@@ -688,3 +688,26 @@ output = 8.0
         "the abandoned request's reservation was given back"
     );
 }
+
+#[tokio::test]
+async fn a_budget_holds_across_a_restart() {
+    // The counters live in memory; the spend is in the usage records, and the gateway puts it
+    // back into the counters when it starts.
+    let mock = Mock::start().await;
+    let gw = Gateway::start_with(
+        &config(&mock, "", "", "key = { month = 0.0001 }", ""),
+        &[("SLUICE_ADMIN_KEY", ADMIN)],
+    );
+    assert_eq!(chat(&gw, KEY, &body(false, 10)).await.status(), 200);
+    settle(&gw, 1).await; // the row is written
+    let gw = gw.restart();
+    let r = chat(&gw, KEY, &body(false, 10)).await;
+    assert_eq!(r.status(), 429, "the month's spend survived the restart");
+    let v: Value = r.json().await.expect("json");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("$0.0000") || m.contains("has used")),
+        "{v}"
+    );
+}

@@ -6,12 +6,17 @@
 //! of the `key-auth` plugins' configs and the gateway's managed keys. Spend is the usage rows'
 //! cost (what the `cost` plugin priced, from the same price table the budget charges from), so a
 //! request still running is not in it yet.
+//!
+//! [`seed`] is what makes a budget hold across restarts: the plugin counts in the `kv` store, which
+//! lives in memory, so at start (and after a reload, for budgets it has not counted yet) the host
+//! puts each budget's spend so far this period, from the usage rows, into the plugin's counters.
 
+use crate::capabilities::KvStore;
 use crate::config::Config;
 use crate::pipeline::stages::Tier;
 use crate::store::{Db, KeyStore, StoreError};
 use serde::Serialize;
-use sluice_budgets::{Budget, Scope, Subject, applicable, nanos_to_usd, rfc3339};
+use sluice_budgets::{Budget, Scope, Subject, applicable, nanos_to_usd, rfc3339, usd_to_nanos};
 use std::collections::BTreeMap;
 
 /// One budget and its spend in the current period.
@@ -50,17 +55,79 @@ pub fn report(
     keys: &KeyStore,
     now_ms: u64,
 ) -> Result<Vec<BudgetLine>, StoreError> {
-    let configs: Vec<sluice_budgets::Config> = config
+    let mut budgets: BTreeMap<(String, String, String), Budget> = BTreeMap::new();
+    for plugin in plugins(config) {
+        for b in budgets_of(config, &plugin.1, keys, db, None)? {
+            budgets.insert((b.scope.kind().into(), b.scope.id(), b.period.label()), b);
+        }
+    }
+    budgets
+        .into_values()
+        .map(|b| line(db, &b, now_ms))
+        .collect()
+}
+
+/// Puts the spend so far of each budget's current window (from the usage rows) into the counters
+/// of the `budget` plugins that have not counted it yet; returns how many counters it seeded.
+/// User budgets are seeded for the end users with spend in the window.
+pub fn seed(
+    config: &Config,
+    db: &Db,
+    keys: &KeyStore,
+    kv: &dyn KvStore,
+    now_ms: u64,
+) -> Result<usize, StoreError> {
+    let mut seeded = 0;
+    for (name, c) in plugins(config) {
+        let prefix = format!("{name}\u{1f}");
+        for b in budgets_of(config, &c, keys, db, Some(now_ms))? {
+            for start in b.period.slots_in_window(now_ms) {
+                let (total, spent) = b.counter_keys(start);
+                if kv.get(&format!("{prefix}{total}")).is_some() {
+                    continue;
+                }
+                let slot = b.period.slot_at(start);
+                let end = match b.period.bucket_ms() {
+                    Some(bucket) => start + bucket,
+                    None => b.period.window_at(start).end_ms,
+                };
+                let usd = spend(db, &b.scope, start, end.min(now_ms + 1))?;
+                if usd > 0.0 {
+                    let nanos = usd_to_nanos(usd);
+                    kv.add(&format!("{prefix}{total}"), nanos, slot.expires_at_ms);
+                    kv.add(&format!("{prefix}{spent}"), nanos, slot.expires_at_ms);
+                    seeded += 1;
+                }
+            }
+        }
+    }
+    Ok(seeded)
+}
+
+/// The `budget` plugins of `config`: (name, parsed config).
+fn plugins(config: &Config) -> Vec<(String, sluice_budgets::Config)> {
+    config
         .plugins
         .iter()
         .filter(|p| p.source == "builtin:budget")
-        .filter_map(|p| sluice_budgets::Config::from_json(&p.config_json()).ok())
-        .collect();
-    if configs.is_empty() {
-        return Ok(Vec::new());
-    }
+        .filter_map(|p| {
+            let c = sluice_budgets::Config::from_json(&p.config_json()).ok()?;
+            Some((p.name.clone(), c))
+        })
+        .collect()
+}
+
+/// The key, team and model budgets of one plugin's config over the known keys; with `users_at`,
+/// also the user budgets of the end users with spend in their window at that time.
+fn budgets_of(
+    config: &Config,
+    c: &sluice_budgets::Config,
+    keys: &KeyStore,
+    db: &Db,
+    users_at: Option<u64>,
+) -> Result<Vec<Budget>, StoreError> {
     let tiers = Tier::all(config);
-    let mut budgets: BTreeMap<(String, String, String), Budget> = BTreeMap::new();
+    let mut out = Vec::new();
     for key in known_keys(config, keys)? {
         let attributes = Tier::attributes(&tiers, &key.attributes);
         let subject = Subject {
@@ -70,30 +137,77 @@ pub fn report(
             user_id: None,
             model: "",
         };
-        for c in &configs {
-            for b in applicable(c, &subject) {
-                budgets.insert((b.scope.kind().into(), b.scope.id(), b.period.label()), b);
+        out.extend(applicable(c, &subject));
+        let Some(now) = users_at else { continue };
+        // User budgets: the same rules with a user id, for the users who spent in the window.
+        let probe = Subject {
+            user_id: Some(""),
+            ..subject
+        };
+        for b in applicable(c, &probe) {
+            if !matches!(b.scope, Scope::User { .. }) {
+                continue;
             }
-        }
-    }
-    for c in &configs {
-        for (model, limits) in &c.models {
-            for (period, nanos) in limits.iter().filter(|(_, n)| **n > 0) {
-                let b = Budget {
-                    scope: Scope::Model {
-                        model: model.clone(),
+            let since = b.period.window_at(now).start_ms;
+            for user in users(db, &key.id, since)? {
+                out.push(Budget {
+                    scope: Scope::User {
+                        key_id: key.id.clone(),
+                        user_id: user,
                     },
-                    period: *period,
-                    limit_nanos: *nanos,
-                };
-                budgets.insert(("model".into(), model.clone(), period.label()), b);
+                    period: b.period,
+                    limit_nanos: b.limit_nanos,
+                });
             }
         }
     }
-    budgets
-        .into_values()
-        .map(|b| line(db, &b, now_ms))
-        .collect()
+    for (model, limits) in &c.models {
+        for (period, nanos) in limits.iter().filter(|(_, n)| **n > 0) {
+            out.push(Budget {
+                scope: Scope::Model {
+                    model: model.clone(),
+                },
+                period: *period,
+                limit_nanos: *nanos,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The end users of `key_id` with usage since `since_ms`.
+fn users(db: &Db, key_id: &str, since_ms: u64) -> Result<Vec<String>, StoreError> {
+    db.with(|c| {
+        let mut stmt = c.prepare_cached(
+            "SELECT DISTINCT user_id FROM usage
+             WHERE key_id = ?1 AND user_id IS NOT NULL AND at_ms >= ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![key_id, since_ms as i64], |r| r.get(0))?;
+        rows.collect()
+    })
+}
+
+/// USD the usage rows of `scope` record in [from, until).
+fn spend(db: &Db, scope: &Scope, from: u64, until: u64) -> Result<f64, StoreError> {
+    let (condition, a, b) = match scope {
+        Scope::Key { key_id } => ("key_id = ?1", key_id.as_str(), None),
+        Scope::Team { team } => ("team = ?1", team.as_str(), None),
+        Scope::Model { model } => ("model = ?1", model.as_str(), None),
+        Scope::User { key_id, user_id } => (
+            "key_id = ?1 AND user_id = ?4",
+            key_id.as_str(),
+            Some(user_id.as_str()),
+        ),
+    };
+    let sql = format!(
+        "SELECT COALESCE(SUM(cost_usd), 0) FROM usage
+         WHERE {condition} AND at_ms >= ?2 AND at_ms < ?3"
+    );
+    let (from, until) = (from as i64, until as i64);
+    db.with(|c| match b {
+        None => c.query_row(&sql, rusqlite::params![a, from, until], |r| r.get(0)),
+        Some(user) => c.query_row(&sql, rusqlite::params![a, from, until, user], |r| r.get(0)),
+    })
 }
 
 /// The keys budgets may apply to: those of `key-auth` configs, then the managed ones (live).
@@ -147,23 +261,7 @@ fn known_keys(config: &Config, keys: &KeyStore) -> Result<Vec<KeyInfo>, StoreErr
 /// `b` with the spend of its current period from the usage rows.
 fn line(db: &Db, b: &Budget, now_ms: u64) -> Result<BudgetLine, StoreError> {
     let window = b.period.window_at(now_ms);
-    let (column, id) = match &b.scope {
-        Scope::Key { key_id } => ("key_id", key_id.clone()),
-        Scope::Team { team } => ("team", team.clone()),
-        Scope::Model { model } => ("model", model.clone()),
-        Scope::User { key_id, .. } => ("key_id", key_id.clone()),
-    };
-    let sql = format!(
-        "SELECT COALESCE(SUM(cost_usd), 0) FROM usage
-         WHERE {column} = ?1 AND at_ms >= ?2 AND at_ms < ?3"
-    );
-    let spent: f64 = db.with(|c| {
-        c.query_row(
-            &sql,
-            rusqlite::params![id, window.start_ms as i64, window.end_ms as i64],
-            |r| r.get(0),
-        )
-    })?;
+    let spent = spend(db, &b.scope, window.start_ms, window.end_ms)?;
     let limit = nanos_to_usd(b.limit_nanos);
     Ok(BudgetLine {
         scope: b.scope.kind().into(),

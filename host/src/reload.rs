@@ -29,6 +29,7 @@ impl Gateway {
             let config = Arc::clone(&self.pipeline.load().config);
             crate::telemetry::record::set_enabled(config.telemetry.metrics);
             self.webhooks.apply(&config.webhooks);
+            self.seed_budgets().await;
             self.mcp
                 .apply(&config.mcp, &config.mcp_servers, &config.file)
                 .await;

@@ -223,7 +223,33 @@ impl Gateway {
             reload_lock: tokio::sync::Mutex::new(()),
         });
         spawn_file_sweeper(Arc::downgrade(&gw));
+        gw.seed_budgets().await;
         Ok(gw)
+    }
+}
+
+impl Gateway {
+    /// Gives the `budget` plugins' counters the spend so far of each current period, from the
+    /// usage rows, where they have not counted it (at start: all of them). See
+    /// [`crate::budgets::seed`].
+    pub async fn seed_budgets(&self) {
+        let config = Arc::clone(&self.pipeline.load().config);
+        let (db, keys, kv) = (
+            self.db.clone(),
+            self.keys.clone(),
+            Arc::clone(&self.backends.kv),
+        );
+        let now = crate::time::now_ms();
+        let seeded = tokio::task::spawn_blocking(move || {
+            crate::budgets::seed(&config, &db, &keys, kv.as_ref(), now)
+        })
+        .await;
+        match seeded {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(counters = n, "budgets resumed from the usage records"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "budgets could not read the usage records"),
+            Err(e) => tracing::warn!(error = %e, "budget seeding task failed"),
+        }
     }
 }
 
