@@ -42,6 +42,8 @@ WRONG_KEY = "sk-dash-not-a-key"
 ERROR_MODEL = "no-such-model"
 # USD per million tokens of the echo model, so costs are small but not zero.
 PRICE_IN, PRICE_OUT = 2.0, 8.0
+# Every key's monthly budget (the `budget` plugin), shown with its spend.
+BUDGET_USD = 1
 VIEWPORT = (1280, 900)
 PHONE = (390, 844)
 SCREENSHOT = REPO / "docs" / "dashboard.png"
@@ -80,6 +82,13 @@ name = "auth"
 stage = "auth"
 source = "builtin:key-auth"
 {keys}
+[[plugins]]
+name = "budget"
+stage = "policy"
+source = "builtin:budget"
+[plugins.config]
+key = {{ month = {BUDGET_USD} }}
+
 [[plugins]]
 name = "cost"
 stage = "enrich"
@@ -332,6 +341,41 @@ def test_a_key_sees_only_its_own_usage(gateway: Gateway, browser: WebDriver) -> 
     chart = _testid(browser, "chart-requests")
     assert chart.find_elements(By.CSS_SELECTOR, "svg g[data-t]")
     assert chart.find_elements(By.CSS_SELECTOR, 'rect[data-series="requests"]')
+    assert _js_errors(browser) == []
+
+
+def _budgets(browser: WebDriver) -> dict[str, tuple[float, float]]:
+    """The budgets table: `scope:id:period` -> (spent, limit) in USD."""
+    table = _testid(browser, "budgets")
+    out = {}
+    for row in table.find_elements(By.CSS_SELECTOR, "tbody tr[data-budget]"):
+        value = lambda col: float(  # noqa: E731
+            row.find_element(By.CSS_SELECTOR, f'td[data-col="{col}"]').get_attribute("data-value")
+        )
+        out[row.get_attribute("data-budget")] = (value("spent_usd"), value("limit_usd"))
+    return out
+
+
+def test_budgets_show_spend_against_each_limit(gateway: Gateway, browser: WebDriver) -> None:
+    _sign_in(browser, gateway.root, ALICE.secret)
+    _ready(browser)
+    assert _testid(browser, "budgets").is_displayed()
+    budgets = _budgets(browser)
+    assert list(budgets) == [f"key:{ALICE.id}:month"], "only her own key's budget"
+    spent, limit = budgets[f"key:{ALICE.id}:month"]
+    assert limit == BUDGET_USD
+    assert spent == pytest.approx(gateway.usage[ALICE.id].cost_usd, abs=1e-9) and spent > 0
+    row = _testid(browser, "budgets").find_element(By.CSS_SELECTOR, "tbody tr[data-budget]")
+    assert row.find_element(By.TAG_NAME, "meter").get_attribute("value") is not None
+    _testid(browser, "sign-out").click()
+    _wait(browser, "the sign-in form", lambda d: _testid(d, "key-input").is_displayed())
+    _sign_in(browser, gateway.root, ADMIN_KEY)
+    _ready(browser)
+    budgets = _budgets(browser)
+    assert set(budgets) == {f"key:{ALICE.id}:month", f"key:{BOB.id}:month"}
+    assert budgets[f"key:{BOB.id}:month"][0] == pytest.approx(
+        gateway.usage[BOB.id].cost_usd, abs=1e-9
+    )
     assert _js_errors(browser) == []
 
 

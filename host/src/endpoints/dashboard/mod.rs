@@ -51,8 +51,8 @@ async fn page() -> Response {
 enum Scope {
     /// The admin: every key.
     All,
-    /// A key holder: their key.
-    Key(String),
+    /// A key holder: their key (and its team).
+    Key(String, Option<String>),
 }
 
 /// The admin key, or a key the auth stage accepts (its refusal is the response).
@@ -65,21 +65,34 @@ async fn scope(gw: &AppState, headers: &HeaderMap) -> Result<Scope, Response> {
     let caller = Pending::new(Endpoint::Usage, String::new(), headers)
         .authenticate(gw, headers)
         .await?;
-    Ok(Scope::Key(caller.principal.key_id))
+    Ok(Scope::Key(caller.principal.key_id, caller.principal.team))
 }
 
 impl Scope {
     fn key(&self) -> Option<String> {
         match self {
             Scope::All => None,
-            Scope::Key(k) => Some(k.clone()),
+            Scope::Key(k, _) => Some(k.clone()),
+        }
+    }
+
+    /// Whether a budget line is in scope: every one for the admin; a key holder sees its key's
+    /// budgets and its team's.
+    fn sees(&self, line: &crate::budgets::BudgetLine) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Key(k, team) => match line.scope.as_str() {
+                "key" => &line.id == k,
+                "team" => team.as_deref() == Some(line.id.as_str()),
+                _ => false,
+            },
         }
     }
 
     fn json(&self) -> serde_json::Value {
         match self {
             Scope::All => json!({"kind": "all"}),
-            Scope::Key(k) => json!({"kind": "key", "key_id": k}),
+            Scope::Key(k, _) => json!({"kind": "key", "key_id": k}),
         }
     }
 }
@@ -159,7 +172,8 @@ async fn summary(
         until_ms: until + 1,
         key_id: scope.key(),
     };
-    let db = gw.db.clone();
+    let (db, keys) = (gw.db.clone(), gw.keys.clone());
+    let config = std::sync::Arc::clone(&gw.pipeline.load().config);
     let result = blocking(move || {
         let groups = query_usage(&db, &q)?;
         let users = query_usage(
@@ -171,10 +185,11 @@ async fn summary(
         )?;
         let series = usage_series(&db, &q, bucket)?;
         let errors = recent_errors(&db, &q, 20)?;
-        Ok::<_, crate::store::StoreError>((groups, users, series, errors))
+        let budgets = crate::budgets::report(&config, &db, &keys, until)?;
+        Ok::<_, crate::store::StoreError>((groups, users, series, errors, budgets))
     })
     .await;
-    let (mut groups, users, series, errors) = match result {
+    let (mut groups, users, series, errors, mut budgets) = match result {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -198,6 +213,7 @@ async fn summary(
             .then_with(|| a.group.cmp(&b.group))
     });
     top_users.truncate(10);
+    budgets.retain(|b| scope.sees(b));
     Json(json!({
         "scope": scope.json(),
         "since_ms": since,
@@ -209,6 +225,7 @@ async fn summary(
         "groups": groups,
         "top_users": top_users,
         "recent_errors": errors,
+        "budgets": budgets,
     }))
     .into_response()
 }
