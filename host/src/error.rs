@@ -249,6 +249,9 @@ impl From<PluginError> for ApiError {
     }
 }
 
+/// The longest `Retry-After` the SDKs wait for before retrying on their own.
+const MAX_SDK_RETRY_WAIT_S: u32 = 60;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, axum::Json(self.body())).into_response();
@@ -256,6 +259,13 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+            // The OpenAI and Anthropic SDKs retry a 429 at once when its wait is over a minute
+            // (they ignore such a Retry-After); this header, which they honour, stops them
+            // spending retries on a budget that resets next month.
+            if s > MAX_SDK_RETRY_WAIT_S {
+                resp.headers_mut()
+                    .insert("x-should-retry", HeaderValue::from_static("false"));
+            }
         }
         resp
     }
@@ -282,6 +292,17 @@ mod tests {
         assert_eq!(b["error"]["retry_after"], 7);
         let resp = e.into_response();
         assert_eq!(resp.headers()[header::RETRY_AFTER], "7");
+        assert!(resp.headers().get("x-should-retry").is_none());
+    }
+
+    #[test]
+    fn a_wait_longer_than_sdks_retry_tells_them_not_to() {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "insufficient_quota", "spent")
+            .code("insufficient_quota");
+        e.retry_after = Some(86_400);
+        let resp = e.into_response();
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "86400");
+        assert_eq!(resp.headers()["x-should-retry"], "false");
     }
 
     #[test]
