@@ -20,6 +20,8 @@ pub mod error;
 pub mod http;
 pub mod mcp;
 pub mod pipeline;
+#[cfg(test)]
+pub(crate) mod props;
 pub mod reload;
 pub mod state;
 pub mod store;

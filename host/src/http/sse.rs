@@ -147,6 +147,10 @@ pub fn encode_with_id(id: Option<&str>, event: Option<&str>, data: &str) -> Byte
 pub const DONE: &[u8] = b"data: [DONE]\n\n";
 
 #[cfg(test)]
+#[path = "sse_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

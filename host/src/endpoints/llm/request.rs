@@ -286,4 +286,6 @@ fn estimate_prompt_tokens(body: &Map<String, Value>) -> u32 {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

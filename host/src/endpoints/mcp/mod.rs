@@ -8,6 +8,8 @@ mod call;
 mod checks;
 mod message;
 mod post;
+#[cfg(test)]
+mod props;
 
 use crate::endpoints::caller::Caller;
 use crate::error::ApiError;

@@ -214,4 +214,6 @@ fn io_error(e: std::io::Error) -> ApiError {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
