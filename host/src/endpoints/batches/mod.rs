@@ -206,7 +206,9 @@ async fn create_batch(gw: &AppState, caller: &Caller, req: Request) -> Result<Re
     let (pipeline, principal) = (caller.pipeline.clone(), caller.principal.clone());
     let endpoint = new.endpoint;
     let checked = tokio::task::spawn_blocking(move || match String::from_utf8(text) {
-        Ok(text) => validate::lines(&text, &endpoint, cfg.max_lines, &pipeline, &principal),
+        Ok(text) => validate::lines(&text, &endpoint, cfg.max_lines, |m| {
+            validate::model_ok(&pipeline, &principal, m)
+        }),
         Err(_) => Err(vec![crate::store::BatchError {
             code: "invalid_file".into(),
             message: "The input file is not UTF-8 text.".into(),

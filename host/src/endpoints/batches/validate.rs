@@ -9,6 +9,13 @@ use crate::store::BatchError;
 use serde_json::Value;
 use std::collections::HashSet;
 
+/// Whether `creator` may use `model` on `pipeline` (a batch line's check).
+pub fn model_ok(pipeline: &Pipeline, creator: &Principal, model: &str) -> bool {
+    pipeline
+        .route(model)
+        .is_some_and(|r| model_allowed(creator, &r.name, model))
+}
+
 /// Errors reported at most (the rest are summarised by the count).
 const MAX_ERRORS: usize = 100;
 
@@ -21,14 +28,16 @@ fn error(code: &str, message: String, param: Option<&str>, line: u64) -> BatchEr
     }
 }
 
-/// The lines of `input` as (custom_id, body JSON text), or every error found.
+/// The lines of `input` as (custom_id, body JSON text), or every error found. `model_ok` says
+/// whether the batch's creator may use a model.
 pub fn lines(
     input: &str,
     endpoint: &str,
     max_lines: usize,
-    pipeline: &Pipeline,
-    creator: &Principal,
+    model_ok: impl Fn(&str) -> bool,
 ) -> Result<Vec<(String, String)>, Vec<BatchError>> {
+    // A byte-order mark some editors write is not part of the first line.
+    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -49,7 +58,7 @@ pub fn lines(
             });
             break;
         }
-        match line(text, n, endpoint, bare, pipeline, creator, &mut seen) {
+        match line(text, n, endpoint, bare, &model_ok, &mut seen) {
             Ok(l) => out.push(l),
             Err(e) => errors.push(e),
         }
@@ -77,8 +86,7 @@ fn line(
     n: u64,
     endpoint: &str,
     bare: &str,
-    pipeline: &Pipeline,
-    creator: &Principal,
+    model_ok: &impl Fn(&str) -> bool,
     seen: &mut HashSet<String>,
 ) -> Result<(String, String), BatchError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
@@ -137,16 +145,17 @@ fn line(
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    match pipeline.route(model) {
-        Some(r) if model_allowed(creator, &r.name, model) => {}
-        _ => {
-            return Err(error(
-                "model_not_found",
-                format!("The model `{model}` does not exist or you do not have access to it."),
-                Some("body.model"),
-                n,
-            ));
-        }
+    if !model_ok(model) {
+        return Err(error(
+            "model_not_found",
+            format!("The model `{model}` does not exist or you do not have access to it."),
+            Some("body.model"),
+            n,
+        ));
     }
     Ok((custom_id, body.to_string()))
 }
+
+#[cfg(test)]
+#[path = "validate_props.rs"]
+mod props;
