@@ -152,6 +152,24 @@ impl From<ErrorBody> for ApiError {
     }
 }
 
+/// An error and its causes, `: `-separated: what the operator needs in the log when a library's
+/// own message hides the cause (reqwest's "error sending request" over a TLS verification failure,
+/// say).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        // Some layers repeat their source's message; say each thing once.
+        if !s.ends_with(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cause = c.source();
+    }
+    s
+}
+
 /// Runs `f` (a store call) on a blocking thread, off the async workers; its error, or the task's
 /// failure, becomes the one error type.
 pub async fn blocking<T, E>(
@@ -272,51 +290,30 @@ impl IntoResponse for ApiError {
 }
 
 #[cfg(test)]
-mod props {
-    //! An error body a plugin returns, whatever its fields, becomes an error response: a 4xx or
-    //! 5xx status, a JSON body in OpenAI's shape, headers that are valid HTTP.
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-        #[test]
-        fn any_error_body_from_a_plugin_is_an_error_response(
-            status in any::<u16>(),
-            kind in ".{0,20}",
-            code in proptest::option::of(".{0,20}"),
-            param in proptest::option::of(".{0,20}"),
-            message in ".{0,80}",
-            retry_after in proptest::option::of(any::<u32>()),
-        ) {
-            let e: ApiError = ErrorBody {
-                status,
-                type_: kind.clone(),
-                code,
-                param,
-                message: message.clone(),
-                retry_after,
-            }
-            .into();
-            prop_assert!(e.status.is_client_error() || e.status.is_server_error());
-            let body = e.body();
-            prop_assert_eq!(body["error"]["message"].as_str(), Some(message.as_str()));
-            prop_assert_eq!(body["error"]["type"].as_str(), Some(kind.as_str()));
-            let resp = e.into_response();
-            prop_assert!(resp.status().is_client_error() || resp.status().is_server_error());
-            if let Some(s) = retry_after {
-                let want = s.to_string();
-                let got = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok());
-                prop_assert_eq!(got, Some(want.as_str()));
-            }
-        }
-    }
-}
+#[path = "error_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_error_chain_names_every_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("error sending request")]
+        struct Outer(#[source] Middle);
+        #[derive(Debug, thiserror::Error)]
+        #[error("client error (Connect)")]
+        struct Middle(#[source] std::io::Error);
+        let e = Outer(Middle(std::io::Error::other(
+            "invalid peer certificate: UnknownIssuer",
+        )));
+        assert_eq!(
+            error_chain(&e),
+            "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer"
+        );
+        assert_eq!(error_chain(&std::io::Error::other("alone")), "alone");
+    }
     use std::sync::Arc;
 
     #[test]

@@ -167,21 +167,9 @@ impl Delivery {
         match req.body(self.body.clone()).send().await {
             Ok(r) if r.status().is_success() => Ok(()),
             Ok(r) => Err(format!("answered {}", r.status())),
-            Err(e) => Err(chain(&e)),
+            Err(e) => Err(crate::error::error_chain(&e)),
         }
     }
-}
-
-/// An error and its causes, `: `-separated (reqwest's own message hides the cause).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cause = c.source();
-    }
-    s
 }
 
 /// The `x-sluice-signature` value: `t=<seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.

@@ -85,7 +85,7 @@ impl HttpServer {
         let resp = match tokio::time::timeout(self.timeout, req.send()).await {
             Err(_) => return Err(self.timed_out()),
             Ok(Err(e)) => {
-                tracing::warn!(server = %self.name, error = %e, "MCP server call failed");
+                tracing::warn!(server = %self.name, error = %crate::error::error_chain(&e), "MCP server call failed");
                 return Err(if e.is_connect() {
                     TransportError::Connect(self.name.clone())
                 } else {

@@ -125,7 +125,9 @@ impl UpstreamClient {
 
 /// Maps a transport error to the client-facing error (no internals in the message).
 pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> UpstreamError {
-    tracing::warn!(provider, error = %e, "upstream call failed");
+    // The whole cause chain: a refused certificate or a reset reads here, not just "error
+    // sending request".
+    tracing::warn!(provider, error = %crate::error::error_chain(e), "upstream call failed");
     let provider = provider.to_string();
     if e.is_timeout() {
         UpstreamError::Timeout {
