@@ -13,6 +13,7 @@ mod mcp_bench;
 mod mock;
 mod net;
 mod otlp;
+mod peers;
 mod procs;
 mod report;
 mod run;
@@ -112,9 +113,14 @@ enum Cmd {
         /// The gateway binary.
         #[arg(long, default_value = "target/release/sluice")]
         sluice: PathBuf,
-        /// Run only scenario N (1-9); the gateway is still started once first.
-        #[arg(long, value_name = "N")]
-        only: Option<u32>,
+        /// Run only scenario N (1-9), or `peers` for only the peers lane; the gateway is
+        /// still started once first.
+        #[arg(long, value_name = "N|peers")]
+        only: Option<String>,
+        /// Also install and measure LiteLLM's proxy and Portkey's gateway beside Sluice and
+        /// the bare forwarder (`.cache/peers`; a separate table after the main one).
+        #[arg(long)]
+        peers: bool,
     },
 }
 
@@ -195,12 +201,14 @@ async fn main() -> anyhow::Result<()> {
             out,
             sluice,
             only,
+            peers,
         } => {
             run::run(run::RunOpts {
                 smoke,
                 out,
                 sluice,
                 only,
+                peers,
             })
             .await
         }

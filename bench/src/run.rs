@@ -19,15 +19,17 @@ pub struct RunOpts {
     pub out: Option<PathBuf>,
     /// The gateway binary.
     pub sluice: PathBuf,
-    /// Run only this scenario (1-9); all of them when none.
-    pub only: Option<u32>,
+    /// Run only this scenario (1-9) or `peers`; all of them when none.
+    pub only: Option<String>,
+    /// Also run the peers lane (LiteLLM, Portkey).
+    pub peers: bool,
 }
 
 /// The number of the last scenario.
 pub const SCENARIOS: u32 = 9;
 
 /// Starts one of our own subcommands (`mock`, `forward`) as a child.
-fn start_self(name: &str, args: &[&str]) -> anyhow::Result<Proc> {
+pub(crate) fn start_self(name: &str, args: &[&str]) -> anyhow::Result<Proc> {
     let exe = std::env::current_exe().context("cannot find this executable")?;
     let mut cmd = Command::new(exe);
     cmd.arg(name).args(args).arg("--parent-watch");
@@ -53,12 +55,17 @@ pub(crate) fn log_warnings(gw: &Proc) {
 
 /// Runs everything; fails if a load had errors or a stream did not complete.
 pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
-    if let Some(n) = opts.only
-        && !(1..=SCENARIOS).contains(&n)
-    {
-        bail!("--only {n}: the scenarios are 1 to {SCENARIOS}");
-    }
-    let want = |n: u32| opts.only.is_none_or(|o| o == n);
+    // `--only peers`: the peers lane alone; `--only N`: scenario N (and the lane with --peers).
+    let only_peers = opts.only.as_deref() == Some("peers");
+    let only: Option<u32> = match opts.only.as_deref() {
+        None | Some("peers") => None,
+        Some(n) => match n.parse() {
+            Ok(n) if (1..=SCENARIOS).contains(&n) => Some(n),
+            _ => bail!("--only {n}: the scenarios are 1 to {SCENARIOS}, or `peers`"),
+        },
+    };
+    let peers = opts.peers || only_peers;
+    let want = |n: u32| !only_peers && only.is_none_or(|o| o == n);
     let began = Instant::now();
     let load_before = report::load_average();
     let built = report::modified(&opts.sluice);
@@ -135,24 +142,45 @@ pub async fn run(opts: RunOpts) -> anyhow::Result<()> {
         if want(9) {
             bench.front_doors(&spec).await?;
         }
-        anyhow::Ok(())
+        // The peers lane last, on a fresh forwarder and gateway of its own.
+        let peer_table = if peers {
+            Some(crate::peers::lane(&mut bench, &spec, dir.path()).await?)
+        } else {
+            None
+        };
+        anyhow::Ok(peer_table)
     };
-    tokio::select! {
+    let peer_table = tokio::select! {
         r = scenarios => r?,
         _ = tokio::signal::ctrl_c() => bail!("interrupted"),
-    }
+    };
     let mut mode = if opts.smoke {
         "smoke run (scaled down; targets are not meaningful)".to_string()
     } else {
         "full run".to_string()
     };
-    if let Some(n) = opts.only {
+    if let Some(n) = only {
         mode.push_str(&format!(" of scenario {n} only (--only {n})"));
+    }
+    if only_peers {
+        mode.push_str(" of the peers lane only (--only peers)");
+    } else if peers {
+        mode.push_str(" with the peers lane (--peers)");
+    }
+    let mut tables = String::new();
+    if !bench.rows.is_empty() {
+        tables.push_str(&report::table(&bench.rows));
+    }
+    if let Some(t) = &peer_table {
+        if !tables.is_empty() {
+            tables.push('\n');
+        }
+        tables.push_str(t);
     }
     let text = format!(
         "{}\n{} Gateway binary {} (built {built}). Load average {load_before} before, {} after. \
          Sluice-bench {mode}, {:.0} s.\n",
-        report::table(&bench.rows),
+        tables,
         report::machine_line(),
         opts.sluice.display(),
         report::load_average(),
