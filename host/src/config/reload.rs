@@ -9,6 +9,13 @@ impl Config {
         std::iter::once(self.file.clone())
             .chain(self.plugins.iter().filter_map(|p| p.path(&self.file)))
             .chain(self.pricing_file.clone())
+            .chain(self.providers.iter().filter_map(|p| {
+                let dir = self
+                    .file
+                    .parent()
+                    .unwrap_or_else(|| std::path::Path::new("."));
+                p.ca_file.as_ref().map(|f| dir.join(f))
+            }))
             .collect()
     }
 

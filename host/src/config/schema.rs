@@ -172,6 +172,10 @@ pub struct ProviderConfig {
     /// Backoff before the first retry; it doubles for each next one.
     #[serde(default = "default_backoff")]
     pub retry_backoff_ms: u64,
+    /// PEM file of CA certificates this provider's TLS certificate may chain to, besides the
+    /// system's trust store (an internal vLLM behind a private CA). Relative to the config file.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_retries() -> u32 {

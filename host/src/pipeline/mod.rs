@@ -44,6 +44,8 @@ pub struct Provider {
     pub retry_backoff: Duration,
     /// The adapter plugin.
     pub adapter: Arc<Plugin<AdapterWorld>>,
+    /// A client of its own when it has a `ca_file`; else calls use the shared one.
+    pub client: Option<reqwest::Client>,
 }
 
 /// A model clients may ask for.
@@ -105,6 +107,28 @@ pub struct PluginSummary {
     pub hash: String,
 }
 
+/// The client of a provider with a `ca_file` (resolved against the config file's folder).
+fn ca_client(
+    config: &Config,
+    provider: &str,
+    file: &std::path::Path,
+) -> Result<reqwest::Client, LoadError> {
+    let path = config
+        .file
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new("."))
+        .join(file);
+    let fail = |reason: String| {
+        LoadError::Config(ConfigError {
+            file: config.file.clone(),
+            key: Some(format!("providers.{provider}.ca_file")),
+            reason: format!("{}: {reason}", path.display()),
+        })
+    };
+    let pem = std::fs::read(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    crate::upstream::UpstreamClient::with_ca(&pem).map_err(fail)
+}
+
 impl Pipeline {
     /// The route for `model` (a name or an alias).
     pub fn route(&self, model: &str) -> Option<&Arc<Route>> {
@@ -163,6 +187,10 @@ impl Pipeline {
             if let (Some(var), None) = (&p.api_key_env, &api_key) {
                 tracing::warn!(provider = %p.name, "{var} is not set: calls to this provider will fail until it is");
             }
+            let client = match &p.ca_file {
+                None => None,
+                Some(file) => Some(ca_client(&config, &p.name, file)?),
+            };
             providers.insert(
                 p.name.clone(),
                 Arc::new(Provider {
@@ -174,6 +202,7 @@ impl Pipeline {
                     retries: p.retries,
                     retry_backoff: Duration::from_millis(p.retry_backoff_ms),
                     adapter,
+                    client,
                 }),
             );
         }

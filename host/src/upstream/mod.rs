@@ -63,6 +63,8 @@ pub struct Outbound<'a> {
     pub body: Payload,
     /// Deadline until response headers arrive.
     pub timeout: Duration,
+    /// The provider's own client (one that trusts its `ca_file`), else the shared one.
+    pub client: Option<&'a reqwest::Client>,
 }
 
 /// What an upstream request carries.
@@ -76,15 +78,24 @@ pub enum Payload {
 impl UpstreamClient {
     /// Builds the client. TLS uses the ring provider and the system's trust store.
     pub fn new() -> Result<UpstreamClient, reqwest::Error> {
-        // Installing fails only if a provider is already installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            .build()?;
-        Ok(UpstreamClient { http })
+        Ok(UpstreamClient {
+            http: builder().build()?,
+        })
+    }
+
+    /// A client like the shared one that also trusts the CA certificates of `pem` (a provider's
+    /// `ca_file`). Errors name what is wrong with the file's contents.
+    pub fn with_ca(pem: &[u8]) -> Result<reqwest::Client, String> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("not PEM certificates: {e}"))?;
+        if certs.is_empty() {
+            return Err("holds no PEM certificate".into());
+        }
+        certs
+            .into_iter()
+            .fold(builder(), |b, c| b.add_root_certificate(c))
+            .build()
+            .map_err(|e| crate::error::error_chain(&e))
     }
 
     /// The underlying client (MCP servers are called through it too, sharing its pools).
@@ -99,7 +110,7 @@ impl UpstreamClient {
                 provider: req.provider.to_string(),
             }
         })?;
-        let mut builder = self.http.request(method, &req.url);
+        let mut builder = req.client.unwrap_or(&self.http).request(method, &req.url);
         for (k, v) in req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
@@ -121,6 +132,17 @@ impl UpstreamClient {
             Ok(Err(e)) => Err(map_error(req.provider, &e, req.timeout)),
         }
     }
+}
+
+/// The settings every upstream client shares.
+fn builder() -> reqwest::ClientBuilder {
+    // Installing fails only if a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
 }
 
 /// Maps a transport error to the client-facing error (no internals in the message).

@@ -199,6 +199,7 @@ impl Exchange {
                 headers: &headers,
                 body: payload,
                 timeout: provider.timeout,
+                client: provider.client.as_ref(),
             })
             .instrument(span.clone())
             .await;

@@ -1,0 +1,165 @@
+//! HTTPS providers behind a private CA: a provider's `ca_file` makes its certificate trusted (and
+//! only its), without it the call fails cleanly (502), and a bad `ca_file` is refused at load with
+//! the key named. The certificates are made by the test (rcgen), served over rustls.
+
+mod common;
+
+use axum::Router;
+use axum::routing::post;
+use common::{Gateway, KEY, client, key_hash};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A CA, and a server certificate for 127.0.0.1 it signed: (CA PEM, server cert DER, key DER).
+fn certificates() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "Sluice test CA");
+    let ca_cert = ca.self_signed(&ca_key).expect("CA cert");
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().expect("server key");
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .expect("server params");
+    let cert = params.signed_by(&key, &issuer).expect("server cert");
+    (
+        ca_cert.pem(),
+        cert.der().clone(),
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+}
+
+/// An OpenAI-shaped upstream over TLS on 127.0.0.1:0; returns its base URL.
+async fn tls_upstream(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> String {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    let mut config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("server config");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        post(|| async {
+            axum::Json(json!({
+                "id": "chatcmpl-tls", "object": "chat.completion", "created": 1, "model": "private",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": "over TLS"}}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "https://127.0.0.1:{}/v1",
+        listener.local_addr().expect("addr").port()
+    );
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake: nothing to serve.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+fn config(url: &str, ca_file: Option<&str>) -> String {
+    let ca = ca_file
+        .map(|f| format!("ca_file = \"{f}\""))
+        .unwrap_or_default();
+    format!(
+        r#"
+[[plugins]]
+name = "auth"
+stage = "auth"
+source = "builtin:key-auth"
+[[plugins.config.keys]]
+id = "k"
+sha256 = "{hash}"
+
+[[providers]]
+name = "private"
+adapter = "openai"
+base_url = "{url}"
+retries = 0
+{ca}
+
+[[models]]
+name = "private"
+provider = "private"
+"#,
+        hash = key_hash(KEY)
+    )
+}
+
+async fn chat(gw: &Gateway) -> reqwest::Response {
+    client()
+        .post(gw.at("/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .json(&json!({"model": "private", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_providers_ca_file_makes_its_private_certificate_trusted() {
+    let (ca_pem, cert, key) = certificates();
+    let url = tls_upstream(cert, key).await;
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("private-ca.pem"), &ca_pem).expect("write CA");
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        config(&url, Some("private-ca.pem")),
+    )
+    .expect("config");
+    let gw = Gateway::start_in(dir, &[]);
+    let r = chat(&gw).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["choices"][0]["message"]["content"], "over TLS");
+}
+
+#[tokio::test]
+async fn without_the_ca_the_private_certificate_is_refused_with_a_502() {
+    let (_, cert, key) = certificates();
+    let url = tls_upstream(cert, key).await;
+    let gw = Gateway::start(&config(&url, None));
+    let r = chat(&gw).await;
+    assert_eq!(r.status(), 502);
+    let v: Value = r.json().await.expect("json");
+    let m = v["error"]["message"].as_str().expect("message");
+    assert!(m.contains("private"), "{m}");
+    assert!(
+        !m.contains("certificate"),
+        "no transport internals to clients: {m}"
+    );
+}
+
+#[test]
+fn a_ca_file_that_is_missing_or_not_pem_is_refused_at_load() {
+    let (ok, stderr) = Gateway::refuse(&config("https://127.0.0.1:1/v1", Some("nope.pem")));
+    assert!(!ok);
+    assert!(stderr.contains("providers.private.ca_file"), "{stderr}");
+    assert!(stderr.contains("cannot read"), "{stderr}");
+}
