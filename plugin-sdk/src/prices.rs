@@ -14,7 +14,9 @@ pub fn lookup(model: &str) -> Option<Price> {
     imp::lookup(model)
 }
 
-/// What `usage` of `model` costs in USD, from the host's table; None when `model` has no price.
+/// What `usage` of `model` costs in USD, from the host's table (fresh prompt tokens at `input`,
+/// cached ones at `cached_input`, completion tokens at `output`; the host does the arithmetic, so
+/// every plugin's figure is the same); None when `model` has no price.
 pub fn cost(model: &str, usage: &Usage) -> Option<f64> {
     imp::cost(model, *usage)
 }
@@ -29,17 +31,4 @@ pub fn cost_of(ctx: &RequestCtx, outcome: &Outcome) -> f64 {
     cost(&outcome.served_model, usage)
         .or_else(|| cost(&ctx.model, usage))
         .unwrap_or(0.0)
-}
-
-impl Price {
-    /// What `usage` costs at this price, in USD: fresh prompt tokens at `input`, cached ones at
-    /// `cached_input`, completion tokens at `output`. The host's `cost` computes the same.
-    pub fn cost(&self, usage: &Usage) -> f64 {
-        let cached = u64::from(usage.cached_tokens.min(usage.prompt_tokens));
-        let fresh = u64::from(usage.prompt_tokens) - cached;
-        (fresh as f64 * self.input
-            + cached as f64 * self.cached_input
-            + f64::from(usage.completion_tokens) * self.output)
-            / 1_000_000.0
-    }
 }
