@@ -130,6 +130,30 @@ async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration
     .await
 }
 
+/// budget: `on-request` (price lookup, reserve, remember) and `on-complete` (charge the real
+/// cost, give back the rest, check thresholds) against one monthly key budget.
+async fn bench_budget(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
+    // A budget never reached: every sample runs the whole reserve/charge path.
+    let config = r#"{"key":{"month":1000000000}}"#;
+    let plugin: Arc<Plugin<PolicyWorld>> = load(runtime, "budget", config, mode).await;
+    let (ctx, who, meta, outcome) = (ctx(), principal(), meta(), outcome());
+    timed(async || {
+        let mut lease = plugin.lease().await.expect("lease");
+        lease
+            .call(async |w, s| w.on_request(s, &ctx, &who, &meta, &[]).await)
+            .await
+            .expect("on-request");
+        drop(lease);
+        let mut lease = plugin.lease().await.expect("lease");
+        lease
+            .call(async |w, s| w.on_complete(s, &ctx, &who, &meta, &outcome).await)
+            .await
+            .expect("on-complete");
+        drop(lease);
+    })
+    .await
+}
+
 async fn bench_cost(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
     // Prices come from the gateway's table (the built-in list prices gpt-4o-mini).
     let config = "{}";
@@ -177,6 +201,14 @@ fn main() {
             (
                 "rate-limit (reserve+reconcile), warm",
                 bench_rate_limit(&runtime, InstanceMode::Warm).await,
+            ),
+            (
+                "budget (reserve+charge), fresh",
+                bench_budget(&runtime, InstanceMode::Fresh).await,
+            ),
+            (
+                "budget (reserve+charge), warm",
+                bench_budget(&runtime, InstanceMode::Warm).await,
             ),
             (
                 "cost, fresh",
