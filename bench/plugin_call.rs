@@ -107,11 +107,14 @@ fn outcome() -> Outcome {
     }
 }
 
-/// rate-limit: `on-request` (reserve) and `on-complete` (reconcile), as one request pays them.
-async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
-    // Limits high enough never to refuse: every sample runs the full reserve/reconcile path.
-    let config = r#"{"rpm":1000000000,"tpm_in":1000000000000,"tpm_out":1000000000000}"#;
-    let plugin: Arc<Plugin<PolicyWorld>> = load(runtime, "rate-limit", config, mode).await;
+/// A policy plugin's `on-request` and `on-complete`, as one request pays them.
+async fn bench_policy(
+    runtime: &Runtime,
+    name: &str,
+    config: &str,
+    mode: InstanceMode,
+) -> Vec<Duration> {
+    let plugin: Arc<Plugin<PolicyWorld>> = load(runtime, name, config, mode).await;
     let (ctx, who, meta, outcome) = (ctx(), principal(), meta(), outcome());
     timed(async || {
         let mut lease = plugin.lease().await.expect("lease");
@@ -130,28 +133,17 @@ async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration
     .await
 }
 
-/// budget: `on-request` (price lookup, reserve, remember) and `on-complete` (charge the real
-/// cost, give back the rest, check thresholds) against one monthly key budget.
+/// rate-limit: reserve and reconcile, with limits high enough never to refuse (every sample runs
+/// the full path).
+async fn bench_rate_limit(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
+    let config = r#"{"rpm":1000000000,"tpm_in":1000000000000,"tpm_out":1000000000000}"#;
+    bench_policy(runtime, "rate-limit", config, mode).await
+}
+
+/// budget: price lookup, reserve and remember; then charge the real cost, give back the rest and
+/// check thresholds; against one monthly key budget never reached.
 async fn bench_budget(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
-    // A budget never reached: every sample runs the whole reserve/charge path.
-    let config = r#"{"key":{"month":1000000000}}"#;
-    let plugin: Arc<Plugin<PolicyWorld>> = load(runtime, "budget", config, mode).await;
-    let (ctx, who, meta, outcome) = (ctx(), principal(), meta(), outcome());
-    timed(async || {
-        let mut lease = plugin.lease().await.expect("lease");
-        lease
-            .call(async |w, s| w.on_request(s, &ctx, &who, &meta, &[]).await)
-            .await
-            .expect("on-request");
-        drop(lease);
-        let mut lease = plugin.lease().await.expect("lease");
-        lease
-            .call(async |w, s| w.on_complete(s, &ctx, &who, &meta, &outcome).await)
-            .await
-            .expect("on-complete");
-        drop(lease);
-    })
-    .await
+    bench_policy(runtime, "budget", r#"{"key":{"month":1000000000}}"#, mode).await
 }
 
 async fn bench_cost(runtime: &Runtime, mode: InstanceMode) -> Vec<Duration> {
