@@ -116,7 +116,9 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "cannot watch files: reload with SIGHUP or POST /admin/reload");
         }
         if let Some(addr) = gw.pipeline.load().config.telemetry.metrics_listen.clone() {
-            let metrics = bind(&addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics: {e}"))?;
+            let metrics = sluice::http::cores::bind(&addr, 1)
+                .and_then(|(_, mut l)| tokio::net::TcpListener::from_std(l.remove(0)))
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for /metrics: {e}"))?;
             tracing::info!(%addr, "metrics listening");
             let router = axum::Router::new()
                 .route("/metrics", axum::routing::get(sluice::telemetry::scrape))
@@ -127,19 +129,22 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
                 }
             });
         }
-        let listener = bind(&listen).map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        let addr = listener.local_addr()?;
-        // Tests and scripts read this line to find the port when listening on :0.
-        println!("sluice listening on http://{addr}");
-        tracing::info!(%addr, ms = started.elapsed().as_millis() as u64, "ready");
         let server = &gw.pipeline.load().config.server;
+        let threads = sluice::http::cores::count(server.threads);
+        let (addr, listeners) = sluice::http::cores::bind(&listen, threads)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         let limits = sluice::http::Limits {
             header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
             idle_timeout: Duration::from_millis(server.idle_timeout_ms),
             max_connections: server.max_connections,
             drain: Duration::from_millis(server.shutdown_drain_ms),
         };
-        sluice::http::serve(listener, sluice::app(std::sync::Arc::clone(&gw)), limits, shutdown_signal()).await;
+        let mut cores = sluice::http::cores::Cores::start(listeners, &sluice::app(std::sync::Arc::clone(&gw)), &limits)?;
+        // Tests and scripts read this line to find the port when listening on :0.
+        println!("sluice listening on http://{addr}");
+        tracing::info!(%addr, threads, ms = started.elapsed().as_millis() as u64, "ready");
+        shutdown_signal().await;
+        cores.stop().await;
         // Connections are closed. Streams and completion hooks end once their client is gone;
         // wait for them (briefly), then write every usage row still queued.
         gw.tasks.close();
@@ -150,25 +155,10 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         gw.usage.flush().await;
         // The exporter's flush blocks: off the async workers.
         let _ = tokio::task::spawn_blocking(sluice::telemetry::traces::shutdown).await;
+        cores.release().await;
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// Binds `listen` with a deep accept backlog (bursts of thousands of connections, such as many
-/// streams starting at once, must not overflow the kernel's default of 128).
-fn bind(listen: &str) -> std::io::Result<tokio::net::TcpListener> {
-    let addr: std::net::SocketAddr = listen
-        .parse()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(4096)
 }
 
 async fn shutdown_signal() {

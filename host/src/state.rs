@@ -182,7 +182,7 @@ impl Gateway {
         crate::endpoints::llm::sweep_uploads(&uploads_dir);
         let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
         let batch_slots_busy = tokio::sync::Semaphore::new(config.batches.concurrency_when_busy);
-        let upstream = UpstreamClient::new()?;
+        let upstream = UpstreamClient::new(crate::http::cores::count(config.server.threads))?;
         let mcp = McpHub::new(upstream.http());
         mcp.apply(&config.mcp, &config.mcp_servers, &config.file)
             .await;

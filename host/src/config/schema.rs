@@ -46,6 +46,11 @@ pub struct ServerConfig {
     /// gets 413. They are spooled to disk, never held in memory.
     #[serde(default = "default_max_upload")]
     pub max_upload_bytes: u64,
+    /// Serving threads, each with its own single-threaded runtime and listener (`SO_REUSEPORT`);
+    /// a request runs start to end on the thread that accepted it. 0 = one per core. A restart
+    /// setting.
+    #[serde(default)]
+    pub threads: usize,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +66,7 @@ impl Default for ServerConfig {
             body_read_timeout_ms: default_body_read_timeout(),
             max_user_id_bytes: default_max_user_id(),
             max_upload_bytes: default_max_upload(),
+            threads: 0,
         }
     }
 }

@@ -31,20 +31,24 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Time a connection may sit with no request in flight and no bytes moving.
     pub idle_timeout: Duration,
-    /// Client connections open at once.
+    /// Client connections served at once (over every listener sharing the semaphore given to
+    /// [`serve`]); past it, each listener holds at most one accepted connection until a slot
+    /// frees, and the kernel's backlog queues the rest.
     pub max_connections: usize,
     /// Time in-flight requests get to finish after shutdown begins.
     pub drain: Duration,
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains for at most `limits.drain`.
+/// A connection holds one of `permits` while open (listeners sharing the semaphore share the
+/// connection cap).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    permits: Arc<Semaphore>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -55,14 +59,6 @@ pub async fn serve(
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        // At the cap, stop accepting: new clients wait in the kernel's backlog.
-        let permit = tokio::select! {
-            p = Arc::clone(&permits).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let tcp = tokio::select! {
             r = listener.accept() => match r {
                 Ok((tcp, _)) => tcp,
@@ -72,6 +68,17 @@ pub async fn serve(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
+            },
+            () = &mut shutdown => break,
+        };
+        // At the cap, this connection waits for a slot and the listener accepts no more: further
+        // clients wait in the kernel's backlog. (Accepting first means a slot that frees goes to
+        // a connection that exists: with one listener per thread, a thread that took a slot and
+        // then waited on an empty listener would strand a client queued on another.)
+        let permit = tokio::select! {
+            p = Arc::clone(&permits).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
             },
             () = &mut shutdown => break,
         };

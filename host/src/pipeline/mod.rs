@@ -45,7 +45,7 @@ pub struct Provider {
     /// The adapter plugin.
     pub adapter: Arc<Plugin<AdapterWorld>>,
     /// A client of its own when it has a `ca_file`; else calls use the shared one.
-    pub client: Option<reqwest::Client>,
+    pub client: Option<crate::upstream::UpstreamClient>,
 }
 
 /// A model clients may ask for.
@@ -112,7 +112,7 @@ fn ca_client(
     config: &Config,
     provider: &str,
     file: &std::path::Path,
-) -> Result<reqwest::Client, LoadError> {
+) -> Result<crate::upstream::UpstreamClient, LoadError> {
     let path = config
         .file
         .parent()
@@ -126,7 +126,8 @@ fn ca_client(
         })
     };
     let pem = std::fs::read(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    crate::upstream::UpstreamClient::with_ca(&pem).map_err(fail)
+    let threads = crate::http::cores::count(config.server.threads);
+    crate::upstream::UpstreamClient::with_ca(&pem, threads).map_err(fail)
 }
 
 impl Pipeline {

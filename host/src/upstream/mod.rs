@@ -43,10 +43,12 @@ pub enum UpstreamError {
     },
 }
 
-/// The shared HTTP client (connection pools per upstream host, HTTP/1.1 and HTTP/2, rustls).
+/// The HTTP client to providers (connection pools per upstream host, HTTP/1.1 and HTTP/2,
+/// rustls): one client per serving thread (and one for the rest), so an upstream connection is
+/// driven by the thread whose requests use it (see [`crate::http::cores`]).
 #[derive(Clone)]
 pub struct UpstreamClient {
-    http: reqwest::Client,
+    clients: std::sync::Arc<[reqwest::Client]>,
 }
 
 /// A request ready to send.
@@ -64,7 +66,7 @@ pub struct Outbound<'a> {
     /// Deadline until response headers arrive.
     pub timeout: Duration,
     /// The provider's own client (one that trusts its `ca_file`), else the shared one.
-    pub client: Option<&'a reqwest::Client>,
+    pub client: Option<&'a UpstreamClient>,
 }
 
 /// What an upstream request carries.
@@ -76,31 +78,43 @@ pub enum Payload {
 }
 
 impl UpstreamClient {
-    /// Builds the client. TLS uses the ring provider and the system's trust store.
-    pub fn new() -> Result<UpstreamClient, reqwest::Error> {
-        Ok(UpstreamClient {
-            http: builder().build()?,
-        })
+    /// Builds the clients for `threads` serving threads. TLS uses the ring provider and the
+    /// system's trust store.
+    pub fn new(threads: usize) -> Result<UpstreamClient, reqwest::Error> {
+        let clients = (0..=threads)
+            .map(|_| builder().build())
+            .collect::<Result<_, _>>()?;
+        Ok(UpstreamClient { clients })
     }
 
-    /// A client like the shared one that also trusts the CA certificates of `pem` (a provider's
+    /// Clients like the shared ones that also trust the CA certificates of `pem` (a provider's
     /// `ca_file`). Errors name what is wrong with the file's contents.
-    pub fn with_ca(pem: &[u8]) -> Result<reqwest::Client, String> {
+    pub fn with_ca(pem: &[u8], threads: usize) -> Result<UpstreamClient, String> {
         let certs = reqwest::Certificate::from_pem_bundle(pem)
             .map_err(|e| format!("not PEM certificates: {e}"))?;
         if certs.is_empty() {
             return Err("holds no PEM certificate".into());
         }
-        certs
-            .into_iter()
-            .fold(builder(), |b, c| b.add_root_certificate(c))
-            .build()
-            .map_err(|e| crate::error::error_chain(&e))
+        let clients = (0..=threads)
+            .map(|_| {
+                certs
+                    .iter()
+                    .fold(builder(), |b, c| b.add_root_certificate(c.clone()))
+                    .build()
+                    .map_err(|e| crate::error::error_chain(&e))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(UpstreamClient { clients })
     }
 
-    /// The underlying client (MCP servers are called through it too, sharing its pools).
+    /// The client of the calling thread.
+    pub fn local(&self) -> &reqwest::Client {
+        &self.clients[crate::http::cores::core() % self.clients.len()]
+    }
+
+    /// The client off the serving threads (MCP servers and webhooks are called through it).
     pub fn http(&self) -> reqwest::Client {
-        self.http.clone()
+        self.clients[0].clone()
     }
 
     /// Sends `req` and waits for the response headers.
@@ -110,7 +124,7 @@ impl UpstreamClient {
                 provider: req.provider.to_string(),
             }
         })?;
-        let mut builder = req.client.unwrap_or(&self.http).request(method, &req.url);
+        let mut builder = req.client.unwrap_or(self).local().request(method, &req.url);
         for (k, v) in req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
