@@ -4,8 +4,10 @@
 use super::db::{Db, StoreError};
 use rusqlite::params;
 use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// One request's usage.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -57,6 +59,10 @@ enum Msg {
 #[derive(Clone)]
 pub struct UsageWriter {
     tx: mpsc::UnboundedSender<Msg>,
+    /// Rows queued and not yet taken by the writer.
+    queued: Arc<AtomicUsize>,
+    /// Wakes a lingering writer early: a batch is full, or someone waits for a flush.
+    wake: Arc<Notify>,
 }
 
 /// Rows written in one transaction at most.
@@ -68,14 +74,25 @@ impl UsageWriter {
     /// Starts the writer task on `db`.
     pub fn start(db: Db) -> UsageWriter {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(db, rx));
-        UsageWriter { tx }
+        let queued = Arc::new(AtomicUsize::new(0));
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(write_loop(db, rx, Arc::clone(&queued), Arc::clone(&wake)));
+        UsageWriter { tx, queued, wake }
     }
 
-    /// Queues a row.
+    /// Queues a row. While the writer lingers over a batch, rows join it without waking it
+    /// (requests run on other threads than the writer; a wake-up per row cost more than the
+    /// row), until the batch is full.
     pub fn record(&self, row: UsageRow) {
+        // Counted before it is sent, so the writer never takes a row it has not counted.
+        let queued = self.queued.fetch_add(1, Ordering::Relaxed) + 1;
         if self.tx.send(Msg::Row(Box::new(row))).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
             tracing::error!("the usage writer has stopped; a usage row was not recorded");
+            return;
+        }
+        if queued >= BATCH {
+            self.wake.notify_one();
         }
     }
 
@@ -83,47 +100,85 @@ impl UsageWriter {
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Msg::Flush(tx)).is_ok() {
+            self.wake.notify_one();
             let _ = rx.await;
         }
     }
 }
 
-async fn write_loop(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>) {
+/// Takes what is queued (at most a batch of rows); false once every sender is gone.
+fn drain(
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    queued: &AtomicUsize,
+    batch: &mut Vec<UsageRow>,
+    waiting: &mut Vec<oneshot::Sender<()>>,
+) -> bool {
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(m) => take(m, queued, batch, waiting),
+            Err(mpsc::error::TryRecvError::Empty) => return true,
+            Err(mpsc::error::TryRecvError::Disconnected) => return false,
+        }
+    }
+    true
+}
+
+fn take(
+    m: Msg,
+    queued: &AtomicUsize,
+    batch: &mut Vec<UsageRow>,
+    waiting: &mut Vec<oneshot::Sender<()>>,
+) {
+    match m {
+        Msg::Row(r) => {
+            queued.fetch_sub(1, Ordering::Relaxed);
+            batch.push(*r);
+        }
+        Msg::Flush(done) => waiting.push(done),
+    }
+}
+
+/// Writes rows in batches: the first row after a quiet spell wakes the writer, which then
+/// lingers up to [`LINGER`] (less when the batch fills or a flush is asked for) so the rows
+/// arriving meanwhile share one transaction.
+async fn write_loop(
+    db: Db,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    queued: Arc<AtomicUsize>,
+    wake: Arc<Notify>,
+) {
     let mut batch: Vec<UsageRow> = Vec::new();
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut deadline = tokio::time::Instant::now();
     loop {
-        // Wait for a message; with rows pending, wait at most LINGER before writing them.
-        let (next, lingered) = if batch.is_empty() {
-            (rx.recv().await, false)
-        } else {
-            match tokio::time::timeout(LINGER, rx.recv()).await {
-                Ok(m) => (m, false),
-                Err(_) => (None, true),
+        let mut open = true;
+        if batch.is_empty() && waiting.is_empty() {
+            match rx.recv().await {
+                Some(m) => take(m, &queued, &mut batch, &mut waiting),
+                None => open = false,
             }
-        };
-        let closed = next.is_none() && !lingered;
-        match next {
-            Some(Msg::Row(r)) => batch.push(*r),
-            Some(Msg::Flush(done)) => waiting.push(done),
-            None => {}
+            deadline = tokio::time::Instant::now() + LINGER;
         }
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(Msg::Row(r)) => batch.push(*r),
-                Ok(Msg::Flush(done)) => waiting.push(done),
-                Err(_) => break,
-            }
-        }
-        if closed || lingered || !waiting.is_empty() || batch.len() >= BATCH {
+        open = open && drain(&mut rx, &queued, &mut batch, &mut waiting);
+        let due = !open
+            || !waiting.is_empty()
+            || batch.len() >= BATCH
+            || tokio::time::Instant::now() >= deadline;
+        if due {
             if !batch.is_empty() {
                 write_batch(&db, std::mem::take(&mut batch)).await;
             }
             for done in waiting.drain(..) {
                 let _ = done.send(());
             }
+            if !open {
+                return;
+            }
+            continue;
         }
-        if closed {
-            return;
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => {}
+            () = wake.notified() => {}
         }
     }
 }
@@ -183,4 +238,69 @@ fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
         }
         tx.commit()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(db: &Db) -> i64 {
+        db.with(|c| c.query_row("SELECT COUNT(*) FROM usage", [], |r| r.get(0)))
+            .expect("count")
+    }
+
+    fn row(i: usize) -> UsageRow {
+        UsageRow {
+            request_id: format!("r{i}"),
+            endpoint: "chat.completions".into(),
+            ..UsageRow::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rows_are_written_after_the_linger_without_a_flush() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open(dir.path()).expect("db");
+        let w = UsageWriter::start(db.clone());
+        for i in 0..3 {
+            w.record(row(i));
+        }
+        tokio::time::sleep(LINGER * 3).await;
+        assert_eq!(written(&db), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_batch_is_written_before_the_linger_ends() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open(dir.path()).expect("db");
+        let w = UsageWriter::start(db.clone());
+        for i in 0..BATCH + 7 {
+            w.record(row(i));
+        }
+        let started = tokio::time::Instant::now();
+        while written(&db) < BATCH as i64 {
+            assert!(
+                started.elapsed() < LINGER / 2,
+                "the full batch waited for the linger"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        w.flush().await;
+        assert_eq!(written(&db), (BATCH + 7) as i64);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flush_does_not_wait_for_the_linger_and_rows_after_it_still_arrive() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::open(dir.path()).expect("db");
+        let w = UsageWriter::start(db.clone());
+        w.record(row(0));
+        tokio::time::timeout(LINGER / 2, w.flush())
+            .await
+            .expect("flushed at once");
+        assert_eq!(written(&db), 1);
+        w.record(row(1));
+        w.flush().await;
+        assert_eq!(written(&db), 2);
+    }
 }
