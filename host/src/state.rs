@@ -183,7 +183,7 @@ impl Gateway {
         let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
         let batch_slots_busy = tokio::sync::Semaphore::new(config.batches.concurrency_when_busy);
         let upstream = UpstreamClient::new(crate::http::cores::count(config.server.threads))?;
-        let mcp = McpHub::new(upstream.http());
+        let mcp = McpHub::new(upstream.clone());
         mcp.apply(&config.mcp, &config.mcp_servers, &config.file)
             .await;
         crate::telemetry::record::set_enabled(config.telemetry.metrics);

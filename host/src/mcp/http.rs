@@ -18,7 +18,7 @@ pub struct HttpServer {
     url: String,
     headers: HeaderMap,
     timeout: Duration,
-    client: reqwest::Client,
+    client: crate::upstream::UpstreamClient,
 }
 
 /// What one exchange carries besides the body.
@@ -39,7 +39,7 @@ impl HttpServer {
         url: &str,
         headers: HeaderMap,
         timeout: Duration,
-        client: reqwest::Client,
+        client: crate::upstream::UpstreamClient,
     ) -> HttpServer {
         HttpServer {
             name: name.to_string(),
@@ -60,6 +60,7 @@ impl HttpServer {
     ) -> Result<(Reply, Option<String>), TransportError> {
         let mut req = self
             .client
+            .local()
             .request(method.clone(), &self.url)
             .headers(self.headers.clone());
         let accept = if method == reqwest::Method::GET {

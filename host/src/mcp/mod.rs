@@ -68,7 +68,7 @@ impl Session {
 pub struct McpHub {
     servers: Mutex<HashMap<String, Arc<Server>>>,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
-    client: reqwest::Client,
+    client: crate::upstream::UpstreamClient,
     idle_ms: AtomicU64,
     max_sessions: AtomicUsize,
 }
@@ -78,8 +78,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl McpHub {
-    /// An empty hub whose HTTP servers are called through `client`; starts its idle sweeper.
-    pub fn new(client: reqwest::Client) -> Arc<McpHub> {
+    /// An empty hub whose HTTP servers are called through `client` (each thread through its
+    /// own); starts its idle sweeper.
+    pub fn new(client: crate::upstream::UpstreamClient) -> Arc<McpHub> {
         let hub = Arc::new(McpHub {
             servers: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),

@@ -45,10 +45,13 @@ pub enum UpstreamError {
 
 /// The HTTP client to providers (connection pools per upstream host, HTTP/1.1 and HTTP/2,
 /// rustls): one client per serving thread (and one for the rest), so an upstream connection is
-/// driven by the thread whose requests use it (see [`crate::http::cores`]).
+/// driven by the thread whose requests use it (see [`crate::http::cores`]). The first is built
+/// at once (its errors are the caller's); a serving thread's is built on its first use.
 #[derive(Clone)]
 pub struct UpstreamClient {
-    clients: std::sync::Arc<[reqwest::Client]>,
+    clients: std::sync::Arc<[std::sync::OnceLock<reqwest::Client>]>,
+    /// Extra trusted CA certificates (a provider's `ca_file`).
+    roots: std::sync::Arc<[reqwest::Certificate]>,
 }
 
 /// A request ready to send.
@@ -81,10 +84,7 @@ impl UpstreamClient {
     /// Builds the clients for `threads` serving threads. TLS uses the ring provider and the
     /// system's trust store.
     pub fn new(threads: usize) -> Result<UpstreamClient, reqwest::Error> {
-        let clients = (0..=threads)
-            .map(|_| builder().build())
-            .collect::<Result<_, _>>()?;
-        Ok(UpstreamClient { clients })
+        UpstreamClient::build(threads, Vec::new())
     }
 
     /// Clients like the shared ones that also trust the CA certificates of `pem` (a provider's
@@ -95,26 +95,49 @@ impl UpstreamClient {
         if certs.is_empty() {
             return Err("holds no PEM certificate".into());
         }
-        let clients = (0..=threads)
-            .map(|_| {
-                certs
-                    .iter()
-                    .fold(builder(), |b, c| b.add_root_certificate(c.clone()))
-                    .build()
-                    .map_err(|e| crate::error::error_chain(&e))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(UpstreamClient { clients })
+        UpstreamClient::build(threads, certs).map_err(|e| crate::error::error_chain(&e))
+    }
+
+    fn build(
+        threads: usize,
+        roots: Vec<reqwest::Certificate>,
+    ) -> Result<UpstreamClient, reqwest::Error> {
+        let client = UpstreamClient {
+            clients: (0..=threads).map(|_| std::sync::OnceLock::new()).collect(),
+            roots: roots.into(),
+        };
+        let first = client.client()?;
+        let _ = client.clients[0].set(first);
+        Ok(client)
+    }
+
+    /// A new client with the shared settings and the extra roots.
+    fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        self.roots
+            .iter()
+            .fold(builder(), |b, c| b.add_root_certificate(c.clone()))
+            .build()
     }
 
     /// The client of the calling thread.
     pub fn local(&self) -> &reqwest::Client {
-        &self.clients[crate::http::cores::core() % self.clients.len()]
+        let i = crate::http::cores::core() % self.clients.len();
+        self.clients[i].get_or_init(|| {
+            self.client().unwrap_or_else(|e| {
+                // The first client was built with the same settings, so this is unexpected;
+                // share it rather than fail the request.
+                tracing::warn!(error = %crate::error::error_chain(&e), "cannot build a thread's upstream client; sharing the first");
+                self.http()
+            })
+        })
     }
 
-    /// The client off the serving threads (MCP servers and webhooks are called through it).
+    /// The client off the serving threads (webhooks are called through it).
     pub fn http(&self) -> reqwest::Client {
-        self.clients[0].clone()
+        self.clients[0]
+            .get()
+            .cloned()
+            .unwrap_or_else(reqwest::Client::new)
     }
 
     /// Sends `req` and waits for the response headers.
