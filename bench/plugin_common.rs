@@ -5,6 +5,7 @@ use sluice::capabilities::{KvStore, MemoryKv, NoEvents, PluginEnv, PriceTable};
 use sluice::config::Config;
 use sluice::pipeline::bindings::types::{Endpoint, Principal, RequestCtx};
 use sluice::pipeline::engine::Runtime;
+pub use sluice::pipeline::hints::HeaderUse;
 use sluice::pipeline::plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,7 +53,12 @@ pub fn env(name: &str, config: &str) -> Arc<PluginEnv> {
     })
 }
 
-/// Compiles `bytes` and loads them as plugin `name` of world `W`.
+/// Compiles `bytes` and loads them as plugin `name` of world `W`, given the request headers its
+/// component declares it reads (as the gateway does).
+#[allow(
+    dead_code,
+    reason = "plugin_langs uses it; plugin_call chooses the headers itself"
+)]
 pub async fn load<W: World>(
     runtime: &Runtime,
     name: &str,
@@ -60,19 +66,39 @@ pub async fn load<W: World>(
     config: &str,
     settings: PluginSettings,
 ) -> Arc<Plugin<W>> {
-    let (component, hash) = runtime.compile(bytes).expect("compile");
-    Arc::new(
-        Plugin::load(
-            runtime,
-            &component,
-            hash,
-            name.into(),
-            env(name, config),
-            settings,
-        )
-        .await
-        .expect("load"),
+    load_with(
+        runtime,
+        name,
+        bytes,
+        config,
+        settings,
+        HeaderUse::of_component(bytes),
     )
+    .await
+}
+
+/// [`load`], with `headers` in place of the component's declaration.
+pub async fn load_with<W: World>(
+    runtime: &Runtime,
+    name: &str,
+    bytes: &[u8],
+    config: &str,
+    settings: PluginSettings,
+    headers: HeaderUse,
+) -> Arc<Plugin<W>> {
+    let (component, hash) = runtime.compile(bytes).expect("compile");
+    let mut plugin = Plugin::load(
+        runtime,
+        &component,
+        hash,
+        name.into(),
+        env(name, config),
+        settings,
+    )
+    .await
+    .expect("load");
+    plugin.headers = headers;
+    Arc::new(plugin)
 }
 
 /// A chat request's context, with ten headers.

@@ -98,6 +98,7 @@ mod export;
 #[doc(hidden)]
 pub mod glue;
 pub mod guard;
+pub mod hints;
 pub mod keys;
 pub mod kv;
 mod mcp;

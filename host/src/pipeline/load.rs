@@ -57,10 +57,15 @@ impl Loader<'_> {
         };
         // Compiling takes ~100 ms of CPU: keep it off the async workers.
         let runtime = Arc::clone(self.runtime);
-        let (component, hash) = tokio::task::spawn_blocking(move || runtime.compile(&bytes))
-            .await
-            .map_err(|e| fail(format!("compiler task failed: {e}")))?
-            .map_err(|e| fail(format!("not a valid component: {e:#}")))?;
+        let (component, hash, headers) = tokio::task::spawn_blocking(move || {
+            let headers = super::hints::HeaderUse::of_component(&bytes);
+            runtime
+                .compile(&bytes)
+                .map(|(component, hash)| (component, hash, headers))
+        })
+        .await
+        .map_err(|e| fail(format!("compiler task failed: {e}")))?
+        .map_err(|e| fail(format!("not a valid component: {e:#}")))?;
         let env = Arc::new(PluginEnv {
             name: Arc::from(pc.name.as_str()),
             config_json: Arc::from(pc.config_json().as_str()),
@@ -94,7 +99,10 @@ impl Loader<'_> {
             settings,
         )
         .await
-        .map(Arc::new)
+        .map(|mut plugin| {
+            plugin.headers = headers;
+            Arc::new(plugin)
+        })
         .map_err(fail)
     }
 }

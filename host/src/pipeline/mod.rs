@@ -4,6 +4,7 @@
 pub mod bindings;
 mod compat;
 pub mod engine;
+pub mod hints;
 pub mod inspect;
 mod load;
 pub mod plugin;

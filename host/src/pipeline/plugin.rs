@@ -150,6 +150,8 @@ pub struct Plugin<W: World> {
     pub hash: String,
     /// What the plugin declared at init.
     pub info: PluginInfo,
+    /// The request headers it is given (its component's declaration; every one without).
+    pub headers: super::hints::HeaderUse,
     /// Limits and behaviour.
     pub settings: PluginSettings,
     env: Arc<PluginEnv>,
@@ -185,6 +187,7 @@ impl<W: World> Plugin<W> {
             source,
             hash: hex::encode(hash),
             info: PluginInfo::default(),
+            headers: super::hints::HeaderUse::All,
             settings,
             env: Arc::clone(&env),
             pre,
@@ -311,6 +314,14 @@ pub struct Lease<W: World> {
 }
 
 impl<W: World> Lease<W> {
+    /// `ctx` as this plugin sees it: only the request headers it declared it reads.
+    pub fn view<'a>(
+        &self,
+        ctx: &'a super::bindings::types::RequestCtx,
+    ) -> std::borrow::Cow<'a, super::bindings::types::RequestCtx> {
+        self.plugin.headers.view(ctx)
+    }
+
     /// The plugin this lease belongs to.
     pub fn plugin(&self) -> &Arc<Plugin<W>> {
         &self.plugin

@@ -269,6 +269,8 @@ impl Guard for BlockTerms {
 }
 
 sluice_plugin_sdk::export_guard!(BlockTerms);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 #[cfg(test)]
 mod tests;

@@ -191,6 +191,8 @@ impl Policy for Budget {
 }
 
 sluice_plugin_sdk::export_policy!(Budget);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 #[cfg(test)]
 mod tests {

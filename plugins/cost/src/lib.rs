@@ -90,6 +90,8 @@ impl Enrich for Cost {
 }
 
 sluice_plugin_sdk::export_enrich!(Cost);
+// Of the request headers it reads only `traceparent` (the trace id): the host passes no other.
+sluice_plugin_sdk::reads_headers!("traceparent");
 
 #[cfg(test)]
 mod tests {

@@ -106,6 +106,8 @@ impl Adapter for Echo {
 }
 
 sluice_plugin_sdk::export_adapter!(Echo);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -164,6 +164,8 @@ impl Adapter for Gemini {
 }
 
 sluice_plugin_sdk::export_adapter!(Gemini);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 /// The provider and models the unit tests use.
 #[cfg(test)]

@@ -163,6 +163,8 @@ impl Auth for KeyAuth {
 }
 
 sluice_plugin_sdk::export_auth!(KeyAuth);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 #[cfg(test)]
 mod tests {

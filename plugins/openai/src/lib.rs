@@ -92,6 +92,8 @@ impl Adapter for OpenAi {
 }
 
 sluice_plugin_sdk::export_adapter!(OpenAi);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 #[cfg(test)]
 mod tests {

@@ -369,6 +369,8 @@ impl Guard for PiiRedact {
 }
 
 sluice_plugin_sdk::export_guard!(PiiRedact);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 #[cfg(test)]
 mod tests;

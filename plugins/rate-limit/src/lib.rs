@@ -271,6 +271,8 @@ impl Policy for RateLimit {
 }
 
 sluice_plugin_sdk::export_policy!(RateLimit);
+// It reads no request header: the host passes none.
+sluice_plugin_sdk::reads_headers!();
 
 #[cfg(test)]
 mod tests {

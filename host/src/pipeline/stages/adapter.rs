@@ -16,8 +16,9 @@ pub async fn to_upstream(
     provider: &Provider,
     body: &[u8],
 ) -> Result<UpstreamCall, ApiError> {
+    let seen = lease.view(ctx);
     lease
-        .call(async |w, s| w.to_upstream(s, ctx, provider, body).await)
+        .call(async |w, s| w.to_upstream(s, &seen, provider, body).await)
         .await?
         .map_err(ApiError::from)
 }
@@ -28,8 +29,9 @@ pub async fn from_upstream(
     ctx: &RequestCtx,
     resp: &HttpResponse,
 ) -> Result<Option<HttpResponse>, ApiError> {
+    let seen = lease.view(ctx);
     lease
-        .call(async |w, s| w.from_upstream(s, ctx, resp).await)
+        .call(async |w, s| w.from_upstream(s, &seen, resp).await)
         .await?
         .map_err(ApiError::from)
 }
@@ -48,8 +50,9 @@ impl Translator {
         ctx: &RequestCtx,
         provider: &Provider,
     ) -> Result<Translator, ApiError> {
+        let seen = lease.view(ctx);
         let stream = lease
-            .call(async |w, s| w.open_stream(s, ctx, provider).await)
+            .call(async |w, s| w.open_stream(s, &seen, provider).await)
             .await?;
         Ok(Translator {
             lease,

@@ -23,8 +23,9 @@ pub async fn authenticate(
         });
     };
     let mut lease = auth.lease().await?;
+    let seen = lease.view(ctx);
     let result = lease
-        .call(async |w, s| w.authenticate(s, ctx, credential).await)
+        .call(async |w, s| w.authenticate(s, &seen, credential).await)
         .await?;
     drop(lease);
     let principal = result.map_err(ApiError::from)?;

@@ -16,8 +16,9 @@ pub async fn run_enrich(
     for p in &pipeline.enrichers {
         let r = match p.lease().await {
             Ok(mut lease) => {
+                let seen = lease.view(ctx);
                 lease
-                    .call(async |w, s| w.on_response(s, ctx, principal, outcome).await)
+                    .call(async |w, s| w.on_response(s, &seen, principal, outcome).await)
                     .await
             }
             Err(e) => Err(e),

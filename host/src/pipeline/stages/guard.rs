@@ -36,8 +36,9 @@ pub async fn run_guards_json(
         };
         let verdict = match g.lease().await {
             Ok(mut lease) => {
+                let seen = lease.view(ctx);
                 lease
-                    .call(async |w, s| w.check_json(s, ctx, principal, direction, text).await)
+                    .call(async |w, s| w.check_json(s, &seen, principal, direction, text).await)
                     .await
             }
             Err(e) => Err(e),
@@ -174,10 +175,12 @@ impl StreamGuard {
         }
         let verdict = {
             let t: &str = &text;
+            let seen = self.plugin.headers.view(ctx);
+            let seen: &RequestCtx = &seen;
             let ask =
                 async |w: &GuardWorld,
                        s: &mut wasmtime::Store<crate::capabilities::PluginState>| {
-                    w.check_text(s, ctx, principal, choice, t, last).await
+                    w.check_text(s, seen, principal, choice, t, last).await
                 };
             match self.lease.as_mut() {
                 Some(lease) => lease.call(ask).await,

@@ -40,8 +40,9 @@ pub async fn run_policies(
         };
         let decision = match p.lease().await {
             Ok(mut lease) => {
+                let seen = lease.view(ctx);
                 lease
-                    .call(async |w, s| w.on_request(s, ctx, principal, meta, given).await)
+                    .call(async |w, s| w.on_request(s, &seen, principal, meta, given).await)
                     .await
             }
             Err(e) => Err(e),
@@ -89,8 +90,9 @@ pub async fn run_on_complete(
     for p in ran {
         let r = match p.lease().await {
             Ok(mut lease) => {
+                let seen = lease.view(ctx);
                 lease
-                    .call(async |w, s| w.on_complete(s, ctx, principal, meta, outcome).await)
+                    .call(async |w, s| w.on_complete(s, &seen, principal, meta, outcome).await)
                     .await
             }
             Err(e) => Err(e),
