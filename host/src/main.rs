@@ -112,6 +112,8 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
         let gw = Gateway::start(config).await?;
         // Batches with work left (after a restart too) resume now.
         sluice::endpoints::batches::runner::spawn(&gw);
+        // Memory a burst of requests freed goes back to the kernel once the burst is over.
+        sluice::http::trim::spawn();
         if let Err(e) = sluice::reload::spawn_triggers(std::sync::Arc::clone(&gw)) {
             tracing::warn!(error = %e, "cannot watch files: reload with SIGHUP or POST /admin/reload");
         }

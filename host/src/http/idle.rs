@@ -39,6 +39,7 @@ impl Activity {
     /// A request starts; it is in flight until the guard drops.
     pub fn begin(&self) -> InFlight {
         self.0.in_flight.fetch_add(1, Ordering::Relaxed);
+        super::trim::started();
         self.touch();
         InFlight(self.clone())
     }
@@ -71,6 +72,7 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.touch();
         self.0.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        super::trim::ended();
     }
 }
 

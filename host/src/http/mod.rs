@@ -7,5 +7,6 @@ pub mod cores;
 mod idle;
 pub mod serve;
 pub mod sse;
+pub mod trim;
 
 pub use serve::{Limits, serve};
