@@ -10,6 +10,7 @@ mod load;
 mod mcp;
 mod reload;
 pub mod schema;
+mod server;
 mod tables;
 mod telemetry;
 #[cfg(test)]
