@@ -43,3 +43,36 @@ pub fn incr(key: &str, delta: i64, window_ms: u64) -> WindowCount {
 pub fn add(key: &str, delta: i64, expires_at_ms: u64) -> i64 {
     imp::add(key, delta, expires_at_ms)
 }
+
+/// A counter [`reserve`] adds to: `amount` more, unless that takes it past `limit`.
+pub use imp::Reservation;
+
+/// What [`reserve`] did: [`Reserved::Granted`] with every counter's new value, or
+/// [`Reserved::Refused`] naming the first reservation that would pass its limit (nothing added).
+pub use imp::{Refusal, Reserved};
+
+/// Adds every reservation's amount to its windowed counter (as [`incr`], windows of
+/// `window_ms`) if none would pass its limit, and else adds none, in one atomic step: a rate
+/// limiter checks all its limits with one call, and they hold across gateway replicas sharing
+/// the store. Amounts of 0 or less are never refused.
+///
+/// ```no_run
+/// use sluice_plugin_sdk::kv::{reserve, Reservation, Reserved};
+/// let items = [
+///     Reservation { key: "rpm|key-1".into(), amount: 1, limit: 60 },
+///     Reservation { key: "tpm|key-1".into(), amount: 500, limit: 10_000 },
+/// ];
+/// match reserve(&items, 60_000) {
+///     Reserved::Granted(counts) => { let _requests_this_minute = counts[0].value; }
+///     Reserved::Refused(r) => { let _retry_after_ms = r.would_reach.ms_to_reset; }
+/// }
+/// ```
+pub fn reserve(items: &[Reservation], window_ms: u64) -> Reserved {
+    imp::reserve(items, window_ms)
+}
+
+/// Adds each delta to its windowed counter (as [`incr`]) in one call, and returns the new values
+/// in order.
+pub fn incr_all(deltas: &[(String, i64)], window_ms: u64) -> Vec<WindowCount> {
+    imp::incr_all(deltas, window_ms)
+}

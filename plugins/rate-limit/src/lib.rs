@@ -209,30 +209,39 @@ impl Policy for RateLimit {
         _body: &[u8],
     ) -> Decision {
         let dims = dimensions(&self.0, ctx, principal, meta);
-        let mut taken: Vec<&Dimension> = Vec::with_capacity(dims.len());
-        let mut headers = Vec::new();
-        for d in &dims {
-            let r = kv::incr(&d.key, d.amount, WINDOW_MS);
-            if r.value > d.limit as i64 {
-                // Over the limit: undo this reservation and the ones before it.
-                kv::incr(&d.key, -d.amount, WINDOW_MS);
-                for t in &taken {
-                    kv::incr(&t.key, -t.amount, WINDOW_MS);
+        let items: Vec<kv::Reservation> = dims
+            .iter()
+            .map(|d| kv::Reservation {
+                key: d.key.clone(),
+                amount: d.amount,
+                limit: i64::try_from(d.limit).unwrap_or(i64::MAX),
+            })
+            .collect();
+        // Every limit in one atomic step: all reserved, or none.
+        let counts = match kv::reserve(&items, WINDOW_MS) {
+            kv::Reserved::Granted(counts) => counts,
+            kv::Reserved::Refused(r) => {
+                if let Some(d) = dims.get(r.index as usize).or(dims.first()) {
+                    return deny(d, r.would_reach.ms_to_reset);
                 }
-                return deny(d, r.ms_to_reset);
+                Vec::new()
             }
-            if headers.is_empty() && d.kind == Kind::Requests {
-                let remaining = (d.limit as i64 - r.value).max(0);
-                headers = vec![
-                    ("x-ratelimit-limit".to_string(), d.limit.to_string()),
-                    ("x-ratelimit-remaining".to_string(), remaining.to_string()),
-                    (
-                        "x-ratelimit-reset".to_string(),
-                        r.ms_to_reset.div_ceil(1000).to_string(),
-                    ),
-                ];
-            }
-            taken.push(d);
+        };
+        let mut headers = Vec::new();
+        if let Some((d, r)) = dims
+            .iter()
+            .zip(&counts)
+            .find(|(d, _)| d.kind == Kind::Requests)
+        {
+            let remaining = (d.limit as i64 - r.value).max(0);
+            headers = vec![
+                ("x-ratelimit-limit".to_string(), d.limit.to_string()),
+                ("x-ratelimit-remaining".to_string(), remaining.to_string()),
+                (
+                    "x-ratelimit-reset".to_string(),
+                    r.ms_to_reset.div_ceil(1000).to_string(),
+                ),
+            ];
         }
         Decision::Continue(Allow {
             headers,
@@ -257,15 +266,19 @@ impl Policy for RateLimit {
             Some(u) => (i64::from(u.prompt_tokens), i64::from(u.completion_tokens)),
             None => (0, 0),
         };
-        for d in dimensions(&self.0, ctx, principal, meta) {
-            let delta = match d.kind {
-                Kind::Requests => continue,
-                Kind::InputTokens => used_in - d.amount,
-                Kind::OutputTokens => used_out - d.amount,
-            };
-            if delta > 0 || (delta < 0 && same_window) {
-                kv::incr(&d.key, delta, WINDOW_MS);
-            }
+        let deltas: Vec<(String, i64)> = dimensions(&self.0, ctx, principal, meta)
+            .into_iter()
+            .filter_map(|d| {
+                let delta = match d.kind {
+                    Kind::Requests => return None,
+                    Kind::InputTokens => used_in - d.amount,
+                    Kind::OutputTokens => used_out - d.amount,
+                };
+                (delta > 0 || (delta < 0 && same_window)).then_some((d.key, delta))
+            })
+            .collect();
+        if !deltas.is_empty() {
+            kv::incr_all(&deltas, WINDOW_MS);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! backend.
 
 use super::super::state::PluginState;
+use super::{Reservation, Reserved, WindowCount};
 use crate::pipeline::bindings::kv_if;
 
 impl kv_if::Host for PluginState {
@@ -22,10 +23,42 @@ impl kv_if::Host for PluginState {
     }
 
     fn incr(&mut self, key: String, delta: i64, window_ms: u64) -> kv_if::WindowCount {
-        let r = self.env.kv.incr(&self.kv_key(&key), delta, window_ms);
-        kv_if::WindowCount {
-            value: r.value,
-            ms_to_reset: r.ms_to_reset,
+        wit_count(self.env.kv.incr(&self.kv_key(&key), delta, window_ms))
+    }
+
+    fn reserve(&mut self, items: Vec<kv_if::Reservation>, window_ms: u64) -> kv_if::Reserved {
+        let items: Vec<Reservation> = items
+            .into_iter()
+            .map(|r| Reservation {
+                key: self.kv_key(&r.key),
+                amount: r.amount,
+                limit: r.limit,
+            })
+            .collect();
+        match self.env.kv.reserve(&items, window_ms) {
+            Reserved::Granted(counts) => {
+                kv_if::Reserved::Granted(counts.into_iter().map(wit_count).collect())
+            }
+            Reserved::Refused { index, would_reach } => kv_if::Reserved::Refused(kv_if::Refusal {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                would_reach: wit_count(would_reach),
+            }),
         }
+    }
+
+    fn incr_all(&mut self, deltas: Vec<(String, i64)>, window_ms: u64) -> Vec<kv_if::WindowCount> {
+        let deltas: Vec<(String, i64)> = deltas
+            .into_iter()
+            .map(|(k, d)| (self.kv_key(&k), d))
+            .collect();
+        let counts = self.env.kv.incr_all(&deltas, window_ms);
+        counts.into_iter().map(wit_count).collect()
+    }
+}
+
+fn wit_count(c: WindowCount) -> kv_if::WindowCount {
+    kv_if::WindowCount {
+        value: c.value,
+        ms_to_reset: c.ms_to_reset,
     }
 }

@@ -1,10 +1,10 @@
 //! The default `kv` backend: in process memory, sharded, with expiry swept as shards grow.
 
-use super::store::{KvStore, WindowCount};
+use super::store::{KvStore, Reservation, Reserved, WindowCount};
 use crate::time::now_ms;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 enum Entry {
     Value {
@@ -69,23 +69,113 @@ impl Default for MemoryKv {
 }
 
 impl MemoryKv {
-    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
-        let i = (self.hasher.hash_one(key) as usize) % SHARDS;
-        // A poisoned shard only means another thread panicked mid-update of plain data.
-        self.shards[i]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn index(&self, key: &str) -> usize {
+        (self.hasher.hash_one(key) as usize) % SHARDS
     }
 
-    fn with_shard<R>(&self, key: &str, f: impl FnOnce(&mut HashMap<String, Entry>, u64) -> R) -> R {
-        let now = now_ms();
-        let mut shard = self.shard(key);
+    /// Shard `i`, locked, swept of expired entries if it has grown since its last sweep.
+    fn lock(&self, i: usize, now: u64) -> MutexGuard<'_, Shard> {
+        // A poisoned shard only means another thread panicked mid-update of plain data.
+        let mut shard = self.shards[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if shard.map.len() >= shard.next_sweep {
             shard.map.retain(|_, e| !e.expired(now));
             shard.next_sweep = (shard.map.len() * 2).max(SWEEP_EVERY);
         }
+        shard
+    }
+
+    fn with_shard<R>(&self, key: &str, f: impl FnOnce(&mut HashMap<String, Entry>, u64) -> R) -> R {
+        let now = now_ms();
+        let mut shard = self.lock(self.index(key), now);
         f(&mut shard.map, now)
     }
+
+    /// The shards holding `keys`, locked in index order (so that two callers never wait on each
+    /// other), and for each key the position of its shard in the returned list.
+    fn lock_all<'k>(
+        &self,
+        keys: impl Iterator<Item = &'k str>,
+        now: u64,
+    ) -> (Vec<MutexGuard<'_, Shard>>, Vec<usize>) {
+        let of_key: Vec<usize> = keys.map(|k| self.index(k)).collect();
+        let mut order = of_key.clone();
+        order.sort_unstable();
+        order.dedup();
+        let guards = order.iter().map(|&i| self.lock(i, now)).collect();
+        let slots = of_key
+            .iter()
+            .map(|i| order.binary_search(i).unwrap_or_default())
+            .collect();
+        (guards, slots)
+    }
+}
+
+/// The window of `window_ms` that holds `now`: its start and the milliseconds left in it.
+fn window(now: u64, window_ms: u64) -> (u64, u64) {
+    let start = now - now % window_ms;
+    (start, start + window_ms - now)
+}
+
+/// The value of the windowed counter `key` in the window starting at `start` (0 if it has none).
+fn counted(map: &HashMap<String, Entry>, key: &str, start: u64, window_ms: u64) -> i64 {
+    match map.get(key) {
+        Some(Entry::Counter {
+            window_start,
+            window_ms: w,
+            value,
+        }) if *window_start == start && *w == window_ms => *value,
+        _ => 0,
+    }
+}
+
+/// Adds `delta` to the windowed counter `key` (a new window, or another kind of entry, starts
+/// from 0).
+fn bump(
+    map: &mut HashMap<String, Entry>,
+    key: &str,
+    delta: i64,
+    window_ms: u64,
+    now: u64,
+) -> WindowCount {
+    let (start, ms_to_reset) = window(now, window_ms);
+    // Looked up first: a counter that exists (the usual case) costs no key allocation.
+    if !map.contains_key(key) {
+        map.insert(
+            key.to_string(),
+            Entry::Counter {
+                window_start: start,
+                window_ms,
+                value: 0,
+            },
+        );
+    }
+    let Some(entry) = map.get_mut(key) else {
+        return WindowCount {
+            value: delta,
+            ms_to_reset,
+        };
+    };
+    let value = match entry {
+        Entry::Counter {
+            window_start,
+            window_ms: w,
+            value,
+        } if *window_start == start && *w == window_ms => {
+            *value = value.saturating_add(delta);
+            *value
+        }
+        other => {
+            *other = Entry::Counter {
+                window_start: start,
+                window_ms,
+                value: delta,
+            };
+            delta
+        }
+    };
+    WindowCount { value, ms_to_reset }
 }
 
 impl KvStore for MemoryKv {
@@ -129,36 +219,7 @@ impl KvStore for MemoryKv {
 
     fn incr(&self, key: &str, delta: i64, window_ms: u64) -> WindowCount {
         let window_ms = window_ms.max(1);
-        self.with_shard(key, |map, now| {
-            let start = now - now % window_ms;
-            let entry = map.entry(key.to_string()).or_insert(Entry::Counter {
-                window_start: start,
-                window_ms,
-                value: 0,
-            });
-            let value = match entry {
-                Entry::Counter {
-                    window_start,
-                    window_ms: w,
-                    value,
-                } if *window_start == start && *w == window_ms => {
-                    *value = value.saturating_add(delta);
-                    *value
-                }
-                other => {
-                    *other = Entry::Counter {
-                        window_start: start,
-                        window_ms,
-                        value: delta,
-                    };
-                    delta
-                }
-            };
-            WindowCount {
-                value,
-                ms_to_reset: start + window_ms - now,
-            }
-        })
+        self.with_shard(key, |map, now| bump(map, key, delta, window_ms, now))
     }
 
     fn add(&self, key: &str, delta: i64, expires_at_ms: u64) -> i64 {
@@ -182,64 +243,55 @@ impl KvStore for MemoryKv {
             }
         })
     }
+
+    fn reserve(&self, items: &[Reservation], window_ms: u64) -> Reserved {
+        let window_ms = window_ms.max(1);
+        let now = now_ms();
+        let (mut shards, slots) = self.lock_all(items.iter().map(|r| r.key.as_str()), now);
+        let (start, ms_to_reset) = window(now, window_ms);
+        for (n, r) in items.iter().enumerate() {
+            if r.amount <= 0 {
+                continue;
+            }
+            // A key listed twice counts what the earlier entries would add.
+            let before: i64 = items[..n]
+                .iter()
+                .filter(|e| e.key == r.key)
+                .fold(0i64, |sum, e| sum.saturating_add(e.amount));
+            let reach = counted(&shards[slots[n]].map, &r.key, start, window_ms)
+                .saturating_add(before)
+                .saturating_add(r.amount);
+            if reach > r.limit {
+                return Reserved::Refused {
+                    index: n,
+                    would_reach: WindowCount {
+                        value: reach,
+                        ms_to_reset,
+                    },
+                };
+            }
+        }
+        Reserved::Granted(
+            items
+                .iter()
+                .zip(&slots)
+                .map(|(r, &slot)| bump(&mut shards[slot].map, &r.key, r.amount, window_ms, now))
+                .collect(),
+        )
+    }
+
+    fn incr_all(&self, deltas: &[(String, i64)], window_ms: u64) -> Vec<WindowCount> {
+        let window_ms = window_ms.max(1);
+        let now = now_ms();
+        let (mut shards, slots) = self.lock_all(deltas.iter().map(|(k, _)| k.as_str()), now);
+        deltas
+            .iter()
+            .zip(&slots)
+            .map(|((key, delta), &slot)| bump(&mut shards[slot].map, key, *delta, window_ms, now))
+            .collect()
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-
-    #[test]
-    fn values_round_trip_and_expire() {
-        let kv = MemoryKv::default();
-        kv.set("a", b"1".to_vec(), None);
-        assert_eq!(kv.get("a"), Some(b"1".to_vec()));
-        kv.set("b", b"2".to_vec(), Some(0));
-        assert_eq!(kv.get("b"), None);
-        kv.delete("a");
-        assert_eq!(kv.get("a"), None);
-    }
-
-    #[test]
-    fn counters_add_within_a_window() {
-        let kv = MemoryKv::default();
-        let w = 3_600_000;
-        assert_eq!(kv.incr("c", 5, w).value, 5);
-        assert_eq!(kv.incr("c", -2, w).value, 3);
-        let r = kv.incr("c", 1, w);
-        assert_eq!(r.value, 4);
-        assert!(r.ms_to_reset <= w && r.ms_to_reset > 0);
-    }
-
-    #[test]
-    fn totals_add_until_they_expire_and_keep_their_first_expiry() {
-        let kv = MemoryKv::default();
-        let later = now_ms() + 3_600_000;
-        assert_eq!(kv.add("t", 5, later), 5);
-        assert_eq!(kv.add("t", -2, later + 99), 3);
-        assert_eq!(kv.get("t"), Some(b"3".to_vec()));
-        // An expired total starts again, with the new expiry.
-        assert_eq!(kv.add("old", 7, now_ms() - 1), 7);
-        assert_eq!(kv.get("old"), None, "born expired");
-        assert_eq!(kv.add("old", 1, later), 1);
-    }
-
-    #[test]
-    fn concurrent_increments_are_atomic() {
-        let kv = Arc::new(MemoryKv::default());
-        let threads: Vec<_> = (0..8)
-            .map(|_| {
-                let kv = Arc::clone(&kv);
-                std::thread::spawn(move || {
-                    for _ in 0..1000 {
-                        kv.incr("n", 1, 3_600_000);
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().expect("thread");
-        }
-        assert_eq!(kv.incr("n", 0, 3_600_000).value, 8000);
-    }
-}
+#[path = "memory_tests.rs"]
+mod tests;

@@ -7,4 +7,4 @@ mod memory;
 mod store;
 
 pub use memory::MemoryKv;
-pub use store::{KvStore, WindowCount};
+pub use store::{KvStore, Reservation, Reserved, WindowCount};
