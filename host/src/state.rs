@@ -182,7 +182,8 @@ impl Gateway {
         crate::endpoints::llm::sweep_uploads(&uploads_dir);
         let batch_slots = tokio::sync::Semaphore::new(config.batches.concurrency);
         let batch_slots_busy = tokio::sync::Semaphore::new(config.batches.concurrency_when_busy);
-        let upstream = UpstreamClient::new(crate::http::cores::count(config.server.threads))?;
+        let upstream = UpstreamClient::new(crate::http::cores::count(config.server.threads))
+            .map_err(|e| anyhow::anyhow!("cannot set up the upstream clients: {e}"))?;
         let mcp = McpHub::new(upstream.clone());
         mcp.apply(&config.mcp, &config.mcp_servers, &config.file)
             .await;

@@ -1,6 +1,16 @@
 //! Outbound HTTP to providers. Plugins have no network: the host makes every upstream call.
 
+mod body;
+mod clients;
+
+pub use body::{BodyError, UpstreamResponse, body_error, chunks, read_body};
+
 use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http_body_util::Full;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Why an upstream call failed. Messages name the provider and never carry transport internals
@@ -43,15 +53,18 @@ pub enum UpstreamError {
     },
 }
 
-/// The HTTP client to providers (connection pools per upstream host, HTTP/1.1 and HTTP/2,
-/// rustls): one client per serving thread (and one for the rest), so an upstream connection is
-/// driven by the thread whose requests use it (see [`crate::http::cores`]). The first is built
-/// at once (its errors are the caller's); a serving thread's is built on its first use.
+/// The HTTP clients to providers (connection pools per upstream host, HTTP/1.1 and HTTP/2,
+/// rustls): one set per serving thread (and one for the rest), so an upstream connection is
+/// driven by the thread whose requests use it (see [`crate::http::cores`]). The first set is
+/// built at once (its errors are the caller's); a serving thread's is built on its first use.
 #[derive(Clone)]
 pub struct UpstreamClient {
-    clients: std::sync::Arc<[std::sync::OnceLock<reqwest::Client>]>,
-    /// Extra trusted CA certificates (a provider's `ca_file`).
-    roots: std::sync::Arc<[reqwest::Certificate]>,
+    /// The clients of serving thread `i` at `i - 1`, built on first use.
+    threads: Arc<[OnceLock<clients::Clients>]>,
+    /// The clients off the serving threads, built at once.
+    shared: Arc<clients::Clients>,
+    /// The TLS settings every client of this set uses.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 /// A request ready to send.
@@ -83,109 +96,138 @@ pub enum Payload {
 impl UpstreamClient {
     /// Builds the clients for `threads` serving threads. TLS uses the ring provider and the
     /// system's trust store.
-    pub fn new(threads: usize) -> Result<UpstreamClient, reqwest::Error> {
+    pub fn new(threads: usize) -> Result<UpstreamClient, String> {
         UpstreamClient::build(threads, Vec::new())
     }
 
     /// Clients like the shared ones that also trust the CA certificates of `pem` (a provider's
     /// `ca_file`). Errors name what is wrong with the file's contents.
     pub fn with_ca(pem: &[u8], threads: usize) -> Result<UpstreamClient, String> {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("not PEM certificates: {e}"))?;
         if certs.is_empty() {
             return Err("holds no PEM certificate".into());
         }
-        UpstreamClient::build(threads, certs).map_err(|e| crate::error::error_chain(&e))
+        UpstreamClient::build(threads, certs)
     }
 
     fn build(
         threads: usize,
-        roots: Vec<reqwest::Certificate>,
-    ) -> Result<UpstreamClient, reqwest::Error> {
-        let client = UpstreamClient {
-            clients: (0..=threads).map(|_| std::sync::OnceLock::new()).collect(),
-            roots: roots.into(),
-        };
-        let first = client.client()?;
-        let _ = client.clients[0].set(first);
-        Ok(client)
-    }
-
-    /// A new client with the shared settings and the extra roots.
-    fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        self.roots
-            .iter()
-            .fold(builder(), |b, c| b.add_root_certificate(c.clone()))
-            .build()
-    }
-
-    /// The client of the calling thread.
-    pub fn local(&self) -> &reqwest::Client {
-        let i = crate::http::cores::core() % self.clients.len();
-        self.clients[i].get_or_init(|| {
-            self.client().unwrap_or_else(|e| {
-                // The first client was built with the same settings, so this is unexpected;
-                // share it rather than fail the request.
-                tracing::warn!(error = %crate::error::error_chain(&e), "cannot build a thread's upstream client; sharing the first");
-                self.http()
-            })
+        roots: Vec<CertificateDer<'static>>,
+    ) -> Result<UpstreamClient, String> {
+        let tls = clients::tls_config(roots)?;
+        Ok(UpstreamClient {
+            shared: Arc::new(clients::build(&tls)?),
+            threads: (0..threads.max(1)).map(|_| OnceLock::new()).collect(),
+            tls,
         })
     }
 
-    /// The client off the serving threads (webhooks are called through it).
+    /// The clients of the calling thread.
+    fn clients(&self) -> &clients::Clients {
+        let Some(i) = crate::http::cores::core().checked_sub(1) else {
+            return &self.shared;
+        };
+        let slot = &self.threads[i % self.threads.len()];
+        if let Some(c) = slot.get() {
+            return c;
+        }
+        match clients::build(&self.tls) {
+            Ok(c) => slot.get_or_init(|| c),
+            Err(e) => {
+                // The shared set was built with the same settings, so this is unexpected; use
+                // it rather than fail the request.
+                tracing::warn!(error = %e, "cannot build a thread's upstream clients; sharing");
+                &self.shared
+            }
+        }
+    }
+
+    /// The reqwest client of the calling thread (MCP servers are called through it).
+    pub fn local(&self) -> &reqwest::Client {
+        &self.clients().reqwest
+    }
+
+    /// The reqwest client off the serving threads (webhooks are called through it).
     pub fn http(&self) -> reqwest::Client {
-        self.clients[0]
-            .get()
-            .cloned()
-            .unwrap_or_else(reqwest::Client::new)
+        self.shared.reqwest.clone()
     }
 
     /// Sends `req` and waits for the response headers.
-    pub async fn send(&self, req: Outbound<'_>) -> Result<reqwest::Response, UpstreamError> {
-        let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| {
-            UpstreamError::Build {
-                provider: req.provider.to_string(),
-            }
-        })?;
-        let mut builder = req.client.unwrap_or(self).local().request(method, &req.url);
-        for (k, v) in req.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        match req.body {
-            Payload::Json(body) if body.is_empty() => {}
+    pub async fn send(&self, req: Outbound<'_>) -> Result<UpstreamResponse, UpstreamError> {
+        let provider = req.provider;
+        let build = || UpstreamError::Build {
+            provider: provider.to_string(),
+        };
+        let clients = req.client.unwrap_or(self).clients();
+        let sent = match req.body {
             Payload::Json(body) => {
-                builder = builder
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body);
+                let method =
+                    http::Method::from_bytes(req.method.as_bytes()).map_err(|_| build())?;
+                let mut request = http::Request::builder()
+                    .method(method)
+                    .uri(req.url.as_str())
+                    .body(Full::new(Bytes::new()))
+                    .map_err(|_| build())?;
+                let headers = request.headers_mut();
+                for (k, v) in req.headers {
+                    let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| build())?;
+                    let value = HeaderValue::from_str(v).map_err(|_| build())?;
+                    headers.append(name, value);
+                }
+                if !body.is_empty() {
+                    headers
+                        .entry(CONTENT_TYPE)
+                        .or_insert(HeaderValue::from_static("application/json"));
+                    *request.body_mut() = Full::new(body);
+                }
+                let call = clients.hyper.request(request);
+                match tokio::time::timeout(req.timeout, call).await {
+                    Err(_) => Err(None),
+                    Ok(Ok(resp)) => Ok(body::boxed(resp)),
+                    Ok(Err(e)) => Err(Some(hyper_error(provider, &e))),
+                }
             }
-            Payload::Multipart(form) => builder = builder.multipart(form),
-        }
-        match tokio::time::timeout(req.timeout, builder.send()).await {
-            Err(_) => Err(UpstreamError::Timeout {
-                provider: req.provider.to_string(),
+            Payload::Multipart(form) => {
+                let method =
+                    reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| build())?;
+                let mut builder = clients.reqwest.request(method, &req.url);
+                for (k, v) in req.headers {
+                    builder = builder.header(k.as_str(), v.as_str());
+                }
+                let call = builder.multipart(form).send();
+                match tokio::time::timeout(req.timeout, call).await {
+                    Err(_) => Err(None),
+                    Ok(Ok(resp)) => Ok(body::boxed(http::Response::<reqwest::Body>::from(resp))),
+                    Ok(Err(e)) => Err(Some(map_error(provider, &e, req.timeout))),
+                }
+            }
+        };
+        sent.map_err(|e| {
+            e.unwrap_or_else(|| UpstreamError::Timeout {
+                provider: provider.to_string(),
                 ms: req.timeout.as_millis(),
-            }),
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) => Err(map_error(req.provider, &e, req.timeout)),
-        }
+            })
+        })
     }
 }
 
-/// The settings every upstream client shares.
-fn builder() -> reqwest::ClientBuilder {
-    // Installing fails only if a provider is already installed, which is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(256)
-        .tcp_nodelay(true)
+/// Maps a failed hyper call to the client-facing error; the cause chain goes to the log.
+fn hyper_error(provider: &str, e: &hyper_util::client::legacy::Error) -> UpstreamError {
+    // The whole cause chain: a refused certificate or a reset reads here, not just "client
+    // error (Connect)".
+    tracing::warn!(provider, error = %crate::error::error_chain(e), "upstream call failed");
+    let provider = provider.to_string();
+    if e.is_connect() {
+        UpstreamError::Connect { provider }
+    } else {
+        UpstreamError::Transport { provider }
+    }
 }
 
-/// Maps a transport error to the client-facing error (no internals in the message).
+/// Maps a reqwest transport error to the client-facing error (no internals in the message).
 pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> UpstreamError {
-    // The whole cause chain: a refused certificate or a reset reads here, not just "error
-    // sending request".
     tracing::warn!(provider, error = %crate::error::error_chain(e), "upstream call failed");
     let provider = provider.to_string();
     if e.is_timeout() {
@@ -200,37 +242,4 @@ pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> Upstr
     } else {
         UpstreamError::Transport { provider }
     }
-}
-
-/// Reads a whole body, at most `limit` bytes, within `timeout`.
-pub async fn read_body(
-    provider: &str,
-    resp: reqwest::Response,
-    limit: usize,
-    timeout: Duration,
-) -> Result<Bytes, UpstreamError> {
-    use futures::StreamExt;
-    let read = async {
-        let mut out = bytes::BytesMut::new();
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| map_error(provider, &e, timeout))?;
-            if out.len() + chunk.len() > limit {
-                return Err(UpstreamError::TooLarge {
-                    provider: provider.to_string(),
-                    limit,
-                });
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out.freeze())
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .unwrap_or_else(|_| {
-            Err(UpstreamError::Timeout {
-                provider: provider.to_string(),
-                ms: timeout.as_millis(),
-            })
-        })
 }

@@ -42,5 +42,5 @@ pub enum Source {
     /// A whole `text/event-stream` body (an adapter that answered by itself).
     Whole(Bytes),
     /// An upstream response body.
-    Upstream(Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>),
+    Upstream(Pin<Box<dyn Stream<Item = Result<Bytes, crate::upstream::BodyError>> + Send>>),
 }

@@ -225,7 +225,7 @@ impl Exchange {
                     .answer_is_json(content_type.as_deref(), self.json_asked)
             {
                 self.upstream_us = upstream_started.elapsed().as_micros() as u64;
-                let bytes = resp.bytes_stream();
+                let bytes = crate::upstream::chunks(resp);
                 return Ok(if streamed {
                     let translator = match lease {
                         Some(lease) => Some(

@@ -17,7 +17,7 @@ use crate::http::sse::{self, Event, Framer};
 use crate::pipeline::bindings::types::SseEvent;
 use crate::pipeline::stages::StreamGuards;
 use crate::pipeline::stages::adapter::Translator;
-use crate::upstream::map_error;
+use crate::upstream::body_error;
 use axum::body::Body;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -192,7 +192,7 @@ async fn pump_all(
                     break;
                 }
                 Ok(Some(Err(e))) => {
-                    let mut err = ApiError::from(map_error(&x.provider, &e, idle_timeout));
+                    let mut err = ApiError::from(body_error(&x.provider, &*e));
                     err.message =
                         format!("The stream from the provider `{}` broke off.", x.provider);
                     return Err(Failure::Error(err));
