@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 
 @dataclass
@@ -15,6 +15,37 @@ class WindowCount:
 
     value: int
     ms_to_reset: int
+
+
+@dataclass
+class Reservation:
+    """A counter `reserve` adds to and the value it must not pass."""
+
+    key: str
+    amount: int
+    limit: int
+
+
+@dataclass
+class Refusal:
+    """The reservation `reserve` refused: its index, and what its counter would have reached."""
+
+    index: int
+    would_reach: WindowCount
+
+
+@dataclass
+class Reserved_Granted:
+    value: List[WindowCount]
+
+
+@dataclass
+class Reserved_Refused:
+    value: Refusal
+
+
+Reserved = Union[Reserved_Granted, Reserved_Refused]
+"""What `reserve` did."""
 
 
 VALUES: Dict[str, Tuple[bytes, Optional[int]]] = {}
@@ -76,3 +107,30 @@ def add(key: str, delta: int, expires_at_ms: int) -> int:
         expires, value = expires_at_ms, delta
     TOTALS[key] = (expires, value)
     return value
+
+
+def _counted(key: str, start: int) -> int:
+    began, value = COUNTERS.get(key, (start, 0))
+    return value if began == start else 0
+
+
+def reserve(items: List[Reservation], window_ms: int) -> Reserved:
+    """Adds every amount to its windowed counter if none would pass its limit, else none (all or
+    nothing); amounts of 0 or less are never refused."""
+    now = _now()
+    window = max(window_ms, 1)
+    start = now - now % window
+    for i, r in enumerate(items):
+        if r.amount <= 0:
+            continue
+        before = sum(e.amount for e in items[:i] if e.key == r.key)
+        reach = _counted(r.key, start) + before + r.amount
+        if reach > r.limit:
+            return Reserved_Refused(Refusal(index=i, would_reach=WindowCount(
+                value=reach, ms_to_reset=start + window - now)))
+    return Reserved_Granted([incr(r.key, r.amount, window_ms) for r in items])
+
+
+def incr_all(deltas: List[Tuple[str, int]], window_ms: int) -> List[WindowCount]:
+    """Adds each delta to its windowed counter (as `incr`), in one call."""
+    return [incr(key, delta, window_ms) for key, delta in deltas]
