@@ -140,11 +140,13 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
             idle_timeout: Duration::from_millis(server.idle_timeout_ms),
             max_connections: server.max_connections,
             drain: Duration::from_millis(server.shutdown_drain_ms),
+            tls: gw.tls.clone(),
         };
         let mut cores = sluice::http::cores::Cores::start(listeners, &sluice::app(std::sync::Arc::clone(&gw)), &limits)?;
         // Tests and scripts read this line to find the port when listening on :0.
-        println!("sluice listening on http://{addr}");
-        tracing::info!(%addr, threads, ms = started.elapsed().as_millis() as u64, "ready");
+        let scheme = if gw.tls.is_some() { "https" } else { "http" };
+        println!("sluice listening on {scheme}://{addr}");
+        tracing::info!(%addr, threads, tls = gw.tls.is_some(), ms = started.elapsed().as_millis() as u64, "ready");
         shutdown_signal().await;
         cores.stop().await;
         // Connections are closed. Streams and completion hooks end once their client is gone;

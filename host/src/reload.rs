@@ -11,6 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// What a reload builds: the pipeline, the restart-only changes, the listener's certificate.
+type Next = (
+    Pipeline,
+    Vec<String>,
+    Option<Arc<rustls::sign::CertifiedKey>>,
+);
+
 /// How long to wait for more file events before reloading (editors write in several steps).
 const DEBOUNCE: Duration = Duration::from_millis(100);
 
@@ -21,10 +28,17 @@ impl Gateway {
         let _one_at_a_time = self.reload_lock.lock().await;
         let started = Instant::now();
         let current = self.pipeline.load_full();
-        let result = self.build_next(&current).await;
+        let (result, certificate) = match self.build_next(&current).await {
+            Ok((pipeline, restart, certificate)) => (Ok((pipeline, restart)), certificate),
+            Err(e) => (Err(e), None),
+        };
         let outcome = self.record(result, &current, trigger, started);
         crate::telemetry::record::reload(outcome.is_ok());
         if outcome.is_ok() {
+            // New connections get the certificate read with this config; open ones keep theirs.
+            if let (Some(tls), Some(certificate)) = (&self.tls, certificate) {
+                tls.replace(certificate);
+            }
             // MCP servers follow the config: new ones start, removed or changed ones stop.
             let config = Arc::clone(&self.pipeline.load().config);
             crate::telemetry::record::set_enabled(config.telemetry.metrics);
@@ -85,9 +99,18 @@ impl Gateway {
         }
     }
 
-    async fn build_next(&self, current: &Pipeline) -> Result<(Pipeline, Vec<String>), String> {
+    /// The next pipeline, the restart-only changes, and the listener's certificate read again
+    /// (when the listener serves TLS): all of them load, or the reload is rejected.
+    async fn build_next(&self, current: &Pipeline) -> Result<Next, String> {
         let config = Config::load(&current.config.file).map_err(|e| e.to_string())?;
         let restart = self.first_config.restart_changes(&config);
+        let certificate = match (&self.tls, config.tls_files()) {
+            (Some(_), Some((cert, key))) => Some(
+                crate::http::tls::certified_key(&cert, &key)
+                    .map_err(|e| format!("{}: {}: {e}", config.file.display(), e.key()))?,
+            ),
+            _ => None,
+        };
         let pipeline = Pipeline::build(
             config,
             &self.runtime,
@@ -96,7 +119,7 @@ impl Gateway {
         )
         .await
         .map_err(|e| e.to_string())?;
-        Ok((pipeline, restart))
+        Ok((pipeline, restart, certificate))
     }
 
     /// The reload bookkeeping.

@@ -56,6 +56,8 @@ pub struct Gateway {
     /// Tasks that outlive their response (streams, `on-complete` hooks): shutdown waits for them
     /// before the last usage rows are written.
     pub tasks: TaskTracker,
+    /// TLS on the listener (`[server] tls_cert`, `tls_key`); a reload replaces its certificate.
+    pub tls: Option<crate::http::tls::ListenerTls>,
     /// The config the process started with (restart-only settings are compared to it).
     pub(crate) first_config: Config,
     /// The admin API key (`SLUICE_ADMIN_KEY`); without one the admin API is off.
@@ -164,6 +166,14 @@ pub type AppState = Arc<Gateway>;
 impl Gateway {
     /// Builds the runtime and the first pipeline from `config`.
     pub async fn start(config: Config) -> anyhow::Result<AppState> {
+        // TLS first: a certificate that does not load stops the start before anything else.
+        let tls = match config.tls_files() {
+            Some((cert, key)) => Some(
+                crate::http::tls::ListenerTls::load(&cert, &key)
+                    .map_err(|e| anyhow::anyhow!("{}: {}: {e}", config.file.display(), e.key()))?,
+            ),
+            None => None,
+        };
         let runtime = Runtime::new(RuntimeLimits {
             cache_dir: Some(config.data_dir().join("compiled")),
             max_instances: config.runtime.max_instances,
@@ -217,6 +227,7 @@ impl Gateway {
             batch_slots_busy,
             interactive: Interactive::default(),
             tasks,
+            tls,
             admin_key: std::env::var("SLUICE_ADMIN_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),

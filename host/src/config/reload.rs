@@ -16,7 +16,21 @@ impl Config {
                     .unwrap_or_else(|| std::path::Path::new("."));
                 p.ca_file.as_ref().map(|f| dir.join(f))
             }))
+            .chain(self.tls_files().into_iter().flat_map(|(c, k)| [c, k]))
             .collect()
+    }
+
+    /// The listener's certificate and key files (`[server] tls_cert`, `tls_key`), resolved
+    /// against the config file's folder, when TLS is on.
+    pub fn tls_files(&self) -> Option<(PathBuf, PathBuf)> {
+        let dir = self
+            .file
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."));
+        match (&self.server.tls_cert, &self.server.tls_key) {
+            (Some(c), Some(k)) => Some((dir.join(c), dir.join(k))),
+            _ => None,
+        }
     }
 
     /// Settings that only take effect on restart and differ between `self` and `new`, as
@@ -24,6 +38,10 @@ impl Config {
     pub fn restart_changes(&self, new: &Config) -> Vec<String> {
         let mut out = Vec::new();
         let (old_s, new_s) = (&self.server, &new.server);
+        let tls = |c: &Config| if c.tls_files().is_some() { "on" } else { "off" };
+        if tls(self) != tls(new) {
+            out.push(format!("server TLS: {} -> {}", tls(self), tls(new)));
+        }
         if old_s.listen != new_s.listen {
             out.push(format!(
                 "server.listen: {} -> {}",

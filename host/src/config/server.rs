@@ -48,6 +48,14 @@ pub struct ServerConfig {
     /// setting.
     #[serde(default)]
     pub threads: usize,
+    /// PEM certificate chain to serve HTTPS with (with `tls_key`; relative to the config file's
+    /// folder). Replaced while serving when the file changes or on reload; turning TLS on or
+    /// off takes a restart.
+    #[serde(default)]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +72,8 @@ impl Default for ServerConfig {
             max_user_id_bytes: default_max_user_id(),
             max_upload_bytes: default_max_upload(),
             threads: 0,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -87,7 +87,14 @@ fn server(s: &ServerConfig) -> Result<(), Invalid> {
             return Err((format!("server.{key}"), "must be at least 1".into()));
         }
     }
-    Ok(())
+    match (&s.tls_cert, &s.tls_key) {
+        (Some(_), None) => Err(("server.tls_key".into(), "`tls_cert` needs a key".into())),
+        (None, Some(_)) => Err((
+            "server.tls_cert".into(),
+            "`tls_key` needs a certificate".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Checks `[[plugins]]`; returns each plugin's stage by name.

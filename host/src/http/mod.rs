@@ -7,6 +7,7 @@ pub mod cores;
 mod idle;
 pub mod serve;
 pub mod sse;
+pub mod tls;
 pub mod trim;
 
 pub use serve::{Limits, serve};

@@ -1,7 +1,9 @@
 //! Serving the router on a listener, with the limits a public gateway needs: a cap on open
 //! connections, a deadline for a request's head, an idle timeout, and a bounded drain on shutdown.
 //!
-//! hyper serves each connection (HTTP/1.1, or HTTP/2 by prior knowledge). hyper bounds the time
+//! hyper serves each connection (HTTP/1.1, or HTTP/2 by prior knowledge; over TLS, as ALPN
+//! chooses). With `[server] tls_cert` and `tls_key` each connection first completes a TLS
+//! handshake, within the head's deadline. hyper bounds the time
 //! to read a request head; the idle timeout is the gateway's own: a connection with no request in
 //! flight and no bytes moving either way for that long is closed. On shutdown the listener closes
 //! at once, connections finish what they are serving (keep-alive ends after the response), and
@@ -14,7 +16,7 @@ use axum::extract::Request;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +39,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Time in-flight requests get to finish after shutdown begins.
     pub drain: Duration,
+    /// TLS on the listener, when configured.
+    pub tls: Option<super::tls::ListenerTls>,
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains for at most `limits.drain`.
@@ -85,26 +89,23 @@ pub async fn serve(
         // Replies are small and latency matters: no Nagle delay.
         let _ = tcp.set_nodelay(true);
         let activity = Activity::new();
-        let io = TokioIo::new(Tracked::new(tcp, activity.clone()));
-        let service = counted(app.clone(), activity.clone());
-        let conn = builder
-            .serve_connection_with_upgrades(io, TowerToHyperService::new(service))
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let tcp = Tracked::new(tcp, activity.clone());
+        let (builder, watcher, app) = (builder.clone(), graceful.watcher(), app.clone());
+        let (tls, handshake) = (limits.tls.clone(), limits.header_read_timeout);
         let idle = limits.idle_timeout;
         // Finished connections are reaped as we go, so the set holds only live ones.
         while conns.try_join_next().is_some() {}
         conns.spawn(async move {
             let _permit = permit;
-            tokio::select! {
-                r = conn => {
-                    if let Err(e) = r {
-                        tracing::debug!(error = %e, "client connection ended with an error");
-                    }
+            let Some(tls) = tls else {
+                return connection(&builder, watcher, TokioIo::new(tcp), app, activity, idle).await;
+            };
+            match tokio::time::timeout(handshake, tls.acceptor().accept(tcp)).await {
+                Ok(Ok(stream)) => {
+                    connection(&builder, watcher, TokioIo::new(stream), app, activity, idle).await
                 }
-                () = activity.idle_for(idle) => {
-                    tracing::debug!("closing an idle client connection");
-                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         });
     }
@@ -125,6 +126,33 @@ pub async fn serve(
     }
     conns.abort_all();
     while conns.join_next().await.is_some() {}
+}
+
+/// Serves one client connection until it ends, shutdown closes it, or it sits idle for `idle`.
+async fn connection<I>(
+    builder: &auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+    io: I,
+    app: Router,
+    activity: Activity,
+    idle: Duration,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = counted(app, activity.clone());
+    let conn = builder
+        .serve_connection_with_upgrades(io, TowerToHyperService::new(service))
+        .into_owned();
+    tokio::select! {
+        r = watcher.watch(conn) => {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "client connection ended with an error");
+            }
+        }
+        () = activity.idle_for(idle) => {
+            tracing::debug!("closing an idle client connection");
+        }
+    }
 }
 
 /// The router as one connection's service: every request, until its response body is done or
