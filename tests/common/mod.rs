@@ -2,6 +2,7 @@
 //! of the test's own, and a mock OpenAI upstream the project owns.
 #![allow(dead_code, missing_docs)]
 
+pub mod evil;
 pub mod mcp_client;
 pub mod mcp_mock;
 pub mod mock;

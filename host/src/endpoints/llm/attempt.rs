@@ -5,7 +5,7 @@
 use super::answer::{Answer, Source};
 use super::exchange::Exchange;
 use super::request::Prepared;
-use super::upstream_error::{header_value, is_event_stream, upstream_error};
+use super::upstream_error::{error_in_success, header_value, is_event_stream, upstream_error};
 use crate::error::ApiError;
 use crate::http::auth::header_pairs;
 use crate::pipeline::bindings::adapter_if::{Provider as ProviderRec, UpstreamCall};
@@ -276,7 +276,12 @@ impl Exchange {
             ),
             None => (status, body, resp_headers),
         };
-        if !status.is_success() {
+        if !status.is_success() || error_in_success(&body) {
+            let status = if status.is_success() {
+                StatusCode::BAD_GATEWAY
+            } else {
+                status
+            };
             return Err(Attempt::upstream(upstream_error(
                 &provider.name,
                 status,

@@ -66,6 +66,14 @@ impl Exchange {
 
     /// A whole JSON answer: usage, enrich, metadata, headers.
     async fn json(mut self, status: u16, body: Bytes) -> Response {
+        // JSON is UTF-8; the parse below skips the strings it does not keep without checking them.
+        if std::str::from_utf8(&body).is_err() {
+            let e = ApiError::bad_gateway(format!(
+                "The provider `{}` answered with invalid JSON (not UTF-8).",
+                self.provider
+            ));
+            return self.fail(e);
+        }
         let usage = if self.native {
             self.front.native_usage(&body)
         } else {

@@ -137,3 +137,47 @@ mod tests {
         assert_eq!(e.message, "model 'x' not found");
     }
 }
+
+/// Whether a successful (2xx) JSON answer is in fact an error: a top-level `error` object with no
+/// `id` or `object` beside it, the shape OpenAI-compatible servers use for errors (a stored
+/// Response that failed carries `error` too, but also its `id`). Such an answer is handled as the
+/// provider's 502: retried, failed over, and reported with the provider's message.
+pub(super) fn error_in_success(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        error: Option<serde_json::Map<String, serde_json::Value>>,
+        #[serde(default)]
+        id: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        object: Option<serde::de::IgnoredAny>,
+    }
+    // Most answers never mention the word: no parse for them.
+    if memchr::memmem::find(body, b"\"error\"").is_none() {
+        return false;
+    }
+    serde_json::from_slice::<Probe>(body)
+        .is_ok_and(|p| p.error.is_some() && p.id.is_none() && p.object.is_none())
+}
+
+#[cfg(test)]
+mod error_in_success_tests {
+    use super::error_in_success;
+
+    #[test]
+    fn only_a_bare_error_object_is_an_error() {
+        assert!(error_in_success(
+            br#"{"error":{"message":"overloaded","type":"server_error"}}"#
+        ));
+        assert!(!error_in_success(
+            br#"{"id":"r","object":"response","error":{"message":"x"}}"#
+        ));
+        assert!(!error_in_success(
+            br#"{"id":"c","object":"chat.completion","error":null}"#
+        ));
+        assert!(!error_in_success(
+            br#"{"choices":[{"message":{"content":"the \"error\" key"}}]}"#
+        ));
+        assert!(!error_in_success(b"[1,2]"));
+    }
+}
