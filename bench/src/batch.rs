@@ -28,11 +28,11 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// A batch object, as far as the scenario reads it.
 #[derive(Debug, Deserialize)]
-struct BatchObj {
+pub(crate) struct BatchObj {
     id: String,
-    status: String,
+    pub(crate) status: String,
     #[serde(default)]
-    request_counts: Counts,
+    pub(crate) request_counts: Counts,
     in_progress_at: Option<u64>,
     completed_at: Option<u64>,
     errors: Option<serde_json::Value>,
@@ -40,16 +40,16 @@ struct BatchObj {
 
 /// `request_counts` of a batch.
 #[derive(Debug, Default, Deserialize)]
-struct Counts {
+pub(crate) struct Counts {
     total: u64,
-    completed: u64,
-    failed: u64,
+    pub(crate) completed: u64,
+    pub(crate) failed: u64,
 }
 
 /// What driving the batch found.
-struct Outcome {
+pub(crate) struct Outcome {
     /// The batch as last polled.
-    batch: BatchObj,
+    pub(crate) batch: BatchObj,
     /// Client clock from sending the create request to the poll that saw it end.
     wall: Duration,
     /// Whether it ended (any final status) within the time limit.
@@ -57,13 +57,13 @@ struct Outcome {
 }
 
 /// A minimal client of the gateway's Files and Batch APIs (one JSON answer per call).
-struct Api {
+pub(crate) struct Api {
     client: Client<HttpConnector, Full<Bytes>>,
     base: String,
 }
 
 impl Api {
-    fn new(base: &str) -> Api {
+    pub(crate) fn new(base: &str) -> Api {
         Api {
             client: Client::builder(TokioExecutor::new()).build_http(),
             base: base.to_string(),
@@ -104,7 +104,7 @@ impl Api {
     }
 
     /// Uploads `jsonl` as a file of purpose `batch`; returns its id.
-    async fn upload(&self, jsonl: &[u8]) -> anyhow::Result<String> {
+    pub(crate) async fn upload(&self, jsonl: &[u8]) -> anyhow::Result<String> {
         #[derive(Deserialize)]
         struct FileObj {
             id: String,
@@ -118,7 +118,7 @@ impl Api {
 }
 
 /// `lines` batch lines, each scenario 1's chat request with its own `custom_id`.
-fn batch_jsonl(lines: usize) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn batch_jsonl(lines: usize) -> anyhow::Result<Vec<u8>> {
     let body = serde_json::to_string(&chat_value(json!({})))?;
     let mut out = Vec::with_capacity(lines * (body.len() + 100));
     for i in 0..lines {
@@ -160,7 +160,7 @@ fn multipart(jsonl: &[u8]) -> anyhow::Result<Bytes> {
 
 /// Creates the batch and polls it until it ends or `limit` passes (then cancels it); sets `stop`
 /// when done, also on error, so the interactive load beside it stops with it.
-async fn drive(
+pub(crate) async fn drive(
     api: &Api,
     file_id: &str,
     limit: Duration,

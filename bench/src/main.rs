@@ -18,6 +18,7 @@ mod procs;
 mod report;
 mod run;
 mod scenarios;
+mod soak;
 mod sse;
 mod stats;
 mod streams;
@@ -122,6 +123,26 @@ enum Cmd {
         #[arg(long)]
         peers: bool,
     },
+    /// Mixed traffic through one gateway for a long while (JSON, streams, batches, MCP calls,
+    /// reloads every minute, a plugin trap every ~1,000 requests), sampling resident memory, open
+    /// file descriptors and usage rows; prints their growth and the rows against the requests.
+    Soak {
+        /// How long, in minutes.
+        #[arg(long, default_value_t = 30.0)]
+        minutes: f64,
+        /// The gateway binary.
+        #[arg(long, default_value = "target/release/sluice")]
+        sluice: PathBuf,
+        /// The test suite's `chaos` plugin (the release build makes it).
+        #[arg(
+            long,
+            default_value = "target/plugins/wasm32-wasip2/plugin/sluice_test_chaos.wasm"
+        )]
+        chaos: PathBuf,
+        /// Append the report to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -209,6 +230,20 @@ async fn main() -> anyhow::Result<()> {
                 sluice,
                 only,
                 peers,
+            })
+            .await
+        }
+        Cmd::Soak {
+            minutes,
+            sluice,
+            chaos,
+            out,
+        } => {
+            soak::run(soak::SoakOpts {
+                sluice,
+                minutes,
+                chaos,
+                out,
             })
             .await
         }

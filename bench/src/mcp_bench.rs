@@ -25,7 +25,7 @@ const VERSION: &str = "2025-11-25";
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One worker's connection and MCP session.
-struct Session {
+pub(crate) struct Session {
     conn: Conn,
     /// `HOST:PORT` of `url`, to reconnect.
     addr: String,
@@ -105,7 +105,7 @@ async fn post(
 
 impl Session {
     /// Connects and opens a session: `initialize`, then `notifications/initialized`.
-    async fn open(url: &Uri, worker: usize) -> anyhow::Result<Session> {
+    pub(crate) async fn open(url: &Uri, worker: usize) -> anyhow::Result<Session> {
         let auth = url.authority().context("the URL needs a host")?;
         let addr = format!("{}:{}", auth.host(), auth.port_u16().unwrap_or(80));
         let mut conn = load::connect(&addr).await?;
@@ -129,7 +129,7 @@ impl Session {
     }
 
     /// One `tools/call` of `echo`; checks the answer and returns its latency in µs.
-    async fn call(&mut self) -> anyhow::Result<u64> {
+    pub(crate) async fn call(&mut self) -> anyhow::Result<u64> {
         let n = self.next;
         self.next += 1;
         let text = format!("call {n} of worker {}", self.worker);
