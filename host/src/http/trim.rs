@@ -95,21 +95,27 @@ mod tests {
     #[test]
     fn a_trim_gives_back_what_a_burst_freed() {
         std::thread::spawn(|| {
-            let mut burst = Vec::new();
-            let mut kept = Vec::new();
-            for i in 0..4096 {
-                burst.push(vec![i as u8; 16 << 10]);
-                kept.push(vec![i as u8; 64]);
+            // Resident memory is the whole process's: tests running beside this one allocate
+            // too, so a measurement may be spoilt. One clean attempt of three proves it.
+            let mut seen = Vec::new();
+            for _ in 0..3 {
+                let mut burst = Vec::new();
+                let mut kept = Vec::new();
+                for i in 0..4096 {
+                    burst.push(vec![i as u8; 16 << 10]);
+                    kept.push(vec![i as u8; 64]);
+                }
+                drop(burst);
+                let before = rss();
+                trim();
+                let after = rss();
+                assert!(kept.iter().enumerate().all(|(i, v)| v[63] == i as u8));
+                if before.saturating_sub(after) >= 32 << 20 {
+                    return;
+                }
+                seen.push((before, after));
             }
-            drop(burst);
-            let before = rss();
-            trim();
-            let after = rss();
-            assert!(
-                before.saturating_sub(after) >= 32 << 20,
-                "{before} bytes resident before the trim, {after} after"
-            );
-            assert!(kept.iter().enumerate().all(|(i, v)| v[63] == i as u8));
+            panic!("resident bytes before and after each trim: {seen:?}");
         })
         .join()
         .expect("thread");
