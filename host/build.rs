@@ -18,6 +18,7 @@ use std::process::Command;
 const EXTRA_PLUGINS: &[&str] = &[
     "sluice-test-chaos",
     "sluice-test-guard",
+    "sluice-test-nonsense",
     "sluice-test-old-wit",
     "sluice-test-v01",
     "sluice-example-max-tokens",

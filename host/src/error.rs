@@ -152,6 +152,26 @@ impl From<ErrorBody> for ApiError {
     }
 }
 
+/// A plugin's error body as the client's error. A plugin that refuses with a status that is not
+/// an error (a 200, a 1000) returned nonsense: the client gets a 500 that names the plugin, and the
+/// operator a warning.
+pub fn refused_by(plugin: &str, e: ErrorBody) -> ApiError {
+    let valid =
+        StatusCode::from_u16(e.status).is_ok_and(|s| s.is_client_error() || s.is_server_error());
+    if valid {
+        return e.into();
+    }
+    tracing::warn!(
+        plugin,
+        status = e.status,
+        "a plugin refused with a status that is not an error"
+    );
+    ApiError::internal(format!(
+        "The plugin `{plugin}` refused the request with status {}, which is not an error status.",
+        e.status
+    ))
+}
+
 /// An error and its causes, `: `-separated: what the operator needs in the log when a library's
 /// own message hides the cause (reqwest's "error sending request" over a TLS verification failure,
 /// say).

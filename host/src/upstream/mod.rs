@@ -32,10 +32,12 @@ pub enum UpstreamError {
         provider: String,
     },
     /// The adapter's request could not be built (500).
-    #[error("The request to the provider `{provider}` could not be built.")]
+    #[error("The request to the provider `{provider}` could not be built: {what}.")]
     Build {
         /// The provider.
         provider: String,
+        /// What is wrong with it.
+        what: String,
     },
     /// The connection failed after it was made (502).
     #[error("The connection to the provider `{provider}` failed.")]
@@ -157,23 +159,31 @@ impl UpstreamClient {
     /// Sends `req` and waits for the response headers.
     pub async fn send(&self, req: Outbound<'_>) -> Result<UpstreamResponse, UpstreamError> {
         let provider = req.provider;
-        let build = || UpstreamError::Build {
+        let build = |what: String| UpstreamError::Build {
             provider: provider.to_string(),
+            what,
         };
+        let bad_method = || build(format!("the method `{}` is not valid", req.method));
         let clients = req.client.unwrap_or(self).clients();
         let sent = match req.body {
             Payload::Json(body) => {
                 let method =
-                    http::Method::from_bytes(req.method.as_bytes()).map_err(|_| build())?;
+                    http::Method::from_bytes(req.method.as_bytes()).map_err(|_| bad_method())?;
+                let uri = http::Uri::try_from(req.url.as_str())
+                    .map_err(|_| build(format!("`{}` is not a valid URL", req.url)))?;
                 let mut request = http::Request::builder()
                     .method(method)
-                    .uri(req.url.as_str())
+                    .uri(uri)
                     .body(Full::new(Bytes::new()))
-                    .map_err(|_| build())?;
+                    .map_err(|e| build(e.to_string()))?;
                 let headers = request.headers_mut();
                 for (k, v) in req.headers {
-                    let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| build())?;
-                    let value = HeaderValue::from_str(v).map_err(|_| build())?;
+                    let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+                        build(format!("`{}` is not a valid header name", k.escape_debug()))
+                    })?;
+                    let value = HeaderValue::from_str(v).map_err(|_| {
+                        build(format!("the header `{k}` has a value that is not valid"))
+                    })?;
                     headers.append(name, value);
                 }
                 if !body.is_empty() {
@@ -191,7 +201,7 @@ impl UpstreamClient {
             }
             Payload::Multipart(form) => {
                 let method =
-                    reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| build())?;
+                    reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| bad_method())?;
                 let mut builder = clients.reqwest.request(method, &req.url);
                 for (k, v) in req.headers {
                     builder = builder.header(k.as_str(), v.as_str());
@@ -238,7 +248,10 @@ pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> Upstr
     } else if e.is_connect() {
         UpstreamError::Connect { provider }
     } else if e.is_builder() {
-        UpstreamError::Build { provider }
+        UpstreamError::Build {
+            provider,
+            what: "the request is not valid".into(),
+        }
     } else {
         UpstreamError::Transport { provider }
     }

@@ -13,7 +13,7 @@ use crate::pipeline::bindings::types::HttpResponse;
 use crate::pipeline::stages::adapter::{self, Translator};
 use crate::pipeline::{Deployment, Route};
 use crate::telemetry::traces;
-use crate::upstream::{Outbound, Payload, read_body};
+use crate::upstream::{Outbound, Payload, UpstreamError, read_body};
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
@@ -168,6 +168,12 @@ impl Exchange {
         // instance now.
         let mut lease = (!plugin.info.passthrough && !self.native).then_some(lease);
         let up = match call {
+            UpstreamCall::Respond(resp) if !(100..=599).contains(&resp.status) => {
+                return Err(Attempt::last(ApiError::internal(format!(
+                    "The adapter plugin `{}` answered with status {}, which is not an HTTP status.",
+                    plugin.name, resp.status
+                ))));
+            }
             UpstreamCall::Respond(resp) => return self.answered_by_adapter(resp, provider.timeout),
             UpstreamCall::Send(up) => up,
         };
@@ -206,7 +212,15 @@ impl Exchange {
         if let Ok(r) = &sent {
             span.record("http.response.status_code", i64::from(r.status().as_u16()));
         }
-        let resp = sent.map_err(Attempt::upstream)?;
+        let resp = sent.map_err(|e| match e {
+            // The adapter asked for something no HTTP request can carry: its fault, not the
+            // provider's.
+            UpstreamError::Build { what, .. } => Attempt::last(ApiError::internal(format!(
+                "The adapter plugin `{}` of the provider `{}` built a request that cannot be sent: {what}.",
+                plugin.name, provider.name
+            ))),
+            e => Attempt::upstream(e),
+        })?;
         drop(span);
         let status = resp.status();
         let content_type = resp

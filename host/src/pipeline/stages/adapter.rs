@@ -2,12 +2,13 @@
 //! answers (whole, or event by event through a [`Translator`]) back to OpenAI's shape. The host
 //! makes the HTTP call.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, refused_by};
 use crate::pipeline::AdapterWorld;
 use crate::pipeline::bindings::adapter_if::{Provider, UpstreamCall};
 use crate::pipeline::bindings::types::{HttpResponse, RequestCtx, SseEvent, Usage};
 use crate::pipeline::plugin::{Lease, PluginError};
 use crate::pipeline::worlds::StreamHandle;
+use std::sync::Arc;
 
 /// Calls `to-upstream`: what to send to the provider, or a whole answer.
 pub async fn to_upstream(
@@ -17,10 +18,11 @@ pub async fn to_upstream(
     body: &[u8],
 ) -> Result<UpstreamCall, ApiError> {
     let seen = lease.view(ctx);
+    let name = Arc::clone(&lease.plugin().name);
     lease
         .call(async |w, s| w.to_upstream(s, &seen, provider, body).await)
         .await?
-        .map_err(ApiError::from)
+        .map_err(|e| refused_by(&name, e))
 }
 
 /// Calls `from-upstream` on a whole answer; None keeps it as it is.
@@ -30,10 +32,11 @@ pub async fn from_upstream(
     resp: &HttpResponse,
 ) -> Result<Option<HttpResponse>, ApiError> {
     let seen = lease.view(ctx);
+    let name = Arc::clone(&lease.plugin().name);
     lease
         .call(async |w, s| w.from_upstream(s, &seen, resp).await)
         .await?
-        .map_err(ApiError::from)
+        .map_err(|e| refused_by(&name, e))
 }
 
 /// One stream being translated: the adapter instance (held for the stream's life) and the

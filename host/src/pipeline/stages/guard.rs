@@ -47,7 +47,7 @@ pub async fn run_guards_json(
             Ok(Verdict::Allow) => {}
             Ok(Verdict::Deny(e)) => {
                 tracing::info!(plugin = %g.name, ?direction, "guard refused the body");
-                return Err(e.into());
+                return Err(crate::error::refused_by(&g.name, e));
             }
             Ok(Verdict::Rewrite(new)) => {
                 if serde_json::from_str::<serde::de::IgnoredAny>(&new).is_err() {
@@ -195,7 +195,7 @@ impl StreamGuard {
             Ok(TextVerdict::Replace(t)) => t,
             Ok(TextVerdict::Stop(e)) => {
                 tracing::info!(plugin = %self.plugin.name, "guard stopped the stream");
-                return Err(e.into());
+                return Err(crate::error::refused_by(&self.plugin.name, e));
             }
             Err(e) => match fail_open(&self.plugin, e) {
                 None => {

@@ -70,7 +70,7 @@ pub async fn run_policies(
                         &principal.key_id,
                     );
                 }
-                return Err(e.into());
+                return Err(crate::error::refused_by(&p.name, e));
             }
             Decision::Respond(resp) => return Ok(PolicyOutcome::Respond(resp)),
         }
