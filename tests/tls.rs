@@ -11,6 +11,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -162,4 +163,115 @@ fn a_ca_file_that_is_missing_or_not_pem_is_refused_at_load() {
     assert!(!ok);
     assert!(stderr.contains("providers.private.ca_file"), "{stderr}");
     assert!(stderr.contains("cannot read"), "{stderr}");
+}
+
+/// An OpenAI-shaped upstream over TLS that speaks only HTTP/2 and sends GOAWAY on every
+/// connection as soon as it has answered one request there (as a server going away, or one
+/// recycling its connections, does). Returns its base URL and its count of connections.
+async fn goaway_upstream(
+    cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+) -> (String, Arc<AtomicUsize>) {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    let mut config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("server config");
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "https://127.0.0.1:{}/v1",
+        listener.local_addr().expect("addr").port()
+    );
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let answered = Arc::new(tokio::sync::Notify::new());
+                let notify = Arc::clone(&answered);
+                let app = Router::new().route(
+                    "/v1/chat/completions",
+                    post(move || {
+                        notify.notify_one();
+                        async {
+                            axum::Json(json!({
+                                "id": "chatcmpl-h2", "object": "chat.completion", "created": 1,
+                                "model": "private",
+                                "choices": [{"index": 0, "finish_reason": "stop",
+                                             "message": {"role": "assistant", "content": "over h2"}}],
+                                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+                            }))
+                        }
+                    }),
+                );
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    () = answered.notified() => {
+                        // GOAWAY: streams already open finish, new ones are refused.
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+            });
+        }
+    });
+    (url, connections)
+}
+
+#[tokio::test]
+async fn an_http2_upstream_that_sends_goaway_loses_no_request() {
+    let (ca_pem, cert, key) = certificates();
+    let (url, connections) = goaway_upstream(cert, key).await;
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("private-ca.pem"), &ca_pem).expect("write CA");
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        config(&url, Some("private-ca.pem")),
+    )
+    .expect("config");
+    let gw = Gateway::start_in(dir, &[]);
+    // One after another: each connection is gone after one answer.
+    for _ in 0..5 {
+        let r = chat(&gw).await;
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["choices"][0]["message"]["content"], "over h2");
+    }
+    // Many at once, racing the GOAWAYs.
+    let all = futures::future::join_all((0..20).map(|_| chat(&gw))).await;
+    for r in all {
+        assert_eq!(r.status(), 200, "a request refused by GOAWAY is sent again");
+    }
+    assert!(
+        connections.load(Ordering::SeqCst) >= 5,
+        "the gateway opened new connections after each GOAWAY"
+    );
+    // One usage row per request, all successes.
+    let db = rusqlite::Connection::open(gw.path().join("data/sluice.db")).expect("db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ok: i64 = db
+            .query_row("SELECT COUNT(*) FROM usage WHERE status = 200", [], |r| {
+                r.get(0)
+            })
+            .expect("count");
+        if ok == 25 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{ok} rows of 25");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
