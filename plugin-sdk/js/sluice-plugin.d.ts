@@ -481,6 +481,19 @@ export const kv: {
    * new value. Name the counter by its period (`spend|2026-12`) to count over calendar months.
    */
   add(key: string, delta: number, expiresAtMs: number): number;
+  /**
+   * Adds every amount to its windowed counter if none would pass its limit, else none: one atomic
+   * step (a rate limiter checks all its limits with one call). Amounts of 0 or less are never
+   * refused.
+   */
+  reserve(
+    items: { key: string; amount: number; limit: number }[],
+    windowMs: number,
+  ):
+    | { granted: true; counts: { value: number; msToReset: number }[] }
+    | { granted: false; refused: number; wouldReach: { value: number; msToReset: number } };
+  /** Adds each `[key, delta]` to its windowed counter (as `incr`) in one call; the new values. */
+  incrAll(deltas: [string, number][], windowMs: number): { value: number; msToReset: number }[];
 };
 
 /** A model's prices in USD per million tokens (the WIT `prices.price`). */

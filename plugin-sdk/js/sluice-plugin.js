@@ -85,6 +85,28 @@ const fakeImports = {
       testing.kv.set(id, { value, start });
       return { value, msToReset: BigInt(start + window - now) };
     },
+    reserve(items, windowMs) {
+      const now = fakeNow();
+      const window = Number(windowMs);
+      const start = now - (now % window);
+      const counted = (key) => {
+        const e = testing.kv.get(`\u0000window:${key}`);
+        return e !== undefined && e.start === start ? e.value : 0n;
+      };
+      for (let i = 0; i < items.length; i++) {
+        const r = items[i];
+        if (r.amount <= 0n) continue;
+        const before = items.slice(0, i).filter((e) => e.key === r.key).reduce((s, e) => s + e.amount, 0n);
+        const value = counted(r.key) + before + r.amount;
+        if (value > r.limit) {
+          return { tag: "refused", val: { index: i, wouldReach: { value, msToReset: BigInt(start + window - now) } } };
+        }
+      }
+      return { tag: "granted", val: items.map((r) => fakeImports.kv.incr(r.key, r.amount, windowMs)) };
+    },
+    incrAll(deltas, windowMs) {
+      return deltas.map(([key, delta]) => fakeImports.kv.incr(key, delta, windowMs));
+    },
     add(key, delta, expiresAtMs) {
       const id = `\u0000total:${key}`;
       const e = testing.kv.get(id);
@@ -221,6 +243,31 @@ export const kv = {
    */
   add(key, delta, expiresAtMs) {
     return Number(imports().kv.add(key, BigInt(delta), BigInt(expiresAtMs)));
+  },
+  /**
+   * Adds each `{ key, amount, limit }`'s amount to its windowed counter (as `incr`) if none
+   * would pass its limit, and else adds none, in one atomic step: a rate limiter checks all its
+   * limits with one call, and they hold across gateway replicas sharing the store. Amounts of 0
+   * or less are never refused. Returns `{ granted: true, counts }` with every counter's new
+   * value, or `{ granted: false, refused, wouldReach }` naming the first reservation that would
+   * pass its limit.
+   */
+  reserve(items, windowMs) {
+    const r = imports().kv.reserve(
+      items.map((i) => ({ key: i.key, amount: BigInt(i.amount), limit: BigInt(i.limit) })),
+      BigInt(windowMs),
+    );
+    const count = (c) => ({ value: Number(c.value), msToReset: Number(c.msToReset) });
+    if (r.tag === "granted") return { granted: true, counts: r.val.map(count) };
+    return { granted: false, refused: r.val.index, wouldReach: count(r.val.wouldReach) };
+  },
+  /** Adds each `[key, delta]` to its windowed counter (as `incr`) in one call; the new values. */
+  incrAll(deltas, windowMs) {
+    const out = imports().kv.incrAll(
+      deltas.map(([k, d]) => [k, BigInt(d)]),
+      BigInt(windowMs),
+    );
+    return out.map((c) => ({ value: Number(c.value), msToReset: Number(c.msToReset) }));
   },
 };
 

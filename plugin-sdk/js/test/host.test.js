@@ -110,3 +110,15 @@ test("inside a component without the `prices` import, the price table throws", (
     delete globalThis[key];
   }
 });
+
+test("kv.reserve takes every limit or none, and kv.incrAll gives back in one call", () => {
+  testing.nowMs = 1_000;
+  assert.equal(sdk.kv.incr("c", 5, 60_000).value, 5);
+  // The second would pass its limit: neither is added.
+  const refused = sdk.kv.reserve([{ key: "c", amount: 1, limit: 10 }, { key: "d", amount: 4, limit: 3 }], 60_000);
+  assert.deepEqual(refused, { granted: false, refused: 1, wouldReach: { value: 4, msToReset: 59_000 } });
+  const granted = sdk.kv.reserve([{ key: "c", amount: 1, limit: 10 }, { key: "d", amount: 3, limit: 3 }], 60_000);
+  assert.equal(granted.granted, true);
+  assert.deepEqual(granted.counts.map((c) => c.value), [6, 3]);
+  assert.deepEqual(sdk.kv.incrAll([["c", -6], ["d", -1]], 60_000).map((c) => c.value), [0, 2]);
+});

@@ -53,8 +53,9 @@ snake-case fields). `header(ctx, name)` and
 `rate_limited`, ... (`sluice_plugin.errors`).
 
 **Host imports**: `log`, `now_ms`, `config_json`, `notify` (events for the operator's webhooks),
-`kv_get`/`kv_set`/`kv_delete`/`kv_incr`/`kv_add`, for policy and enrich plugins the gateway's
-price table (`price_lookup`, `price_cost`, `cost_of`) and, for auth plugins, `lookup_key`.
+`kv_get`/`kv_set`/`kv_delete`/`kv_incr`/`kv_reserve`/`kv_incr_all`/`kv_add`, for policy and
+enrich plugins the gateway's price table (`price_lookup`, `price_cost`, `cost_of`) and, for auth
+plugins, `lookup_key`.
 Plugins have no network, files or environment.
 
 **Tests** run under plain CPython: outside a component the records are pure-Python stand-ins
@@ -93,6 +94,7 @@ from .host import (
     KeyRecord,
     Level,
     Price,
+    Reserved,
     WindowCount,
     config_json,
     cost_of,
@@ -100,6 +102,8 @@ from .host import (
     kv_delete,
     kv_get,
     kv_incr,
+    kv_incr_all,
+    kv_reserve,
     kv_set,
     log,
     lookup_key,
@@ -170,8 +174,9 @@ __all__ = [
     "server_error", "with_param",
     "export_adapter", "export_auth", "export_enrich", "export_guard", "export_mcp_policy",
     "export_policy",
-    "KeyRecord", "Level", "Price", "WindowCount", "config_json", "cost_of", "kv_add",
-    "kv_delete", "kv_get", "kv_incr", "kv_set", "log", "lookup_key", "notify", "now_ms",
+    "KeyRecord", "Level", "Price", "Reserved", "WindowCount", "config_json", "cost_of", "kv_add",
+    "kv_delete", "kv_get", "kv_incr", "kv_incr_all", "kv_reserve", "kv_set", "log", "lookup_key",
+    "notify", "now_ms",
     "price_cost", "price_lookup",
     "Endpoint", "HttpResponse", "LlmMeta", "McpRequest", "Outcome", "Principal", "Provider",
     "RequestCtx", "SseEvent", "UpstreamRequest", "Usage", "attribute", "endpoint_method",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import json
-from typing import Any, Mapping, Optional, Union
+from dataclasses import dataclass
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._wit import host as _host
 from ._wit import keys as _keys
@@ -90,6 +91,36 @@ def kv_add(key: str, delta: int, expires_at_ms: int) -> int:
     once expired starts again from 0); answers the new value. Name the counter by its period
     (`spend|2026-12`) to count over calendar months or weeks."""
     return _kv.add(key, delta, expires_at_ms)
+
+
+@dataclass
+class Reserved:
+    """What `kv_reserve` did: `granted`, with every counter's new value in `counts`; or refused,
+    with the index of the first reservation that would pass its limit in `refused` and the value
+    its counter would have reached (and the time left in its window) in `would_reach`."""
+
+    granted: bool
+    counts: List[WindowCount]
+    refused: Optional[int] = None
+    would_reach: Optional[WindowCount] = None
+
+
+def kv_reserve(items: Sequence[Tuple[str, int, int]], window_ms: int) -> Reserved:
+    """Adds each `(key, amount, limit)`'s amount to its windowed counter (as `kv_incr`) if none
+    would pass its limit, and else adds none, in one atomic step: a rate limiter checks all its
+    limits with one call, and they hold across gateway replicas sharing the store. Amounts of 0
+    or less are never refused."""
+    answer = _kv.reserve([_kv.Reservation(key=k, amount=a, limit=m) for k, a, m in items], window_ms)
+    if isinstance(answer, _kv.Reserved_Granted):
+        return Reserved(granted=True, counts=list(answer.value))
+    return Reserved(granted=False, counts=[], refused=answer.value.index,
+                    would_reach=answer.value.would_reach)
+
+
+def kv_incr_all(deltas: Sequence[Tuple[str, int]], window_ms: int) -> List[WindowCount]:
+    """Adds each `(key, delta)` to its windowed counter (as `kv_incr`) in one call; answers the
+    new values in order."""
+    return list(_kv.incr_all(list(deltas), window_ms))
 
 
 def _price_table() -> Any:

@@ -315,6 +315,12 @@ def test_helpers():
     assert sluice_plugin.kv_get("k") == b"v"
     assert sluice_plugin.kv_incr("c", 2, 60_000).value == 2
     assert sluice_plugin.kv_incr("c", 3, 60_000).value == 5
+    # All or nothing: the second would pass its limit, so neither is added.
+    refused = sluice_plugin.kv_reserve([("c", 1, 10), ("d", 4, 3)], 60_000)
+    assert (refused.granted, refused.refused, refused.would_reach.value) == (False, 1, 4)
+    granted = sluice_plugin.kv_reserve([("c", 1, 10), ("d", 3, 3)], 60_000)
+    assert granted.granted and [c.value for c in granted.counts] == [6, 3]
+    assert [c.value for c in sluice_plugin.kv_incr_all([("c", -6), ("d", -1)], 60_000)] == [0, 2]
     sluice_plugin.kv_delete("k")
     assert sluice_plugin.kv_get("k") is None
 
