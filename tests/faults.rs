@@ -84,21 +84,9 @@ async fn chat(gw: &Gateway, model: &str, stream: bool) -> reqwest::Response {
         .expect("the gateway answers")
 }
 
-/// The statuses of the usage rows of `model`, once `count` are written (at most 10 s).
+/// The statuses of the usage rows of `model`, once `count` are written.
 async fn rows(gw: &Gateway, model: &str, count: usize) -> Vec<i64> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let found: Vec<i64> = rusqlite::Connection::open(gw.path().join("data/sluice.db"))
-            .and_then(|db| {
-                let mut q = db.prepare("SELECT status FROM usage WHERE model = ?1 ORDER BY id")?;
-                q.query_map([model], |r| r.get(0))?.collect()
-            })
-            .unwrap_or_default();
-        if found.len() >= count || Instant::now() > deadline {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::usage_statuses(gw.path(), &format!("model = '{model}'"), count).await
 }
 
 /// Asserts a JSON error answer with `status` whose message contains `says`, and one usage row

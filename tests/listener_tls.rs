@@ -7,25 +7,15 @@
 mod common;
 
 use common::{Gateway, KEY, auth_section};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "sk-admin-tls";
 
-/// A CA named `name` and a server certificate for 127.0.0.1 it signed: (CA PEM, cert PEM, key PEM).
+/// A CA named `name` and a server certificate for 127.0.0.1 it signed: (CA, cert, key) PEM.
 fn issue(name: &str) -> (String, String, String) {
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, name);
-    let ca_cert = ca.self_signed(&ca_key).expect("CA cert");
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().expect("server key");
-    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("server params");
-    let cert = params.signed_by(&key, &issuer).expect("server cert");
-    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+    let issued = common::certs::issue(name);
+    (issued.ca_pem, issued.cert_pem, issued.key_pem)
 }
 
 /// Writes `contents` to `dir/name` the way certificate tools do: a new file renamed over the old.

@@ -79,18 +79,10 @@ async fn nonsense_from_a_plugin_is_a_500_naming_it() {
             .all(|s| s.path.ends_with("/chat/completions"))
     );
     // One row per request, 500s included.
-    let db = rusqlite::Connection::open(gw.path().join("data/sluice.db")).expect("db");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let n: i64 = db
-            .query_row("SELECT COUNT(*) FROM usage WHERE status = 500", [], |r| {
-                r.get(0)
-            })
-            .expect("count");
-        if n == 6 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{n} rows of 6");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    assert_eq!(
+        common::usage_statuses(gw.path(), "status = 500", 6)
+            .await
+            .len(),
+        6
+    );
 }

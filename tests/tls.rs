@@ -8,54 +8,36 @@ use axum::Router;
 use axum::routing::post;
 use common::{Gateway, KEY, client, key_hash};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A CA, and a server certificate for 127.0.0.1 it signed: (CA PEM, server cert DER, key DER).
 fn certificates() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "Sluice test CA");
-    let ca_cert = ca.self_signed(&ca_key).expect("CA cert");
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().expect("server key");
-    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("server params");
-    let cert = params.signed_by(&key, &issuer).expect("server cert");
-    (
-        ca_cert.pem(),
-        cert.der().clone(),
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    )
+    let issued = common::certs::issue("Sluice test CA");
+    (issued.ca_pem, issued.cert_der, issued.key_der)
 }
 
-/// An OpenAI-shaped upstream over TLS on 127.0.0.1:0; returns its base URL.
-async fn tls_upstream(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> String {
+/// A TLS acceptor with `cert` and `key` that speaks only `alpn`.
+fn acceptor(
+    cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[u8],
+) -> TlsAcceptor {
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let mut config = ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
         .expect("server config");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let app = Router::new().route(
-        "/v1/chat/completions",
-        post(|| async {
-            axum::Json(json!({
-                "id": "chatcmpl-tls", "object": "chat.completion", "created": 1, "model": "private",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": "over TLS"}}],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
-            }))
-        }),
-    );
+    config.alpn_protocols = vec![alpn.to_vec()];
+    TlsAcceptor::from(Arc::new(config))
+}
+
+/// A listener on 127.0.0.1:0 and its base URL over HTTPS.
+async fn listen() -> (tokio::net::TcpListener, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -63,6 +45,27 @@ async fn tls_upstream(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>
         "https://127.0.0.1:{}/v1",
         listener.local_addr().expect("addr").port()
     );
+    (listener, url)
+}
+
+/// A chat completion that says `content`.
+fn completion(content: &str) -> Value {
+    json!({
+        "id": "chatcmpl-tls", "object": "chat.completion", "created": 1, "model": "private",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    })
+}
+
+/// An OpenAI-shaped upstream over TLS on 127.0.0.1:0; returns its base URL.
+async fn tls_upstream(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> String {
+    let acceptor = acceptor(cert, key, b"http/1.1");
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        post(|| async { axum::Json(completion("over TLS")) }),
+    );
+    let (listener, url) = listen().await;
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
@@ -113,6 +116,18 @@ provider = "private"
     )
 }
 
+/// A gateway whose provider at `url` has `ca_pem` as its `ca_file`.
+fn trusting(url: &str, ca_pem: &str) -> Gateway {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("private-ca.pem"), ca_pem).expect("write CA");
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        config(url, Some("private-ca.pem")),
+    )
+    .expect("config");
+    Gateway::start_in(dir, &[])
+}
+
 async fn chat(gw: &Gateway) -> reqwest::Response {
     client()
         .post(gw.at("/v1/chat/completions"))
@@ -127,14 +142,7 @@ async fn chat(gw: &Gateway) -> reqwest::Response {
 async fn a_providers_ca_file_makes_its_private_certificate_trusted() {
     let (ca_pem, cert, key) = certificates();
     let url = tls_upstream(cert, key).await;
-    let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("private-ca.pem"), &ca_pem).expect("write CA");
-    std::fs::write(
-        dir.path().join("gateway.toml"),
-        config(&url, Some("private-ca.pem")),
-    )
-    .expect("config");
-    let gw = Gateway::start_in(dir, &[]);
+    let gw = trusting(&url, &ca_pem);
     let r = chat(&gw).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.expect("json");
@@ -172,20 +180,8 @@ async fn goaway_upstream(
     cert: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,
 ) -> (String, Arc<AtomicUsize>) {
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    let mut config = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .expect("server config");
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "https://127.0.0.1:{}/v1",
-        listener.local_addr().expect("addr").port()
-    );
+    let acceptor = acceptor(cert, key, b"h2");
+    let (listener, url) = listen().await;
     let connections = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&connections);
     tokio::spawn(async move {
@@ -202,15 +198,7 @@ async fn goaway_upstream(
                     "/v1/chat/completions",
                     post(move || {
                         notify.notify_one();
-                        async {
-                            axum::Json(json!({
-                                "id": "chatcmpl-h2", "object": "chat.completion", "created": 1,
-                                "model": "private",
-                                "choices": [{"index": 0, "finish_reason": "stop",
-                                             "message": {"role": "assistant", "content": "over h2"}}],
-                                "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
-                            }))
-                        }
+                        async { axum::Json(completion("over h2")) }
                     }),
                 );
                 let service = hyper_util::service::TowerToHyperService::new(app);
@@ -235,14 +223,7 @@ async fn goaway_upstream(
 async fn an_http2_upstream_that_sends_goaway_loses_no_request() {
     let (ca_pem, cert, key) = certificates();
     let (url, connections) = goaway_upstream(cert, key).await;
-    let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("private-ca.pem"), &ca_pem).expect("write CA");
-    std::fs::write(
-        dir.path().join("gateway.toml"),
-        config(&url, Some("private-ca.pem")),
-    )
-    .expect("config");
-    let gw = Gateway::start_in(dir, &[]);
+    let gw = trusting(&url, &ca_pem);
     // One after another: each connection is gone after one answer.
     for _ in 0..5 {
         let r = chat(&gw).await;
@@ -260,18 +241,6 @@ async fn an_http2_upstream_that_sends_goaway_loses_no_request() {
         "the gateway opened new connections after each GOAWAY"
     );
     // One usage row per request, all successes.
-    let db = rusqlite::Connection::open(gw.path().join("data/sluice.db")).expect("db");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let ok: i64 = db
-            .query_row("SELECT COUNT(*) FROM usage WHERE status = 200", [], |r| {
-                r.get(0)
-            })
-            .expect("count");
-        if ok == 25 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{ok} rows of 25");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let rows = common::usage_statuses(gw.path(), "status = 200", 25).await;
+    assert_eq!(rows.len(), 25);
 }

@@ -2,6 +2,7 @@
 //! of the test's own, and a mock OpenAI upstream the project owns.
 #![allow(dead_code, missing_docs)]
 
+pub mod certs;
 pub mod evil;
 pub mod mcp_client;
 pub mod mcp_mock;
@@ -263,4 +264,25 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// The statuses of the usage rows in the database of the gateway configured in `dir` that
+/// `filter` (an SQL condition on the `usage` table) selects, in the order written, once there
+/// are `count` of them: the writer batches rows, so this waits for them (10 s at most, then
+/// answers what is there).
+pub async fn usage_statuses(dir: &Path, filter: &str, count: usize) -> Vec<i64> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let sql = format!("SELECT status FROM usage WHERE {filter} ORDER BY id");
+    loop {
+        let found: Vec<i64> = rusqlite::Connection::open(dir.join("data/sluice.db"))
+            .and_then(|db| {
+                let mut q = db.prepare(&sql)?;
+                q.query_map([], |r| r.get(0))?.collect()
+            })
+            .unwrap_or_default();
+        if found.len() >= count || std::time::Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
