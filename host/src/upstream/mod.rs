@@ -164,8 +164,12 @@ impl UpstreamClient {
             what,
         };
         let bad_method = || build(format!("the method `{}` is not valid", req.method));
+        let timed_out = || UpstreamError::Timeout {
+            provider: provider.to_string(),
+            ms: req.timeout.as_millis(),
+        };
         let clients = req.client.unwrap_or(self).clients();
-        let sent = match req.body {
+        match req.body {
             Payload::Json(body) => {
                 let method =
                     http::Method::from_bytes(req.method.as_bytes()).map_err(|_| bad_method())?;
@@ -194,9 +198,9 @@ impl UpstreamClient {
                 }
                 let call = clients.hyper.request(request);
                 match tokio::time::timeout(req.timeout, call).await {
-                    Err(_) => Err(None),
+                    Err(_) => Err(timed_out()),
                     Ok(Ok(resp)) => Ok(body::boxed(resp)),
-                    Ok(Err(e)) => Err(Some(hyper_error(provider, &e))),
+                    Ok(Err(e)) => Err(hyper_error(provider, &e)),
                 }
             }
             Payload::Multipart(form) => {
@@ -208,18 +212,12 @@ impl UpstreamClient {
                 }
                 let call = builder.multipart(form).send();
                 match tokio::time::timeout(req.timeout, call).await {
-                    Err(_) => Err(None),
+                    Err(_) => Err(timed_out()),
                     Ok(Ok(resp)) => Ok(body::boxed(http::Response::<reqwest::Body>::from(resp))),
-                    Ok(Err(e)) => Err(Some(map_error(provider, &e, req.timeout))),
+                    Ok(Err(e)) => Err(map_error(provider, &e, req.timeout)),
                 }
             }
-        };
-        sent.map_err(|e| {
-            e.unwrap_or_else(|| UpstreamError::Timeout {
-                provider: provider.to_string(),
-                ms: req.timeout.as_millis(),
-            })
-        })
+        }
     }
 }
 
@@ -237,7 +235,7 @@ fn hyper_error(provider: &str, e: &hyper_util::client::legacy::Error) -> Upstrea
 }
 
 /// Maps a reqwest transport error to the client-facing error (no internals in the message).
-pub fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> UpstreamError {
+fn map_error(provider: &str, e: &reqwest::Error, timeout: Duration) -> UpstreamError {
     tracing::warn!(provider, error = %crate::error::error_chain(e), "upstream call failed");
     let provider = provider.to_string();
     if e.is_timeout() {
