@@ -1,7 +1,7 @@
 //! What the plugin benchmarks (`plugin_call.rs`, `plugin_langs.rs`) share: the timing loop, a
 //! plugin's settings and environment, loading a component, and the request they call it with.
 
-use sluice::capabilities::{KvStore, MemoryKv, NoEvents, PluginEnv, PriceTable};
+use sluice::capabilities::{Kv, NoEvents, PluginEnv, PriceTable};
 use sluice::config::Config;
 use sluice::pipeline::bindings::types::{Endpoint, Principal, RequestCtx};
 use sluice::pipeline::engine::Runtime;
@@ -38,7 +38,7 @@ pub fn settings(mode: InstanceMode, timeout_ms: u64, memory_mb: usize) -> Plugin
 
 /// A plugin's environment: its name and config, and a `kv` of its own.
 pub fn env(name: &str, config: &str) -> Arc<PluginEnv> {
-    let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+    let kv = Arc::new(Kv::memory());
     Arc::new(PluginEnv {
         name: Arc::from(name),
         config_json: Arc::from(config),

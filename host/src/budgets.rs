@@ -8,10 +8,11 @@
 //! request still running is not in it yet.
 //!
 //! [`seed`] is what makes a budget hold across restarts: the plugin counts in the `kv` store, which
-//! lives in memory, so at start (and after a reload, for budgets it has not counted yet) the host
-//! puts each budget's spend so far this period, from the usage rows, into the plugin's counters.
+//! lives in memory (or in a Redis that may have restarted), so at start (and after a reload, for
+//! budgets it has not counted yet) the host puts each budget's spend so far this period, from the
+//! usage rows, into the plugin's counters.
 
-use crate::capabilities::KvStore;
+use crate::capabilities::{Kv, KvUnavailable};
 use crate::config::Config;
 use crate::pipeline::stages::Tier;
 use crate::store::{Db, KeyStore, StoreError};
@@ -67,25 +68,35 @@ pub fn report(
         .collect()
 }
 
-/// Puts the spend so far of each budget's current window (from the usage rows) into the counters
-/// of the `budget` plugins that have not counted it yet; returns how many counters it seeded.
-/// User budgets are seeded for the end users with spend in the window.
-pub fn seed(
+/// A budget counter to seed: the plugin's total and spent counters of one slot (namespaced), the
+/// spend so far in nanodollars, and when the slot's counters expire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seed {
+    /// The slot's total counter, whose presence says the plugin has counted this slot.
+    pub total: String,
+    /// The slot's spent counter.
+    pub spent: String,
+    /// Spend so far, in nanodollars.
+    pub nanos: i64,
+    /// When the slot's counters expire (ms since the epoch).
+    pub expires_at_ms: u64,
+}
+
+/// The spend so far of each budget's current window (from the usage rows), as counters for the
+/// `budget` plugins. User budgets are seeded for the end users with spend in the window. The
+/// counters are put in the `kv` store by [`seed`] where the plugins have not counted them yet.
+pub fn seeds(
     config: &Config,
     db: &Db,
     keys: &KeyStore,
-    kv: &dyn KvStore,
     now_ms: u64,
-) -> Result<usize, StoreError> {
-    let mut seeded = 0;
+) -> Result<Vec<Seed>, StoreError> {
+    let mut out = Vec::new();
     for (name, c) in plugins(config) {
         let prefix = format!("{name}\u{1f}");
         for b in budgets_of(config, &c, keys, db, Some(now_ms))? {
             for start in b.period.slots_in_window(now_ms) {
                 let (total, spent) = b.counter_keys(start);
-                if kv.get(&format!("{prefix}{total}")).is_some() {
-                    continue;
-                }
                 let slot = b.period.slot_at(start);
                 let end = match b.period.bucket_ms() {
                     Some(bucket) => start + bucket,
@@ -93,12 +104,29 @@ pub fn seed(
                 };
                 let usd = spend(db, &b.scope, start, end.min(now_ms + 1))?;
                 if usd > 0.0 {
-                    let nanos = usd_to_nanos(usd);
-                    kv.add(&format!("{prefix}{total}"), nanos, slot.expires_at_ms);
-                    kv.add(&format!("{prefix}{spent}"), nanos, slot.expires_at_ms);
-                    seeded += 1;
+                    out.push(Seed {
+                        total: format!("{prefix}{total}"),
+                        spent: format!("{prefix}{spent}"),
+                        nanos: usd_to_nanos(usd),
+                        expires_at_ms: slot.expires_at_ms,
+                    });
                 }
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Puts each of `seeds` into the `kv` store where its total counter is absent (one atomic step
+/// per slot, so replicas sharing Redis seed it once); returns how many it put.
+pub async fn seed(kv: &Kv, seeds: &[Seed]) -> Result<usize, KvUnavailable> {
+    let mut seeded = 0;
+    for s in seeds {
+        if kv
+            .add_pair_if_absent(&s.total, &s.spent, s.nanos, s.expires_at_ms)
+            .await?
+        {
+            seeded += 1;
         }
     }
     Ok(seeded)

@@ -275,12 +275,16 @@ impl From<PluginError> for ApiError {
             PluginError::Unavailable { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "plugin_unavailable")
             }
+            PluginError::Store { .. } => (StatusCode::SERVICE_UNAVAILABLE, "kv_unavailable"),
         };
         // The message names the plugin and the kind of failure; trap details stay in the log.
         let message = match &e {
             PluginError::Trap { plugin, .. } => {
                 format!("The plugin `{plugin}` failed on this request.")
             }
+            PluginError::Store { plugin, .. } => format!(
+                "The plugin `{plugin}` could not reach the gateway's shared store; try again shortly."
+            ),
             other => other.to_string(),
         };
         ApiError::new(status, "server_error", message).code(code)

@@ -1,7 +1,7 @@
 //! The gateway's shared state: the pipeline serving now (swapped by reloads), the Wasm runtime,
 //! the stores, outbound HTTP, and the tasks that outlive a response (streams, completion hooks).
 
-use crate::capabilities::{KvStore, MemoryKv};
+use crate::capabilities::Kv;
 use crate::config::Config;
 use crate::config::FileWatch;
 use crate::mcp::McpHub;
@@ -179,7 +179,14 @@ impl Gateway {
             max_instances: config.runtime.max_instances,
             max_memory_bytes: config.runtime.max_plugin_memory_mb << 20,
         })?;
-        let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+        let kv = Arc::new(
+            Kv::from_config(&config.kv)
+                .map_err(|e| anyhow::anyhow!("{}: key `kv.url`: {e}", config.file.display()))?,
+        );
+        if let Err(e) = kv.ping().await {
+            // Not fatal: calls wait for Redis as `[kv] on_unavailable` says, and it reconnects.
+            tracing::warn!(error = %e, "the kv store does not answer yet");
+        }
         let first_config = config.clone();
         let db = Db::open(&config.data_dir())?;
         let keys = KeyStore::new(db.clone());
@@ -252,15 +259,24 @@ impl Gateway {
             Arc::clone(&self.backends.kv),
         );
         let now = crate::time::now_ms();
-        let seeded = tokio::task::spawn_blocking(move || {
-            crate::budgets::seed(&config, &db, &keys, kv.as_ref(), now)
-        })
-        .await;
-        match seeded {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(counters = n, "budgets resumed from the usage records"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "budgets could not read the usage records"),
-            Err(e) => tracing::warn!(error = %e, "budget seeding task failed"),
+        let seeds =
+            tokio::task::spawn_blocking(move || crate::budgets::seeds(&config, &db, &keys, now))
+                .await;
+        let seeds = match seeds {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "budgets could not read the usage records");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "budget seeding task failed");
+                return;
+            }
+        };
+        match crate::budgets::seed(&kv, &seeds).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(counters = n, "budgets resumed from the usage records"),
+            Err(e) => tracing::warn!(error = %e, "budgets could not be resumed into the kv store"),
         }
     }
 }

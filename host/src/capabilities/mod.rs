@@ -13,7 +13,7 @@ pub mod state;
 mod v01;
 
 pub use events::{Events, NoEvents};
-pub use kv::{KvStore, MemoryKv, WindowCount};
+pub use kv::{Kv, KvStore, KvUnavailable, MemoryKv, WindowCount};
 pub use prices::{ModelPrice, PriceTable};
 pub use state::{MemoryCap, PluginEnv, PluginState};
 
@@ -25,7 +25,7 @@ use wasmtime::component::{HasSelf, Linker};
 #[derive(Clone)]
 pub struct Backends {
     /// The `kv` store.
-    pub kv: Arc<dyn KvStore>,
+    pub kv: Arc<Kv>,
     /// Managed keys, for auth plugins' `keys` import.
     pub keys: Option<crate::store::KeyStore>,
     /// Where `host.notify` events go.

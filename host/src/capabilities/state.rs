@@ -2,7 +2,7 @@
 //! of its capabilities) and the instance's memory cap. The capability glue (`host`, `kv`, `keys`)
 //! is implemented on [`PluginState`] in the folder of each capability.
 
-use super::kv::KvStore;
+use super::kv::Kv;
 use crate::store::KeyStore;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -15,7 +15,7 @@ pub struct PluginEnv {
     /// The plugin's config table as JSON.
     pub config_json: Arc<str>,
     /// The key-value store.
-    pub kv: Arc<dyn KvStore>,
+    pub kv: Arc<Kv>,
     /// The prefix that namespaces this plugin's keys.
     pub kv_prefix: String,
     /// Managed API keys, for the `keys` import.

@@ -40,24 +40,34 @@ impl v1::host_if::Host for PluginState {
 }
 
 impl v1::kv_if::Host for PluginState {
-    fn get(&mut self, key: String) -> Option<Vec<u8>> {
-        v2::kv_if::Host::get(self, key)
+    async fn get(&mut self, key: String) -> wasmtime::Result<Option<Vec<u8>>> {
+        v2::kv_if::Host::get(self, key).await
     }
 
-    fn set(&mut self, key: String, value: Vec<u8>, ttl_ms: Option<u64>) {
-        v2::kv_if::Host::set(self, key, value, ttl_ms)
+    async fn set(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        ttl_ms: Option<u64>,
+    ) -> wasmtime::Result<()> {
+        v2::kv_if::Host::set(self, key, value, ttl_ms).await
     }
 
-    fn delete(&mut self, key: String) {
-        v2::kv_if::Host::delete(self, key)
+    async fn delete(&mut self, key: String) -> wasmtime::Result<()> {
+        v2::kv_if::Host::delete(self, key).await
     }
 
-    fn incr(&mut self, key: String, delta: i64, window_ms: u64) -> v1::kv_if::WindowCount {
-        let c = v2::kv_if::Host::incr(self, key, delta, window_ms);
-        v1::kv_if::WindowCount {
+    async fn incr(
+        &mut self,
+        key: String,
+        delta: i64,
+        window_ms: u64,
+    ) -> wasmtime::Result<v1::kv_if::WindowCount> {
+        let c = v2::kv_if::Host::incr(self, key, delta, window_ms).await?;
+        Ok(v1::kv_if::WindowCount {
             value: c.value,
             ms_to_reset: c.ms_to_reset,
-        }
+        })
     }
 }
 

@@ -83,6 +83,7 @@ fn normalise(
         server: raw.server,
         runtime: raw.runtime,
         storage: raw.storage,
+        kv: raw.kv,
         files: raw.files,
         batches: raw.batches,
         responses: raw.responses,

@@ -6,6 +6,7 @@
 //! names is a plugin entry.
 
 mod billing;
+mod kv;
 mod load;
 mod mcp;
 mod reload;
@@ -19,6 +20,7 @@ mod validate;
 mod watch;
 
 pub use billing::{BUILTIN_PRICES, PriceConfig, PricingConfig, TierConfig, WebhookConfig};
+pub use kv::{KV_URL_ENV, KvBackend, KvConfig, OnUnavailable};
 pub use mcp::{McpConfig, McpServerConfig};
 pub use schema::{
     DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, InstancesConfig,
@@ -54,6 +56,8 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     /// `[storage]`: where keys and usage live (fixed for the life of the process).
     pub storage: StorageConfig,
+    /// `[kv]`: the store behind the plugins' `kv` import (fixed for the life of the process).
+    pub kv: KvConfig,
     /// `[files]`: limits on uploaded files.
     pub files: FilesConfig,
     /// `[batches]`: how batches run.

@@ -110,6 +110,9 @@ impl Config {
         if self.runtime != new.runtime {
             out.push(format!("runtime: {:?} -> {:?}", self.runtime, new.runtime));
         }
+        if self.kv != new.kv {
+            out.push("kv (backend, url, prefix, on_unavailable, timeout_ms)".into());
+        }
         if self.data_dir() != new.data_dir() {
             out.push(format!(
                 "storage.data_dir: {} -> {}",

@@ -278,6 +278,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) storage: StorageConfig,
     #[serde(default)]
+    pub(super) kv: super::KvConfig,
+    #[serde(default)]
     pub(super) files: FilesConfig,
     #[serde(default)]
     pub(super) batches: BatchesConfig,

@@ -64,6 +64,7 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
             format!("`{l}` is not an address like 127.0.0.1:9464"),
         ));
     }
+    super::kv::validate(&raw.kv)?;
     super::billing::validate(&raw.tiers, &raw.webhooks)?;
     super::mcp::validate(&raw.mcp, &raw.mcp_servers)
 }

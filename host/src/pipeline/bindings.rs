@@ -8,7 +8,9 @@
 //! the other worlds reuse them through `with`, so the host implements each import once per
 //! version and one linker serves every world. Exports are async: plugin calls run on fibers, so
 //! WASI's async host functions (a guest's panic message written to stderr, say) work inside the
-//! tokio runtime. `keys.lookup` is an async import: it waits on the key store's blocking thread.
+//! tokio runtime. `keys.lookup` is an async import: it waits on the key store's blocking thread;
+//! the `kv` imports are async and trappable: Redis is a round trip away, and a store that cannot be
+//! reached fails the call.
 #![allow(missing_docs, clippy::all)]
 
 /// Bindings of every stage world of one contract version found at `$path`, whose package module
@@ -21,6 +23,7 @@ macro_rules! contract {
                     world: "policy",
                     path: $path,
                     exports: { default: async },
+                    imports: { "sluice:plugin/kv": async | trappable },
                 });
             }
 

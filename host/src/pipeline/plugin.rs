@@ -77,6 +77,14 @@ pub enum PluginError {
         /// Its cap.
         mib: usize,
     },
+    /// A store the plugin called (the shared `kv`) could not be reached.
+    #[error("plugin `{plugin}` could not reach its kv store: {message}")]
+    Store {
+        /// The plugin.
+        plugin: Arc<str>,
+        /// Why, for the log.
+        message: String,
+    },
     /// No instance could be created (the instance pool is exhausted, or instantiation failed).
     #[error("plugin `{plugin}` could not be instantiated: {message}")]
     Unavailable {
@@ -95,6 +103,7 @@ impl PluginError {
             PluginError::Timeout { .. } => "timeout",
             PluginError::OutOfMemory { .. } => "out_of_memory",
             PluginError::Unavailable { .. } => "unavailable",
+            PluginError::Store { .. } => "store_unavailable",
         }
     }
 }
@@ -233,6 +242,12 @@ impl<W: World> Plugin<W> {
             return PluginError::OutOfMemory {
                 plugin,
                 mib: self.settings.memory_bytes >> 20,
+            };
+        }
+        if let Some(kv) = e.downcast_ref::<crate::capabilities::KvUnavailable>() {
+            return PluginError::Store {
+                plugin,
+                message: kv.reason.clone(),
             };
         }
         match e.downcast_ref::<wasmtime::Trap>() {

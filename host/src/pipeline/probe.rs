@@ -14,7 +14,7 @@ use super::bindings::{adapter_if::Provider, types::Headers};
 use super::engine::Runtime;
 use super::plugin::{InstanceMode, OnError, Plugin, PluginSettings, World};
 use super::{AdapterWorld, AuthWorld, EnrichWorld, GuardWorld, McpPolicyWorld, PolicyWorld};
-use crate::capabilities::{KvStore, MemoryKv, PluginEnv, PluginState};
+use crate::capabilities::{Kv, PluginEnv, PluginState};
 use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::Component;
@@ -143,7 +143,7 @@ async fn load<W: World>(
     config_json: &str,
     mode: InstanceMode,
 ) -> Result<Plugin<W>, String> {
-    let kv: Arc<dyn KvStore> = Arc::new(MemoryKv::default());
+    let kv = Arc::new(Kv::memory());
     let env = Arc::new(PluginEnv {
         name: Arc::from("probe"),
         config_json: Arc::from(config_json),

@@ -55,6 +55,13 @@ pub struct CostLabels {
     pub key_id: String,
 }
 
+/// What happened to a call that could not reach its store.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `failed` (the request failed) or `open` (it went on uncounted).
+    pub outcome: &'static str,
+}
+
 /// One label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EndpointLabel {

@@ -62,6 +62,8 @@ pub struct Metrics {
     pub mcp_tool_calls: Family<ToolLabels, Counter>,
     /// MCP sessions open now.
     pub mcp_sessions: Gauge,
+    /// `kv` calls that found the shared store unreachable, by outcome (`failed`, `open`).
+    pub kv_unavailable: Family<OutcomeLabel, Counter>,
 }
 
 fn token_buckets() -> Histogram {
@@ -105,6 +107,7 @@ impl Metrics {
             batch_lines: Family::default(),
             mcp_tool_calls: Family::default(),
             mcp_sessions: Gauge::default(),
+            kv_unavailable: Family::default(),
             registry: Registry::default(),
         };
         r.register(
@@ -149,6 +152,11 @@ impl Metrics {
             "sluice_rate_limited",
             "Requests a policy refused with 429",
             m.rate_limited.clone(),
+        );
+        r.register(
+            "sluice_kv_unavailable",
+            "Plugin kv calls that found the shared store unreachable, by outcome",
+            m.kv_unavailable.clone(),
         );
         r.register(
             "sluice_webhook_deliveries",

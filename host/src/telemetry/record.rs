@@ -2,8 +2,8 @@
 
 use super::metrics::{
     CostLabels, DenialLabels, EndpointLabel, InstanceLabels, ModelLabel, OperationLabels,
-    PluginFailureLabels, PluginLabels, ProviderLabel, RequestLabels, ResultLabel, StatusLabel,
-    TokenLabels, ToolLabels, WebhookLabels, metrics,
+    OutcomeLabel, PluginFailureLabels, PluginLabels, ProviderLabel, RequestLabels, ResultLabel,
+    StatusLabel, TokenLabels, ToolLabels, WebhookLabels, metrics,
 };
 use prometheus_client::metrics::histogram::Histogram;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -321,5 +321,16 @@ pub fn webhook(webhook: &str, outcome: &'static str) {
             webhook: webhook.to_string(),
             outcome,
         })
+        .inc();
+}
+
+/// A plugin's `kv` call found the shared store unreachable: `failed` (fail-closed) or `open`.
+pub fn kv_unavailable(outcome: &'static str) {
+    if !on() {
+        return;
+    }
+    metrics()
+        .kv_unavailable
+        .get_or_create(&OutcomeLabel { outcome })
         .inc();
 }
