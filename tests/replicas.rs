@@ -152,7 +152,7 @@ async fn steady(gateways: &[Gateway], for_how_long: Duration) -> Vec<(u16, Optio
     while Instant::now() < end {
         let started = Instant::now();
         out.push(send(&gateways[i % gateways.len()].at("/v1/chat/completions")).await);
-        // A call waits at most the kv deadline (20 ms) for Redis, never much longer.
+        // A call waits at most the kv deadline (40 ms) for Redis, never much longer.
         assert!(started.elapsed() < Duration::from_secs(3), "a request hung");
         i += 1;
     }

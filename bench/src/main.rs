@@ -17,6 +17,7 @@ mod peers;
 mod procs;
 mod report;
 mod run;
+mod scale;
 mod scenarios;
 mod soak;
 mod sse;
@@ -122,6 +123,22 @@ enum Cmd {
         /// the bare forwarder (`.cache/peers`; a separate table after the main one).
         #[arg(long)]
         peers: bool,
+    },
+    /// What Redis-backed limits add at c=1 (vs in memory), and req/s of three replicas sharing
+    /// one Redis vs one replica; prints a Markdown report.
+    Scale {
+        /// The gateway binary.
+        #[arg(long, default_value = "target/release/sluice")]
+        sluice: PathBuf,
+        /// Seconds per measured run.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Rounds of the c=1 comparison (direct, memory, Redis in turn).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// Append the report to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Mixed traffic through one gateway for a long while (JSON, streams, batches, MCP calls,
     /// reloads every minute, a plugin trap every ~1,000 requests), sampling resident memory, open
@@ -230,6 +247,20 @@ async fn main() -> anyhow::Result<()> {
                 sluice,
                 only,
                 peers,
+            })
+            .await
+        }
+        Cmd::Scale {
+            sluice,
+            seconds,
+            rounds,
+            out,
+        } => {
+            scale::run(scale::ScaleOpts {
+                sluice,
+                seconds,
+                rounds,
+                out,
             })
             .await
         }

@@ -180,7 +180,7 @@ impl Gateway {
             max_memory_bytes: config.runtime.max_plugin_memory_mb << 20,
         })?;
         let kv = Arc::new(
-            Kv::from_config(&config.kv)
+            Kv::from_config(&config.kv, crate::http::cores::count(config.server.threads))
                 .map_err(|e| anyhow::anyhow!("{}: key `kv.url`: {e}", config.file.display()))?,
         );
         if let Err(e) = kv.ping().await {

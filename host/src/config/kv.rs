@@ -47,7 +47,7 @@ fn default_prefix() -> String {
 }
 
 fn default_timeout_ms() -> u64 {
-    20
+    40
 }
 
 /// The backend of `[kv]`.

@@ -2,8 +2,9 @@
 //! and every read-modify-write is one Lua script, so counters and reservations are atomic across
 //! replicas. Windows follow Redis's clock, not the replicas'.
 //!
-//! The connection is a [`ConnectionManager`]: one multiplexed connection per gateway, reconnected
-//! by itself after Redis restarts; every call has a deadline, past which it counts as unavailable.
+//! The connections are [`ConnectionManager`]s: one multiplexed connection per serving thread
+//! (made on that thread, so a call and its answer never cross threads), each reconnected by itself
+//! after Redis restarts; every call has a deadline, past which it counts as unavailable.
 
 use super::store::{Reservation, Reserved, WindowCount};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -86,7 +87,10 @@ impl Scripts {
 
 /// The Redis backend.
 pub struct RedisKv {
-    conn: ConnectionManager,
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    /// Per serving thread (index [`crate::http::cores::core`]; 0 off them), made on first use.
+    conns: Vec<std::sync::OnceLock<ConnectionManager>>,
     prefix: String,
     timeout: Duration,
     scripts: Scripts,
@@ -103,7 +107,12 @@ fn unavailable(e: impl std::fmt::Display) -> KvUnavailable {
 impl RedisKv {
     /// A client of the Redis at `url`. It connects on first use (a gateway starts while Redis is
     /// down, and serves as `on_unavailable` says until Redis is up).
-    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<RedisKv, KvUnavailable> {
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        timeout: Duration,
+        threads: usize,
+    ) -> Result<RedisKv, KvUnavailable> {
         let client = redis::Client::open(url).map_err(|e| KvUnavailable {
             reason: format!("invalid Redis URL ({:?})", e.kind()),
         })?;
@@ -116,14 +125,31 @@ impl RedisKv {
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         Ok(RedisKv {
-            conn,
+            client,
+            config,
+            conns: (0..=threads).map(|_| std::sync::OnceLock::new()).collect(),
             prefix: prefix.to_string(),
             timeout,
             scripts: Scripts::new(),
             failed_at_ms: AtomicU64::new(0),
         })
+    }
+
+    /// The calling thread's connection, made (lazily: it connects on first use) if it has none.
+    fn conn(&self) -> Result<ConnectionManager, KvUnavailable> {
+        let slot = self
+            .conns
+            .get(crate::http::cores::core())
+            .or_else(|| self.conns.first())
+            .ok_or_else(|| unavailable("no connection slot"))?;
+        if let Some(c) = slot.get() {
+            return Ok(c.clone());
+        }
+        let made =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
+                .map_err(unavailable)?;
+        Ok(slot.get_or_init(|| made).clone())
     }
 
     fn key(&self, key: &str) -> String {
@@ -145,19 +171,28 @@ impl RedisKv {
                 reason: "unreachable a moment ago; reconnecting".into(),
             });
         }
-        let result = match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(unavailable(e)),
-            Err(_) => Err(KvUnavailable {
-                reason: format!("no answer within {} ms", self.timeout.as_millis()),
-            }),
+        // Only a connection that failed starts the backoff: a slow answer (a loaded gateway or
+        // Redis) fails its own call but says nothing of the next one.
+        let conn = self.conn()?;
+        let (result, down) = match tokio::time::timeout(self.timeout, f(conn)).await {
+            Ok(Ok(v)) => (Ok(v), false),
+            Ok(Err(e)) => {
+                let down =
+                    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal();
+                (Err(unavailable(e)), down)
+            }
+            Err(_) => (
+                Err(KvUnavailable {
+                    reason: format!("no answer within {} ms", self.timeout.as_millis()),
+                }),
+                false,
+            ),
         };
-        match &result {
-            Ok(_) if failed_at != 0 => self.failed_at_ms.store(0, Ordering::Relaxed),
-            Ok(_) => {}
-            Err(_) => self
-                .failed_at_ms
-                .store(crate::time::now_ms().max(1), Ordering::Relaxed),
+        if down {
+            self.failed_at_ms
+                .store(crate::time::now_ms().max(1), Ordering::Relaxed);
+        } else if result.is_ok() && failed_at != 0 {
+            self.failed_at_ms.store(0, Ordering::Relaxed);
         }
         result
     }
@@ -165,7 +200,7 @@ impl RedisKv {
     /// Connects and checks that Redis answers, waiting up to 2 s (at start: the first requests
     /// then find the connection made).
     pub async fn ping(&self) -> Result<(), KvUnavailable> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn()?;
         let ping = async move { redis::cmd("PING").query_async::<String>(&mut c).await };
         match tokio::time::timeout(Duration::from_secs(2), ping).await {
             Ok(Ok(_)) => Ok(()),

@@ -33,8 +33,9 @@ impl Kv {
         )
     }
 
-    /// The store `[kv]` asks for. Redis is connected to on first use.
-    pub fn from_config(config: &KvConfig) -> Result<Kv, KvUnavailable> {
+    /// The store `[kv]` asks for, for a gateway of `threads` serving threads. Redis is connected
+    /// to on first use, from each thread.
+    pub fn from_config(config: &KvConfig, threads: usize) -> Result<Kv, KvUnavailable> {
         let backend = match config.backend {
             KvBackend::Memory => Backend::Memory(MemoryKv::default()),
             KvBackend::Redis => {
@@ -45,6 +46,7 @@ impl Kv {
                     &url,
                     &config.prefix,
                     Duration::from_millis(config.timeout_ms),
+                    threads,
                 )?))
             }
         };

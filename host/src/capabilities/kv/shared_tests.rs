@@ -21,13 +21,16 @@ fn backends() -> Vec<(&'static str, Kv)> {
 }
 
 fn redis_kv(url: &str, on_unavailable: OnUnavailable) -> Kv {
-    Kv::from_config(&KvConfig {
-        backend: KvBackend::Redis,
-        url: Some(url.to_string()),
-        prefix: format!("test:{:016x}:", rand::random::<u64>()),
-        on_unavailable,
-        timeout_ms: 2000,
-    })
+    Kv::from_config(
+        &KvConfig {
+            backend: KvBackend::Redis,
+            url: Some(url.to_string()),
+            prefix: format!("test:{:016x}:", rand::random::<u64>()),
+            on_unavailable,
+            timeout_ms: 2000,
+        },
+        2,
+    )
     .expect("redis kv")
 }
 
