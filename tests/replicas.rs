@@ -232,3 +232,45 @@ async fn redis_down_with_fail_open_lets_requests_through_uncounted() {
         "{statuses:?}"
     );
 }
+
+/// MCP sessions live on the replica that opened them (a stdio server is a process of that
+/// replica): a load balancer routes `/mcp-servers/*/mcp` sticky (deploy/nginx.conf). A session
+/// id taken to another replica is answered 404, which tells an MCP client to initialize again
+/// (the spec's rule for a session the server does not know), and the new session works there.
+#[tokio::test]
+async fn an_mcp_session_belongs_to_its_replica_and_another_replica_says_404() {
+    use common::mcp_client::McpClient;
+    use common::mcp_mock::McpMock;
+    let mock = McpMock::start().await;
+    let cfg = format!(
+        r#"
+[[mcp_servers]]
+name = "docs"
+url = "{url}"
+
+[[plugins]]
+name = "auth"
+stage = "auth"
+source = "builtin:key-auth"
+[[plugins.config.keys]]
+id = "test"
+sha256 = "{hash}"
+"#,
+        url = mock.url,
+        hash = key_hash(KEY),
+    );
+    let gws = replicas(2, &cfg);
+    let (a, b) = (
+        McpClient::new(&gws[0].url, "docs", KEY),
+        McpClient::new(&gws[1].url, "docs", KEY),
+    );
+    let session = a.initialize().await;
+    assert!(!a.tool_names(&session).await.is_empty());
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
+    let elsewhere = b.post(Some(&session), &list).await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.raw);
+    let again = b.initialize().await;
+    assert_ne!(again, session);
+    assert!(!b.tool_names(&again).await.is_empty());
+    assert!(!a.tool_names(&session).await.is_empty(), "A's session goes on");
+}
