@@ -4,8 +4,12 @@
 //!
 //! Every store is written once over [`Db`] and the SQL of [`sql`], which both engines run.
 
+#[cfg(test)]
+mod batch_tests;
 mod batches;
 mod db;
+#[cfg(test)]
+mod db_tests;
 mod files;
 mod keys;
 mod pg_schema;
