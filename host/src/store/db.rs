@@ -75,8 +75,9 @@ pub enum Engine {
 /// The database. Cloning is cheap (the clones share the connection or the pool).
 ///
 /// Every method blocks until the database answers: the host calls them on blocking threads
-/// (`tokio::task::spawn_blocking`), never on an async worker thread (PostgreSQL's would panic
-/// there; see [`super::postgres`]).
+/// (`tokio::task::spawn_blocking`) or outside any runtime (the CLI), never on an async worker
+/// thread: with PostgreSQL, a call there panics (it waits with `Handle::block_on` on the store's
+/// own runtime).
 #[derive(Clone)]
 pub struct Db {
     inner: Inner,

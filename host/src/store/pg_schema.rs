@@ -100,6 +100,9 @@ pub(super) async fn migrate(client: &mut Client) -> Result<Vec<i64>, tokio_postg
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
         .await?;
+    // Without the notice "relation already exists, skipping" at every start.
+    tx.batch_execute("SET LOCAL client_min_messages TO WARNING")
+        .await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS sluice_schema_migrations (
              version     BIGINT PRIMARY KEY,

@@ -266,7 +266,10 @@ mod tests {
         }
     }
 
-    on_both_engines!(#[tokio::test(start_paused = true)] async fn rows_are_written_after_the_linger_without_a_flush);
+    on_both_engines!(
+        #[tokio::test(start_paused = true)]
+        async fn rows_are_written_after_the_linger_without_a_flush
+    );
     async fn rows_are_written_after_the_linger_without_a_flush(t: TestDb) {
         let db = t.db.clone();
         let w = UsageWriter::start(db.clone());
@@ -277,7 +280,10 @@ mod tests {
         assert_eq!(written(&db).await, 3);
     }
 
-    on_both_engines!(#[tokio::test(start_paused = true)] async fn a_full_batch_is_written_before_the_linger_ends);
+    on_both_engines!(
+        #[tokio::test(start_paused = true)]
+        async fn a_full_batch_is_written_before_the_linger_ends
+    );
     async fn a_full_batch_is_written_before_the_linger_ends(t: TestDb) {
         let db = t.db.clone();
         let w = UsageWriter::start(db.clone());
@@ -296,7 +302,10 @@ mod tests {
         assert_eq!(written(&db).await, (BATCH + 7) as i64);
     }
 
-    on_both_engines!(#[tokio::test(start_paused = true)] async fn a_flush_does_not_wait_for_the_linger_and_rows_after_it_still_arrive);
+    on_both_engines!(
+        #[tokio::test(start_paused = true)]
+        async fn a_flush_does_not_wait_for_the_linger_and_rows_after_it_still_arrive
+    );
     async fn a_flush_does_not_wait_for_the_linger_and_rows_after_it_still_arrive(t: TestDb) {
         let db = t.db.clone();
         let w = UsageWriter::start(db.clone());

@@ -257,7 +257,10 @@ mod tests {
         }
     }
 
-    on_both_engines!(#[tokio::test] async fn rows_are_totalled_by_group_series_and_errors);
+    on_both_engines!(
+        #[tokio::test]
+        async fn rows_are_totalled_by_group_series_and_errors
+    );
     async fn rows_are_totalled_by_group_series_and_errors(t: TestDb) {
         let db = t.db.clone();
         let w = UsageWriter::start(db.clone());
