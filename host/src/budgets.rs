@@ -15,7 +15,8 @@
 use crate::capabilities::{Kv, KvUnavailable};
 use crate::config::Config;
 use crate::pipeline::stages::Tier;
-use crate::store::{Db, KeyStore, StoreError};
+use crate::store::sql::params;
+use crate::store::{Db, Exec, KeyStore, StoreError};
 use serde::Serialize;
 use sluice_budgets::{Budget, Scope, Subject, applicable, nanos_to_usd, rfc3339, usd_to_nanos};
 use std::collections::BTreeMap;
@@ -205,37 +206,38 @@ fn budgets_of(
 
 /// The end users of `key_id` with usage since `since_ms`.
 fn users(db: &Db, key_id: &str, since_ms: u64) -> Result<Vec<String>, StoreError> {
-    db.with(|c| {
-        let mut stmt = c.prepare_cached(
-            "SELECT DISTINCT user_id FROM usage
-             WHERE key_id = ?1 AND user_id IS NOT NULL AND at_ms >= ?2",
-        )?;
-        let rows = stmt.query_map(rusqlite::params![key_id, since_ms as i64], |r| r.get(0))?;
-        rows.collect()
-    })
+    db.query(
+        "SELECT DISTINCT user_id FROM usage
+         WHERE key_id = $1 AND user_id IS NOT NULL AND at_ms >= $2",
+        params![key_id, since_ms as i64],
+    )?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }
 
 /// USD the usage rows of `scope` record in [from, until).
 fn spend(db: &Db, scope: &Scope, from: u64, until: u64) -> Result<f64, StoreError> {
     let (condition, a, b) = match scope {
-        Scope::Key { key_id } => ("key_id = ?1", key_id.as_str(), None),
-        Scope::Team { team } => ("team = ?1", team.as_str(), None),
-        Scope::Model { model } => ("model = ?1", model.as_str(), None),
+        Scope::Key { key_id } => ("key_id = $1", key_id.as_str(), None),
+        Scope::Team { team } => ("team = $1", team.as_str(), None),
+        Scope::Model { model } => ("model = $1", model.as_str(), None),
         Scope::User { key_id, user_id } => (
-            "key_id = ?1 AND user_id = ?4",
+            "key_id = $1 AND user_id = $4",
             key_id.as_str(),
             Some(user_id.as_str()),
         ),
     };
     let sql = format!(
-        "SELECT COALESCE(SUM(cost_usd), 0) FROM usage
-         WHERE {condition} AND at_ms >= ?2 AND at_ms < ?3"
+        "SELECT CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) FROM usage
+         WHERE {condition} AND at_ms >= $2 AND at_ms < $3"
     );
     let (from, until) = (from as i64, until as i64);
-    db.with(|c| match b {
-        None => c.query_row(&sql, rusqlite::params![a, from, until], |r| r.get(0)),
-        Some(user) => c.query_row(&sql, rusqlite::params![a, from, until, user], |r| r.get(0)),
-    })
+    let row = match b {
+        None => db.query_one(&sql, params![a, from, until])?,
+        Some(user) => db.query_one(&sql, params![a, from, until, user])?,
+    };
+    row.get(0)
 }
 
 /// The keys budgets may apply to: those of `key-auth` configs, then the managed ones (live).

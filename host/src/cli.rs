@@ -208,7 +208,7 @@ pub fn new_key(id: &str) {
 
 fn open_db(config: &std::path::Path) -> anyhow::Result<Db> {
     let config = Config::load(config)?;
-    Ok(Db::open(&config.data_dir())?)
+    Ok(Db::from_config(&config)?)
 }
 
 pub fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
@@ -301,7 +301,7 @@ pub fn keys_command(command: KeysCommand) -> anyhow::Result<()> {
 /// `sluice usage --budgets`: spend against every budget in its current period.
 pub fn budgets_command(config: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::load(config)?;
-    let db = Db::open(&config.data_dir())?;
+    let db = Db::from_config(&config)?;
     let keys = KeyStore::new(db.clone());
     let lines = sluice::budgets::report(&config, &db, &keys, now_ms())?;
     if lines.is_empty() {

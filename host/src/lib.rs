@@ -3,11 +3,11 @@
 //!
 //! The binary (`src/main.rs`) is a thin CLI over this library. The modules follow the
 //! architecture, lower layers first: [`time`], [`error`] (the one error type), [`config`]
-//! (gateway.toml), [`store`] (keys and usage in SQLite), [`upstream`] (outbound HTTP),
-//! [`capabilities`] (what plugins may touch), [`builtin`] (the embedded plugins), [`pipeline`]
-//! (the Wasm runtime and the stage runner), [`state`] and [`reload`] (the gateway and its hot
-//! reload), [`endpoints`] (one folder per endpoint family), [`app`] (the router) and [`http`]
-//! (credentials, and serving connections with their timeouts and drain).
+//! (gateway.toml), [`store`] (keys and usage in SQLite or PostgreSQL), [`upstream`] (outbound
+//! HTTP), [`capabilities`] (what plugins may touch), [`builtin`] (the embedded plugins),
+//! [`pipeline`] (the Wasm runtime and the stage runner), [`state`] and [`reload`] (the gateway
+//! and its hot reload), [`endpoints`] (one folder per endpoint family), [`app`] (the router) and
+//! [`http`] (credentials, and serving connections with their timeouts and drain).
 
 pub mod app;
 pub mod authoring;

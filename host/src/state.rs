@@ -188,7 +188,11 @@ impl Gateway {
             tracing::warn!(error = %e, "the kv store does not answer yet");
         }
         let first_config = config.clone();
-        let db = Db::open(&config.data_dir())?;
+        // Off the async workers: PostgreSQL's connect and migrations block.
+        let db = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || Db::from_config(&config)).await??
+        };
         let keys = KeyStore::new(db.clone());
         let files = FileStore::new(db.clone(), &config.data_dir());
         let batches = BatchStore::new(db.clone());

@@ -12,6 +12,7 @@ mod mcp;
 mod reload;
 pub mod schema;
 mod server;
+mod storage;
 mod tables;
 mod telemetry;
 #[cfg(test)]
@@ -25,8 +26,9 @@ pub use mcp::{McpConfig, McpServerConfig};
 pub use schema::{
     DEFAULT_PLUGIN_MEMORY_MB, DEFAULT_PLUGIN_TIMEOUT_MS, DeploymentConfig, InstancesConfig,
     OnErrorConfig, PluginConfig, ProviderConfig, RuntimeConfig, ServerConfig, StageKind,
-    StorageConfig,
+    StorageBackend, StorageConfig,
 };
+pub use storage::STORAGE_URL_ENV;
 pub use tables::{BatchesConfig, FilesConfig, ResponsesConfig};
 pub use telemetry::{LogConfig, LogFormat, OtlpProtocol, TelemetryConfig};
 pub use watch::FileWatch;

@@ -120,6 +120,24 @@ impl Config {
                 new.data_dir().display()
             ));
         }
+        let (os, ns) = (&self.storage, &new.storage);
+        if os.backend != ns.backend {
+            out.push(format!(
+                "storage.backend: {} -> {}",
+                os.backend.as_str(),
+                ns.backend.as_str()
+            ));
+        }
+        if os.url != ns.url {
+            // Not shown: a URL may hold a password.
+            out.push("storage.url: changed".into());
+        }
+        if os.pool_size != ns.pool_size {
+            out.push(format!(
+                "storage.pool_size: {} -> {}",
+                os.pool_size, ns.pool_size
+            ));
+        }
         out
     }
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 pub use super::server::ServerConfig;
+pub use super::storage::{StorageBackend, StorageConfig};
 
 /// `[runtime]`: the plugin runtime's fixed sizes (changing them needs a restart).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -33,27 +34,6 @@ fn default_max_instances() -> u32 {
 }
 fn default_max_plugin_memory() -> usize {
     256
-}
-
-/// `[storage]`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct StorageConfig {
-    /// The data folder (relative to the config file): `sluice.db` holds keys and usage.
-    #[serde(default = "default_data_dir")]
-    pub data_dir: PathBuf,
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        StorageConfig {
-            data_dir: default_data_dir(),
-        }
-    }
-}
-
-fn default_data_dir() -> PathBuf {
-    PathBuf::from("data")
 }
 
 /// `[[providers]]`: an upstream and the adapter that speaks to it.

@@ -13,6 +13,10 @@ type Invalid = (String, String);
 /// Checks every table of `raw`.
 pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
     server(&raw.server)?;
+    super::storage::validate(
+        &raw.storage,
+        std::env::var(super::STORAGE_URL_ENV).ok().as_deref(),
+    )?;
     if raw.runtime.max_instances == 0 {
         return Err(("runtime.max_instances".into(), "must be at least 1".into()));
     }

@@ -2,8 +2,8 @@
 //! its result once it ran. A line's result is committed before it counts, so a restarted gateway
 //! resumes a batch with the lines that have none, and never runs a recorded line again.
 
-use super::db::{Db, StoreError};
-use rusqlite::{OptionalExtension, params};
+use super::db::{Db, Exec, StoreError};
+use super::sql::{self, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -175,70 +175,67 @@ impl BatchStore {
         creator: &Creator,
         lines: &[(String, String)],
     ) -> Result<(), StoreError> {
-        self.db.with(|c| {
-            let tx = c.transaction()?;
+        let rows: Vec<Vec<sql::Value>> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, (custom_id, body))| {
+                vec![
+                    batch.id.as_str().into(),
+                    ((i + 1) as i64).into(),
+                    custom_id.into(),
+                    body.into(),
+                ]
+            })
+            .collect();
+        self.db.transaction(|tx| {
             tx.execute(
                 "INSERT INTO batches (id, owner, created_at, status, object, principal)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
                 params![
-                    batch.id,
-                    creator.owner,
+                    &batch.id,
+                    &creator.owner,
                     batch.created_at as i64,
-                    batch.status,
+                    &batch.status,
                     text(batch),
                     text(creator)
                 ],
             )?;
-            {
-                let mut stmt = tx.prepare(
-                    "INSERT INTO batch_lines (batch_id, line, custom_id, body) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for (i, (custom_id, body)) in lines.iter().enumerate() {
-                    stmt.execute(params![batch.id, (i + 1) as i64, custom_id, body])?;
-                }
-            }
-            tx.commit()
+            tx.execute_many(
+                "INSERT INTO batch_lines (batch_id, line, custom_id, body) VALUES ($1, $2, $3, $4)",
+                &rows,
+            )?;
+            Ok(())
         })
     }
 
     /// Saves a batch object (its status included).
     pub fn update(&self, batch: &Batch) -> Result<(), StoreError> {
-        self.db.with(|c| {
-            c.execute(
-                "UPDATE batches SET status = ?2, object = ?3 WHERE id = ?1",
-                params![batch.id, batch.status, text(batch)],
+        self.db
+            .execute(
+                "UPDATE batches SET status = $2, object = $3 WHERE id = $1",
+                params![&batch.id, &batch.status, text(batch)],
             )
             .map(|_| ())
-        })
     }
 
     /// `owner`'s batch `id` (any owner's with `None`), with its live request counts.
     pub fn get(&self, owner: Option<&str>, id: &str) -> Result<Option<Batch>, StoreError> {
-        let found: Option<String> = self.db.with(|c| {
-            c.query_row(
-                "SELECT object FROM batches WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
-                params![id, owner],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
+        let found = self.db.query_opt(
+            "SELECT object FROM batches WHERE id = $1 AND (CAST($2 AS TEXT) IS NULL OR owner = $2)",
+            params![id, owner],
+        )?;
         match found {
-            Some(t) => Ok(Some(self.with_counts(parse(&t)?)?)),
+            Some(row) => Ok(Some(self.with_counts(parse(&row.get::<String>(0)?)?)?)),
             None => Ok(None),
         }
     }
 
     /// Who batch `id` runs as.
     pub fn creator(&self, id: &str) -> Result<Option<Creator>, StoreError> {
-        let found: Option<String> = self.db.with(|c| {
-            c.query_row(
-                "SELECT principal FROM batches WHERE id = ?1",
-                params![id],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        found.map(|t| parse(&t)).transpose()
+        let found = self
+            .db
+            .query_opt("SELECT principal FROM batches WHERE id = $1", params![id])?;
+        found.map(|row| parse(&row.get::<String>(0)?)).transpose()
     }
 
     /// A page of `owner`'s batches, newest first, after the batch `after`.
@@ -248,65 +245,63 @@ impl BatchStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<Batch>, bool), StoreError> {
-        let rows: Vec<String> = self.db.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT object FROM batches WHERE owner = ?1
-                   AND (?2 IS NULL OR (created_at, id) < (
-                        SELECT created_at, id FROM batches WHERE id = ?2 AND owner = ?1))
-                 ORDER BY created_at DESC, id DESC LIMIT ?3",
-            )?;
-            let rows = stmt.query_map(params![owner, after, (limit + 1) as i64], |r| r.get(0))?;
-            rows.collect()
-        })?;
+        let rows = self.db.query(
+            "SELECT object FROM batches WHERE owner = $1
+               AND (CAST($2 AS TEXT) IS NULL OR (created_at, id) < (
+                    SELECT created_at, id FROM batches WHERE id = $2 AND owner = $1))
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+            params![owner, after, (limit + 1) as i64],
+        )?;
         let has_more = rows.len() > limit;
         let mut out = Vec::with_capacity(limit);
-        for t in rows.into_iter().take(limit) {
-            out.push(self.with_counts(parse(&t)?)?);
+        for row in rows.iter().take(limit) {
+            out.push(self.with_counts(parse(&row.get::<String>(0)?)?)?);
         }
         Ok((out, has_more))
     }
 
     /// Ids of batches with work left, oldest first.
     pub fn active(&self) -> Result<Vec<String>, StoreError> {
-        self.db.with(|c| {
-            let mut stmt = c.prepare_cached(
+        self.db
+            .query(
                 "SELECT id FROM batches WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling')
                  ORDER BY created_at, id",
-            )?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect()
-        })
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
     }
 
     /// How many of `owner`'s batches have work left.
     pub fn active_count(&self, owner: &str) -> Result<u64, StoreError> {
-        self.db.with(|c| {
-            c.query_row(
-                "SELECT COUNT(*) FROM batches WHERE owner = ?1
+        self.db
+            .query_one(
+                "SELECT COUNT(*) FROM batches WHERE owner = $1
                    AND status IN ('validating', 'in_progress', 'finalizing', 'cancelling')",
                 params![owner],
-                |r| r.get::<_, i64>(0),
-            )
+            )?
+            .get::<i64>(0)
             .map(|n| n.max(0) as u64)
-        })
     }
 
     /// Up to `limit` lines of batch `id` that have no result yet, in order.
     pub fn pending(&self, id: &str, limit: usize) -> Result<Vec<PendingLine>, StoreError> {
-        self.db.with(|c| {
-            let mut stmt = c.prepare_cached(
+        self.db
+            .query(
                 "SELECT line, custom_id, body FROM batch_lines
-                 WHERE batch_id = ?1 AND result IS NULL ORDER BY line LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![id, limit as i64], |r| {
+                 WHERE batch_id = $1 AND result IS NULL ORDER BY line LIMIT $2",
+                params![id, limit as i64],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(PendingLine {
-                    line: r.get::<_, i64>(0)?.max(0) as u64,
+                    line: r.get::<i64>(0)?.max(0) as u64,
                     custom_id: r.get(1)?,
                     body: r.get(2)?,
                 })
-            })?;
-            rows.collect()
-        })
+            })
+            .collect()
     }
 
     /// Records a line's result (its output line, JSON) durably. A line already recorded keeps
@@ -318,37 +313,35 @@ impl BatchStore {
         result: &Value,
         failed: bool,
     ) -> Result<(), StoreError> {
-        self.db.with(|c| {
-            c.execute(
-                "UPDATE batch_lines SET result = ?3, failed = ?4
-                 WHERE batch_id = ?1 AND line = ?2 AND result IS NULL",
+        self.db
+            .execute(
+                "UPDATE batch_lines SET result = $3, failed = $4
+                 WHERE batch_id = $1 AND line = $2 AND result IS NULL",
                 params![id, line as i64, result.to_string(), failed],
             )
             .map(|_| ())
-        })
     }
 
     /// Every recorded result of batch `id` in line order, as (output line, failed).
     pub fn results(&self, id: &str) -> Result<Vec<(String, bool)>, StoreError> {
-        self.db.with(|c| {
-            let mut stmt = c.prepare_cached(
+        self.db
+            .query(
                 "SELECT result, failed FROM batch_lines
-                 WHERE batch_id = ?1 AND result IS NOT NULL ORDER BY line",
-            )?;
-            let rows = stmt.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect()
-        })
+                 WHERE batch_id = $1 AND result IS NOT NULL ORDER BY line",
+                params![id],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
     }
 
     fn with_counts(&self, mut b: Batch) -> Result<Batch, StoreError> {
-        let (total, done, failed): (i64, i64, i64) = self.db.with(|c| {
-            c.query_row(
-                "SELECT COUNT(*), COUNT(result), COALESCE(SUM(failed), 0)
-                 FROM batch_lines WHERE batch_id = ?1",
-                params![b.id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-        })?;
+        let row = self.db.query_one(
+            "SELECT COUNT(*), COUNT(result), CAST(COALESCE(SUM(failed), 0) AS BIGINT)
+             FROM batch_lines WHERE batch_id = $1",
+            params![&b.id],
+        )?;
+        let (total, done, failed): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
         if total > 0 {
             b.request_counts = RequestCounts {
                 total: total as u64,

@@ -1,5 +1,12 @@
-//! The database file and the store's error type.
+//! The database, whichever engine holds it, and the store's error type.
+//!
+//! [`Db`] runs the statements of [`super::sql`] on SQLite (one file, the default) or PostgreSQL
+//! (a pool; several gateways may share the database). The stores use it through [`Exec`], which
+//! [`Tx`] (a transaction) implements too.
 
+use super::postgres::{PgDb, PgTx};
+use super::sql::{Row, Value};
+use super::sqlite;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -15,6 +22,14 @@ pub enum StoreError {
         /// The error.
         #[source]
         source: rusqlite::Error,
+    },
+    /// PostgreSQL failed (or could not be reached).
+    #[error("database {target}: {error}")]
+    Postgres {
+        /// The database, as `postgres://user@host:port/name`: never its password.
+        target: String,
+        /// What failed; its message carries its causes (the server's own message included).
+        error: PgError,
     },
     /// The data folder could not be created.
     #[error("cannot create the data folder {path}: {source}")]
@@ -33,157 +48,256 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// The database: one connection shared behind a lock (reads are microseconds; writes are batched).
-#[derive(Clone)]
-pub struct Db {
-    conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
+/// What went wrong with PostgreSQL. Messages name no password (the URL is never part of one).
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// The server refused a statement, or the connection failed.
+    #[error("{}", crate::error::error_chain(.0))]
+    Client(#[from] tokio_postgres::Error),
+    /// No connection could be had from the pool (the server is unreachable, or every
+    /// connection stayed busy too long).
+    #[error("{}", crate::error::error_chain(.0))]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// The URL or the pool is unusable.
+    #[error("{0}")]
+    Setup(String),
 }
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS keys (
-    id            TEXT PRIMARY KEY,
-    hash          TEXT NOT NULL UNIQUE,
-    owner         TEXT NOT NULL,
-    team          TEXT,
-    models        TEXT NOT NULL DEFAULT '[]',
-    attributes    TEXT NOT NULL DEFAULT '{}',
-    mcp_servers   TEXT NOT NULL DEFAULT '[]',
-    created_ms    INTEGER NOT NULL,
-    expires_ms    INTEGER,
-    revoked_ms    INTEGER
-);
-CREATE TABLE IF NOT EXISTS usage (
-    id                 INTEGER PRIMARY KEY,
-    at_ms              INTEGER NOT NULL,
-    request_id         TEXT NOT NULL,
-    key_id             TEXT,
-    user_id            TEXT,
-    endpoint           TEXT NOT NULL,
-    model              TEXT NOT NULL,
-    served_model       TEXT NOT NULL,
-    provider           TEXT NOT NULL,
-    status             INTEGER NOT NULL,
-    prompt_tokens      INTEGER NOT NULL,
-    completion_tokens  INTEGER NOT NULL,
-    cached_tokens      INTEGER NOT NULL,
-    cost_usd           REAL NOT NULL,
-    latency_ms         INTEGER NOT NULL,
-    overhead_us        INTEGER NOT NULL,
-    batch_id           TEXT,
-    audio_seconds      REAL NOT NULL DEFAULT 0,
-    team               TEXT
-);
-CREATE INDEX IF NOT EXISTS usage_at ON usage (at_ms);
-CREATE TABLE IF NOT EXISTS files (
-    id            TEXT PRIMARY KEY,
-    owner         TEXT NOT NULL,
-    filename      TEXT NOT NULL,
-    purpose       TEXT NOT NULL,
-    content_type  TEXT NOT NULL,
-    bytes         INTEGER NOT NULL,
-    created_at    INTEGER NOT NULL,
-    expires_at    INTEGER
-);
-CREATE INDEX IF NOT EXISTS files_owner ON files (owner, created_at, id);
-CREATE INDEX IF NOT EXISTS files_expiry ON files (expires_at) WHERE expires_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS batches (
-    id            TEXT PRIMARY KEY,
-    owner         TEXT NOT NULL,
-    created_at    INTEGER NOT NULL,
-    status        TEXT NOT NULL,
-    -- The batch object (OpenAI's shape) and the creator's principal, as JSON.
-    object        TEXT NOT NULL,
-    principal     TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS batches_owner ON batches (owner, created_at, id);
-CREATE TABLE IF NOT EXISTS batch_lines (
-    batch_id      TEXT NOT NULL,
-    line          INTEGER NOT NULL,
-    custom_id     TEXT NOT NULL,
-    body          TEXT NOT NULL,
-    -- NULL until the line ran; then its output line (JSON) and whether it failed.
-    result        TEXT,
-    failed        INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (batch_id, line)
-);
-CREATE TABLE IF NOT EXISTS responses (
-    id            TEXT PRIMARY KEY,
-    owner         TEXT NOT NULL,
-    created_at    INTEGER NOT NULL,
-    expires_at    INTEGER NOT NULL,
-    -- The response this one continues (its conversation goes on from there).
-    previous_id   TEXT,
-    -- The Response object, and its own items (its request's input, then its output), as JSON.
-    response      TEXT NOT NULL,
-    items         TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS responses_expiry ON responses (expires_at);
-"#;
+/// Which engine a [`Db`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// One SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
 
-/// Brings a database made by an older gateway up to [`SCHEMA`].
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    // Columns added since the first schema: (table, column, definition).
-    const ADDED: [(&str, &str, &str); 4] = [
-        ("usage", "batch_id", "TEXT"),
-        ("keys", "mcp_servers", "TEXT NOT NULL DEFAULT '[]'"),
-        ("usage", "audio_seconds", "REAL NOT NULL DEFAULT 0"),
-        ("usage", "team", "TEXT"),
-    ];
-    for (table, column, definition) in ADDED {
-        let present: bool = conn.query_row(
-            "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
-            [table, column],
-            |r| r.get::<_, i64>(0).map(|n| n > 0),
-        )?;
-        if !present {
-            conn.execute_batch(&format!(
-                "ALTER TABLE {table} ADD COLUMN {column} {definition};"
-            ))?;
-        }
+/// The database. Cloning is cheap (the clones share the connection or the pool).
+///
+/// Every method blocks until the database answers: the host calls them on blocking threads
+/// (`tokio::task::spawn_blocking`) or outside any runtime (the CLI), never on an async worker
+/// thread: with PostgreSQL, a call there panics (it waits with `Handle::block_on` on the store's
+/// own runtime).
+#[derive(Clone)]
+pub struct Db {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    /// One connection shared behind a lock (reads are microseconds; writes are batched).
+    Sqlite {
+        conn: Arc<Mutex<Connection>>,
+        path: PathBuf,
+    },
+    Postgres(PgDb),
+}
+
+/// Running statements: on the database (each statement on its own) or in a transaction.
+pub trait Exec {
+    /// Runs one statement (`$1, $2, ...` placeholders); returns the rows it changed.
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+
+    /// Runs one statement once for each parameter list; returns the rows changed in all.
+    fn execute_many(&self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, StoreError>;
+
+    /// Runs a query; returns every row.
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+
+    /// The first row of a query, if any.
+    fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
     }
-    Ok(())
+
+    /// The first row of a query; none is an error.
+    fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| StoreError::Corrupt("a query that yields a row yielded none".into()))
+    }
 }
 
 impl Db {
-    /// Opens (creating if needed) `sluice.db` in `data_dir`.
+    /// Opens (creating if needed) the SQLite database `sluice.db` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Db, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Folder {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
-        let path = data_dir.join("sluice.db");
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let conn = Connection::open(&path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
-        migrate(&conn).map_err(err)?;
+        let (conn, path) = sqlite::open(data_dir)?;
         Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
-            path,
+            inner: Inner::Sqlite {
+                conn: Arc::new(Mutex::new(conn)),
+                path,
+            },
         })
     }
 
-    /// Runs `f` with the connection.
-    pub fn with<R>(
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:pass@host:port/db`) with
+    /// a pool of at most `pool_size` connections, and brings its schema up to date. Without TLS:
+    /// reach the database over loopback or a private network.
+    pub fn open_postgres(url: &str, pool_size: usize) -> Result<Db, StoreError> {
+        let config = url
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| StoreError::Postgres {
+                target: "(storage.url)".into(),
+                error: PgError::Setup(crate::error::error_chain(&e)),
+            })?;
+        Db::open_postgres_config(config, pool_size)
+    }
+
+    /// [`Db::open_postgres`] with the connection settings already parsed.
+    pub fn open_postgres_config(
+        config: tokio_postgres::Config,
+        pool_size: usize,
+    ) -> Result<Db, StoreError> {
+        Ok(Db {
+            inner: Inner::Postgres(PgDb::connect(config, pool_size)?),
+        })
+    }
+
+    /// The database `config`'s `[storage]` names: SQLite in the data folder, or PostgreSQL at
+    /// its URL (`SLUICE_STORAGE_URL` overriding the file's).
+    pub fn from_config(config: &crate::config::Config) -> Result<Db, StoreError> {
+        match config.storage.backend {
+            crate::config::StorageBackend::Sqlite => Db::open(&config.data_dir()),
+            crate::config::StorageBackend::Postgres => {
+                let url = config.storage.url().ok_or_else(|| {
+                    StoreError::Invalid("storage.url: PostgreSQL needs a URL".into())
+                })?;
+                Db::open_postgres(&url, config.storage.pool_size)
+            }
+        }
+    }
+
+    /// The engine this database runs on.
+    pub fn engine(&self) -> Engine {
+        match self.inner {
+            Inner::Sqlite { .. } => Engine::Sqlite,
+            Inner::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Runs `f` in a transaction: committed when `f` returns Ok, rolled back otherwise.
+    pub fn transaction<R>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
+        f: impl FnOnce(&Tx<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let mut conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut conn).map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
+        match &self.inner {
+            Inner::Sqlite { conn, path } => {
+                let mut conn = lock(conn);
+                let err = |source| StoreError::Sqlite {
+                    path: path.clone(),
+                    source,
+                };
+                let tx = conn.transaction().map_err(err)?;
+                let r = f(&Tx(TxInner::Sqlite(&tx, path)))?;
+                tx.commit().map_err(err)?;
+                Ok(r)
+            }
+            Inner::Postgres(pg) => pg.transaction(|tx| f(&Tx(TxInner::Postgres(tx)))),
+        }
+    }
+
+    fn sqlite<R>(
+        conn: &Mutex<Connection>,
+        path: &Path,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, StoreError> {
+        f(&lock(conn)).map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
             source,
         })
+    }
+}
+
+fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    conn.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Exec for Db {
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        match &self.inner {
+            Inner::Sqlite { conn, path } => {
+                Db::sqlite(conn, path, |c| sqlite::execute(c, sql, params))
+            }
+            Inner::Postgres(pg) => pg.execute(sql, params),
+        }
+    }
+
+    fn execute_many(&self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, StoreError> {
+        match &self.inner {
+            Inner::Sqlite { conn, path } => {
+                Db::sqlite(conn, path, |c| sqlite::execute_many(c, sql, rows))
+            }
+            Inner::Postgres(pg) => pg.execute_many(sql, rows),
+        }
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        match &self.inner {
+            Inner::Sqlite { conn, path } => {
+                Db::sqlite(conn, path, |c| sqlite::query(c, sql, params))
+            }
+            Inner::Postgres(pg) => pg.query(sql, params),
+        }
+    }
+}
+
+/// A transaction in progress (see [`Db::transaction`]).
+pub struct Tx<'a>(TxInner<'a>);
+
+enum TxInner<'a> {
+    Sqlite(&'a Connection, &'a Path),
+    Postgres(&'a PgTx<'a>),
+}
+
+impl Tx<'_> {
+    /// Holds the lock named `name` until the transaction ends, so that transactions over the
+    /// same thing (one owner's files, say) run one after the other, also on other gateways.
+    /// SQLite runs one writer at a time anyway: there this does nothing.
+    pub fn lock(&self, name: &str) -> Result<(), StoreError> {
+        match &self.0 {
+            TxInner::Sqlite(..) => Ok(()),
+            TxInner::Postgres(tx) => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(name.as_bytes());
+                let mut first = [0u8; 8];
+                first.copy_from_slice(&digest[..8]);
+                let key = i64::from_be_bytes(first);
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[Value::Int(key)])
+                    .map(|_| ())
+            }
+        }
+    }
+
+    fn sqlite<R>(
+        conn: &Connection,
+        path: &Path,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, StoreError> {
+        f(conn).map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+impl Exec for Tx<'_> {
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        match &self.0 {
+            TxInner::Sqlite(c, path) => Tx::sqlite(c, path, |c| sqlite::execute(c, sql, params)),
+            TxInner::Postgres(tx) => tx.execute(sql, params),
+        }
+    }
+
+    fn execute_many(&self, sql: &str, rows: &[Vec<Value>]) -> Result<u64, StoreError> {
+        match &self.0 {
+            TxInner::Sqlite(c, path) => Tx::sqlite(c, path, |c| sqlite::execute_many(c, sql, rows)),
+            TxInner::Postgres(tx) => tx.execute_many(sql, rows),
+        }
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        match &self.0 {
+            TxInner::Sqlite(c, path) => Tx::sqlite(c, path, |c| sqlite::query(c, sql, params)),
+            TxInner::Postgres(tx) => tx.query(sql, params),
+        }
     }
 }

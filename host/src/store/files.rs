@@ -2,8 +2,8 @@
 //! query is scoped to one owner, so one owner's files are invisible to every other; an expired file
 //! is gone for every query before the sweeper removes its bytes.
 
-use super::db::{Db, StoreError};
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{Db, Exec, StoreError};
+use super::sql::{Row, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -61,7 +61,7 @@ pub struct FileStore {
 
 const COLUMNS: &str = "id, owner, filename, purpose, content_type, bytes, created_at, expires_at";
 
-fn record(r: &Row<'_>) -> rusqlite::Result<FileRecord> {
+fn record(r: &Row) -> Result<FileRecord, StoreError> {
     Ok(FileRecord {
         id: r.get(0)?,
         object: "file",
@@ -69,9 +69,9 @@ fn record(r: &Row<'_>) -> rusqlite::Result<FileRecord> {
         filename: r.get(2)?,
         purpose: r.get(3)?,
         content_type: r.get(4)?,
-        bytes: r.get::<_, i64>(5)?.max(0) as u64,
-        created_at: r.get::<_, i64>(6)?.max(0) as u64,
-        expires_at: r.get::<_, Option<i64>>(7)?.map(|t| t.max(0) as u64),
+        bytes: r.get::<i64>(5)?.max(0) as u64,
+        created_at: r.get::<i64>(6)?.max(0) as u64,
+        expires_at: r.get::<Option<i64>>(7)?.map(|t| t.max(0) as u64),
         status: "processed",
     })
 }
@@ -101,27 +101,31 @@ impl FileStore {
     }
 
     /// Records `f` only if its owner's live files, with it, stay within `max_owner_bytes`; false
-    /// (nothing recorded) otherwise. One statement, so concurrent uploads cannot both pass.
+    /// (nothing recorded) otherwise. The check and the insert are one statement, run under the
+    /// owner's lock, so concurrent uploads (on any gateway) cannot both pass.
     pub fn insert_within(
         &self,
         f: &FileRecord,
         max_owner_bytes: u64,
         now: u64,
     ) -> Result<bool, StoreError> {
-        self.db.with(|c| {
-            c.execute(
+        self.db.transaction(|tx| {
+            tx.lock(&format!("files of {}", f.owner))?;
+            tx.execute(
                 &format!(
                     "INSERT INTO files ({COLUMNS})
-                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-                     WHERE (SELECT COALESCE(SUM(bytes), 0) FROM files
-                            WHERE owner = ?2 AND (expires_at IS NULL OR expires_at > ?9)) + ?6 <= ?10"
+                     SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT),
+                            CAST($5 AS TEXT), CAST($6 AS BIGINT), CAST($7 AS BIGINT), CAST($8 AS BIGINT)
+                     WHERE (SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM files
+                            WHERE owner = $2 AND (expires_at IS NULL OR expires_at > $9))
+                           + CAST($6 AS BIGINT) <= CAST($10 AS BIGINT)"
                 ),
                 params![
-                    f.id,
-                    f.owner,
-                    f.filename,
-                    f.purpose,
-                    f.content_type,
+                    &f.id,
+                    &f.owner,
+                    &f.filename,
+                    &f.purpose,
+                    &f.content_type,
                     f.bytes as i64,
                     f.created_at as i64,
                     f.expires_at.map(|t| t as i64),
@@ -135,17 +139,17 @@ impl FileStore {
 
     /// `owner`'s file `id`, unless it expired by `now` (Unix seconds).
     pub fn get(&self, owner: &str, id: &str, now: u64) -> Result<Option<FileRecord>, StoreError> {
-        self.db.with(|c| {
-            c.query_row(
+        self.db
+            .query_opt(
                 &format!(
-                    "SELECT {COLUMNS} FROM files WHERE id = ?1 AND owner = ?2 \
-                     AND (expires_at IS NULL OR expires_at > ?3)"
+                    "SELECT {COLUMNS} FROM files WHERE id = $1 AND owner = $2 \
+                     AND (expires_at IS NULL OR expires_at > $3)"
                 ),
                 params![id, owner, now as i64],
-                record,
-            )
-            .optional()
-        })
+            )?
+            .as_ref()
+            .map(record)
+            .transpose()
     }
 
     /// A page of `owner`'s live files (every owner's with `None`, for the admin API), optionally
@@ -166,21 +170,22 @@ impl FileStore {
         // The cursor is a file of the same owner: its (created_at, id) bounds the page.
         let sql = format!(
             "SELECT {COLUMNS} FROM files
-             WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR purpose = ?2)
-               AND (expires_at IS NULL OR expires_at > ?3)
-               AND (?4 IS NULL OR (created_at, id) {cmp} (
-                    SELECT created_at, id FROM files WHERE id = ?4 AND (?1 IS NULL OR owner = ?1)))
+             WHERE (CAST($1 AS TEXT) IS NULL OR owner = $1) AND (CAST($2 AS TEXT) IS NULL OR purpose = $2)
+               AND (expires_at IS NULL OR expires_at > $3)
+               AND (CAST($4 AS TEXT) IS NULL OR (created_at, id) {cmp} (
+                    SELECT created_at, id FROM files WHERE id = $4 AND (CAST($1 AS TEXT) IS NULL OR owner = $1)))
              ORDER BY created_at {dir}, id {dir}
-             LIMIT ?5"
+             LIMIT $5"
         );
-        let mut data = self.db.with(|c| {
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
+        let mut data = self
+            .db
+            .query(
+                &sql,
                 params![owner, purpose, now as i64, after, (limit + 1) as i64],
-                record,
-            )?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })?;
+            )?
+            .iter()
+            .map(record)
+            .collect::<Result<Vec<_>, _>>()?;
         let has_more = data.len() > limit;
         data.truncate(limit);
         Ok(FileList { data, has_more })
@@ -188,25 +193,22 @@ impl FileStore {
 
     /// Bytes stored by `owner` in live files.
     pub fn owner_bytes(&self, owner: &str, now: u64) -> Result<u64, StoreError> {
-        self.db.with(|c| {
-            c.query_row(
-                "SELECT COALESCE(SUM(bytes), 0) FROM files
-                 WHERE owner = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+        self.db
+            .query_one(
+                "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM files
+                 WHERE owner = $1 AND (expires_at IS NULL OR expires_at > $2)",
                 params![owner, now as i64],
-                |r| r.get::<_, i64>(0),
-            )
+            )?
+            .get::<i64>(0)
             .map(|b| b.max(0) as u64)
-        })
     }
 
     /// Deletes `owner`'s file `id` (record and bytes); false if there is none.
     pub fn delete(&self, owner: &str, id: &str) -> Result<bool, StoreError> {
-        let n = self.db.with(|c| {
-            c.execute(
-                "DELETE FROM files WHERE id = ?1 AND owner = ?2",
-                params![id, owner],
-            )
-        })?;
+        let n = self.db.execute(
+            "DELETE FROM files WHERE id = $1 AND owner = $2",
+            params![id, owner],
+        )?;
         if n > 0 {
             self.remove_bytes(id);
         }
@@ -215,13 +217,15 @@ impl FileStore {
 
     /// Removes every file expired by `now`: records, then bytes. Returns how many.
     pub fn sweep(&self, now: u64) -> Result<usize, StoreError> {
-        let ids: Vec<String> = self.db.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "DELETE FROM files WHERE expires_at IS NOT NULL AND expires_at <= ?1 RETURNING id",
-            )?;
-            let rows = stmt.query_map(params![now as i64], |r| r.get(0))?;
-            rows.collect()
-        })?;
+        let ids = self
+            .db
+            .query(
+                "DELETE FROM files WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING id",
+                params![now as i64],
+            )?
+            .iter()
+            .map(|r| r.get::<String>(0))
+            .collect::<Result<Vec<_>, _>>()?;
         for id in &ids {
             self.remove_bytes(id);
         }
@@ -240,6 +244,7 @@ impl FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{TestDb, on_both_engines};
 
     fn file(id: &str, owner: &str, created_at: u64, expires_at: Option<u64>) -> FileRecord {
         FileRecord {
@@ -256,10 +261,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn owners_see_only_their_live_files_in_pages() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = FileStore::new(Db::open(dir.path()).expect("db"), dir.path());
+    on_both_engines!(fn owners_see_only_their_live_files_in_pages);
+    fn owners_see_only_their_live_files_in_pages(t: TestDb) {
+        let store = FileStore::new(t.db.clone(), t.dir.path());
         for (i, id) in ["f1", "f2", "f3"].iter().enumerate() {
             store
                 .insert(&file(id, "ann", 100 + i as u64, None))

@@ -1,9 +1,9 @@
 //! Managed API keys: created by `sluice keys create` or `POST /admin/keys`, looked up by the auth
 //! plugin through the `keys` capability. Only the sha256 of a secret is stored.
 
-use super::db::{Db, StoreError};
+use super::db::{Db, Exec, StoreError};
+use super::sql::{Row, params};
 use crate::time::now_ms;
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -77,7 +77,7 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
+fn row_to_record(row: &Row) -> Result<KeyRecord, StoreError> {
     let models: String = row.get("models")?;
     let attributes: String = row.get("attributes")?;
     let mcp_servers: String = row.get("mcp_servers")?;
@@ -88,12 +88,12 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         models: serde_json::from_str(&models).unwrap_or_default(),
         attributes: serde_json::from_str(&attributes).unwrap_or_default(),
         mcp_servers: serde_json::from_str(&mcp_servers).unwrap_or_default(),
-        created_ms: row.get::<_, i64>("created_ms")?.max(0) as u64,
+        created_ms: row.get::<i64>("created_ms")?.max(0) as u64,
         expires_ms: row
-            .get::<_, Option<i64>>("expires_ms")?
+            .get::<Option<i64>>("expires_ms")?
             .map(|t| t.max(0) as u64),
         revoked_ms: row
-            .get::<_, Option<i64>>("revoked_ms")?
+            .get::<Option<i64>>("revoked_ms")?
             .map(|t| t.max(0) as u64),
     })
 }
@@ -127,23 +127,22 @@ impl KeyStore {
             revoked_ms: None,
         };
         let hash = hash_secret(&secret);
-        let inserted = self.db.with(|c| {
-            c.execute(
-                "INSERT OR IGNORE INTO keys (id, hash, owner, team, models, attributes, created_ms, expires_ms, mcp_servers)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    record.id,
-                    hash,
-                    record.owner,
-                    record.team,
-                    serde_json::to_string(&record.models).unwrap_or_else(|_| "[]".into()),
-                    serde_json::to_string(&record.attributes).unwrap_or_else(|_| "{}".into()),
-                    record.created_ms as i64,
-                    record.expires_ms.map(|t| t as i64),
-                    serde_json::to_string(&record.mcp_servers).unwrap_or_else(|_| "[]".into()),
-                ],
-            )
-        })?;
+        let inserted = self.db.execute(
+            "INSERT INTO keys (id, hash, owner, team, models, attributes, created_ms, expires_ms, mcp_servers)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT DO NOTHING",
+            params![
+                &record.id,
+                hash,
+                record.owner.as_str(),
+                record.team.as_deref(),
+                serde_json::to_string(&record.models).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&record.attributes).unwrap_or_else(|_| "{}".into()),
+                record.created_ms as i64,
+                record.expires_ms.map(|t| t as i64),
+                serde_json::to_string(&record.mcp_servers).unwrap_or_else(|_| "[]".into()),
+            ],
+        )?;
         if inserted == 0 {
             return Err(StoreError::Invalid(format!(
                 "a key with id `{}` already exists",
@@ -155,47 +154,40 @@ impl KeyStore {
 
     /// Every key, newest first.
     pub fn list(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        self.db.with(|c| {
-            let mut stmt = c.prepare_cached("SELECT * FROM keys ORDER BY created_ms DESC, id")?;
-            let rows = stmt.query_map([], row_to_record)?;
-            rows.collect()
-        })
+        self.db
+            .query("SELECT * FROM keys ORDER BY created_ms DESC, id", &[])?
+            .iter()
+            .map(row_to_record)
+            .collect()
     }
 
     /// Revokes key `id`; false if there is no such key.
     pub fn revoke(&self, id: &str) -> Result<bool, StoreError> {
-        let n = self.db.with(|c| {
-            c.execute(
-                "UPDATE keys SET revoked_ms = COALESCE(revoked_ms, ?2) WHERE id = ?1",
-                params![id, now_ms() as i64],
-            )
-        })?;
+        let n = self.db.execute(
+            "UPDATE keys SET revoked_ms = COALESCE(revoked_ms, $2) WHERE id = $1",
+            params![id, now_ms() as i64],
+        )?;
         Ok(n > 0)
     }
 
     /// The key whose secret hashes to `hash` (lower-case hex).
     pub fn lookup(&self, hash: &str) -> Result<Option<KeyRecord>, StoreError> {
-        self.db.with(|c| {
-            c.prepare_cached("SELECT * FROM keys WHERE hash = ?1")?
-                .query_row([hash], row_to_record)
-                .optional()
-        })
+        self.db
+            .query_opt("SELECT * FROM keys WHERE hash = $1", params![hash])?
+            .as_ref()
+            .map(row_to_record)
+            .transpose()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{TestDb, on_both_engines};
 
-    fn store() -> (tempfile::TempDir, KeyStore) {
-        let dir = tempfile::tempdir().expect("dir");
-        let db = Db::open(dir.path()).expect("db");
-        (dir, KeyStore::new(db))
-    }
-
-    #[test]
-    fn create_lookup_list_revoke() {
-        let (_dir, keys) = store();
+    on_both_engines!(fn create_lookup_list_revoke);
+    fn create_lookup_list_revoke(t: TestDb) {
+        let keys = KeyStore::new(t.db.clone());
         let (rec, secret) = keys
             .create(NewKey {
                 owner: "ann".into(),
@@ -223,9 +215,9 @@ mod tests {
         assert!(revoked.revoked_ms.is_some());
     }
 
-    #[test]
-    fn ids_are_unique_and_owners_required() {
-        let (_dir, keys) = store();
+    on_both_engines!(fn ids_are_unique_and_owners_required);
+    fn ids_are_unique_and_owners_required(t: TestDb) {
+        let keys = KeyStore::new(t.db.clone());
         let new = || NewKey {
             id: Some("k".into()),
             owner: "o".into(),
@@ -234,5 +226,37 @@ mod tests {
         keys.create(new()).expect("first");
         assert!(keys.create(new()).is_err());
         assert!(keys.create(NewKey::default()).is_err());
+    }
+
+    on_both_engines!(fn a_revocation_is_seen_at_once_through_another_handle);
+    /// Two gateways on one database: what one writes, the other reads at once.
+    fn a_revocation_is_seen_at_once_through_another_handle(t: TestDb) {
+        let a = KeyStore::new(t.db.clone());
+        let b = KeyStore::new(t.reopen());
+        let (rec, secret) = a
+            .create(NewKey {
+                owner: "ann".into(),
+                ..NewKey::default()
+            })
+            .expect("create");
+        let hash = hash_secret(&secret);
+        let seen = b.lookup(&hash).expect("lookup").expect("found");
+        assert_eq!(seen.revoked_ms, None);
+        assert!(b.revoke(&rec.id).expect("revoke"));
+        let seen = a.lookup(&hash).expect("lookup").expect("found");
+        assert!(
+            seen.revoked_ms.is_some(),
+            "revoked through the other handle"
+        );
+        let again = NewKey {
+            id: Some(rec.id.clone()),
+            owner: "bob".into(),
+            ..NewKey::default()
+        };
+        assert!(
+            b.create(again).is_err(),
+            "the id is taken on the shared database"
+        );
+        assert_eq!(b.list().expect("list").len(), 1);
     }
 }

@@ -4,8 +4,8 @@
 //! each holding only its own items: storage grows with the conversation, not with its square.
 //! Each row belongs to the owner of the key that created it; every other owner sees none (404).
 
-use super::db::{Db, StoreError};
-use rusqlite::{OptionalExtension, params};
+use super::db::{Db, Exec, StoreError};
+use super::sql::params;
 
 /// A stored response.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,41 +55,39 @@ impl ResponseStore {
     /// Stores `r` (replacing a response of the same id), and keeps the responses it continues
     /// at least as long as it.
     pub fn put(&self, r: &StoredResponse) -> Result<(), StoreError> {
-        self.db.with(|c| {
-            let tx = c.transaction()?;
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO responses
+        self.db.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO responses
                  (id, owner, created_at, expires_at, previous_id, response, items)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                r.id,
-                r.owner,
-                r.created_at as i64,
-                r.expires_at as i64,
-                r.previous_id,
-                r.response,
-                r.items
-            ])?;
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,
+                   created_at = excluded.created_at, expires_at = excluded.expires_at,
+                   previous_id = excluded.previous_id, response = excluded.response,
+                   items = excluded.items",
+                params![
+                    &r.id,
+                    &r.owner,
+                    r.created_at as i64,
+                    r.expires_at as i64,
+                    r.previous_id.as_deref(),
+                    &r.response,
+                    &r.items
+                ],
+            )?;
             if let Some(prev) = &r.previous_id {
-                tx.prepare_cached(
+                tx.execute(
                     "WITH RECURSIVE chain(id, depth) AS (
-                         SELECT ?1, 0
+                         SELECT CAST($1 AS TEXT), CAST(0 AS BIGINT)
                          UNION ALL
                          SELECT r.previous_id, c.depth + 1 FROM responses r JOIN chain c
-                           ON r.id = c.id AND r.owner = ?2
-                         WHERE r.previous_id IS NOT NULL AND c.depth < ?4)
-                     UPDATE responses SET expires_at = ?3
-                     WHERE owner = ?2 AND expires_at < ?3 AND id IN (SELECT id FROM chain)",
-                )?
-                .execute(params![
-                    prev,
-                    r.owner,
-                    r.expires_at as i64,
-                    MAX_DEPTH
-                ])?;
+                           ON r.id = c.id AND r.owner = $2
+                         WHERE r.previous_id IS NOT NULL AND c.depth < $4)
+                     UPDATE responses SET expires_at = $3
+                     WHERE owner = $2 AND expires_at < $3 AND id IN (SELECT id FROM chain)",
+                    params![prev, &r.owner, r.expires_at as i64, MAX_DEPTH],
+                )?;
             }
-            tx.commit()
+            Ok(())
         })
     }
 
@@ -100,24 +98,23 @@ impl ResponseStore {
         id: &str,
         now: u64,
     ) -> Result<Option<StoredResponse>, StoreError> {
-        self.db.with(|c| {
-            c.prepare_cached(
-                "SELECT id, owner, created_at, expires_at, previous_id, response, items
-                 FROM responses WHERE id = ?1 AND owner = ?2 AND expires_at > ?3",
-            )?
-            .query_row(params![id, owner, now as i64], |r| {
-                Ok(StoredResponse {
-                    id: r.get(0)?,
-                    owner: r.get(1)?,
-                    created_at: r.get::<_, i64>(2)?.max(0) as u64,
-                    expires_at: r.get::<_, i64>(3)?.max(0) as u64,
-                    previous_id: r.get(4)?,
-                    response: r.get(5)?,
-                    items: r.get(6)?,
-                })
-            })
-            .optional()
-        })
+        let Some(r) = self.db.query_opt(
+            "SELECT id, owner, created_at, expires_at, previous_id, response, items
+             FROM responses WHERE id = $1 AND owner = $2 AND expires_at > $3",
+            params![id, owner, now as i64],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredResponse {
+            id: r.get(0)?,
+            owner: r.get(1)?,
+            created_at: r.get::<i64>(2)?.max(0) as u64,
+            expires_at: r.get::<i64>(3)?.max(0) as u64,
+            previous_id: r.get(4)?,
+            response: r.get(5)?,
+            items: r.get(6)?,
+        }))
     }
 
     /// The conversation that `owner`'s response `id` ends: the items of its chain, oldest first.
@@ -127,22 +124,22 @@ impl ResponseStore {
         id: &str,
         now: u64,
     ) -> Result<Conversation, StoreError> {
-        let rows: Vec<(String, Option<String>, String)> = self.db.with(|c| {
-            let mut stmt = c.prepare_cached(
+        let rows = self
+            .db
+            .query(
                 "WITH RECURSIVE chain(id, previous_id, items, depth) AS (
-                     SELECT id, previous_id, items, 0 FROM responses
-                     WHERE id = ?1 AND owner = ?2 AND expires_at > ?3
+                     SELECT id, previous_id, items, CAST(0 AS BIGINT) FROM responses
+                     WHERE id = $1 AND owner = $2 AND expires_at > $3
                      UNION ALL
                      SELECT r.id, r.previous_id, r.items, c.depth + 1
                      FROM responses r JOIN chain c ON r.id = c.previous_id
-                     WHERE r.owner = ?2 AND r.expires_at > ?3 AND c.depth < ?4)
+                     WHERE r.owner = $2 AND r.expires_at > $3 AND c.depth < $4)
                  SELECT id, previous_id, items FROM chain ORDER BY depth DESC",
-            )?;
-            let rows = stmt.query_map(params![id, owner, now as i64, MAX_DEPTH], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-            rows.collect()
-        })?;
+                params![id, owner, now as i64, MAX_DEPTH],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .collect::<Result<Vec<(String, Option<String>, String)>, StoreError>>()?;
         let Some((oldest, previous, _)) = rows.first() else {
             return Ok(Conversation::Missing);
         };
@@ -156,29 +153,29 @@ impl ResponseStore {
 
     /// Deletes `owner`'s response `id`; false if there is none.
     pub fn delete(&self, owner: &str, id: &str) -> Result<bool, StoreError> {
-        self.db.with(|c| {
-            c.execute(
-                "DELETE FROM responses WHERE id = ?1 AND owner = ?2",
+        self.db
+            .execute(
+                "DELETE FROM responses WHERE id = $1 AND owner = $2",
                 params![id, owner],
             )
             .map(|n| n > 0)
-        })
     }
 
     /// Removes every response expired by `now`; returns how many.
     pub fn sweep(&self, now: u64) -> Result<usize, StoreError> {
-        self.db.with(|c| {
-            c.execute(
-                "DELETE FROM responses WHERE expires_at <= ?1",
+        self.db
+            .execute(
+                "DELETE FROM responses WHERE expires_at <= $1",
                 params![now as i64],
             )
-        })
+            .map(|n| n as usize)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{TestDb, on_both_engines};
 
     fn stored(id: &str, owner: &str, expires_at: u64, prev: Option<&str>) -> StoredResponse {
         StoredResponse {
@@ -192,15 +189,9 @@ mod tests {
         }
     }
 
-    fn store() -> (tempfile::TempDir, ResponseStore) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = ResponseStore::new(Db::open(dir.path()).expect("db"));
-        (dir, store)
-    }
-
-    #[test]
-    fn responses_are_their_owners_and_expire() {
-        let (_dir, store) = store();
+    on_both_engines!(fn responses_are_their_owners_and_expire);
+    fn responses_are_their_owners_and_expire(t: TestDb) {
+        let store = ResponseStore::new(t.db.clone());
         store
             .put(&stored("resp_a", "alice", 100, None))
             .expect("put");
@@ -218,9 +209,9 @@ mod tests {
         assert_eq!(store.get("alice", "resp_a", 20).expect("get"), None);
     }
 
-    #[test]
-    fn a_conversation_is_its_chain_oldest_first_and_lives_as_long_as_its_end() {
-        let (_dir, store) = store();
+    on_both_engines!(fn a_conversation_is_its_chain_oldest_first_and_lives_as_long_as_its_end);
+    fn a_conversation_is_its_chain_oldest_first_and_lives_as_long_as_its_end(t: TestDb) {
+        let store = ResponseStore::new(t.db.clone());
         store.put(&stored("r1", "ann", 100, None)).expect("put");
         store
             .put(&stored("r2", "ann", 200, Some("r1")))

@@ -1,8 +1,8 @@
 //! Usage records: one row per request, written off the response path in batches, and flushed
 //! whole on shutdown.
 
-use super::db::{Db, StoreError};
-use rusqlite::params;
+use super::db::{Db, Exec, StoreError};
+use super::sql::Value;
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -203,50 +203,59 @@ async fn write_batch(db: &Db, rows: Vec<UsageRow>) {
 }
 
 fn insert(db: &Db, rows: &[UsageRow]) -> Result<(), StoreError> {
-    db.with(|c| {
-        let tx = c.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO usage (at_ms, request_id, key_id, user_id, endpoint, model, served_model,
-                   provider, status, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
-                   latency_ms, overhead_us, batch_id, audio_seconds, team)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                   ?17, ?18)",
-            )?;
-            for r in rows {
-                stmt.execute(params![
-                    r.at_ms as i64,
-                    r.request_id,
-                    r.key_id,
-                    r.user_id,
-                    r.endpoint,
-                    r.model,
-                    r.served_model,
-                    r.provider,
-                    r.status,
-                    r.prompt_tokens,
-                    r.completion_tokens,
-                    r.cached_tokens,
-                    r.cost_usd,
-                    r.latency_ms,
-                    r.overhead_us as i64,
-                    r.batch_id,
-                    r.audio_seconds,
-                    r.team,
-                ])?;
-            }
-        }
-        tx.commit()
+    let params: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                (r.at_ms as i64).into(),
+                r.request_id.as_str().into(),
+                r.key_id.as_deref().into(),
+                r.user_id.as_deref().into(),
+                r.endpoint.as_str().into(),
+                r.model.as_str().into(),
+                r.served_model.as_str().into(),
+                r.provider.as_str().into(),
+                r.status.into(),
+                r.prompt_tokens.into(),
+                r.completion_tokens.into(),
+                r.cached_tokens.into(),
+                r.cost_usd.into(),
+                r.latency_ms.into(),
+                (r.overhead_us as i64).into(),
+                r.batch_id.as_deref().into(),
+                r.audio_seconds.into(),
+                r.team.as_deref().into(),
+            ]
+        })
+        .collect();
+    db.transaction(|tx| {
+        tx.execute_many(
+            "INSERT INTO usage (at_ms, request_id, key_id, user_id, endpoint, model, served_model,
+               provider, status, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
+               latency_ms, overhead_us, batch_id, audio_seconds, team)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+               $17, $18)",
+            &params,
+        )
+        .map(|_| ())
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{TestDb, on_both_engines};
 
-    fn written(db: &Db) -> i64 {
-        db.with(|c| c.query_row("SELECT COUNT(*) FROM usage", [], |r| r.get(0)))
-            .expect("count")
+    /// Rows in the table, read on a blocking thread (as the gateway reads).
+    async fn written(db: &Db) -> i64 {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            db.query_one("SELECT COUNT(*) FROM usage", &[])
+                .and_then(|r| r.get::<i64>(0))
+        })
+        .await
+        .expect("task")
+        .expect("count")
     }
 
     fn row(i: usize) -> UsageRow {
@@ -257,28 +266,32 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn rows_are_written_after_the_linger_without_a_flush() {
-        let dir = tempfile::tempdir().expect("dir");
-        let db = Db::open(dir.path()).expect("db");
+    on_both_engines!(
+        #[tokio::test(start_paused = true)]
+        async fn rows_are_written_after_the_linger_without_a_flush
+    );
+    async fn rows_are_written_after_the_linger_without_a_flush(t: TestDb) {
+        let db = t.db.clone();
         let w = UsageWriter::start(db.clone());
         for i in 0..3 {
             w.record(row(i));
         }
         tokio::time::sleep(LINGER * 3).await;
-        assert_eq!(written(&db), 3);
+        assert_eq!(written(&db).await, 3);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_full_batch_is_written_before_the_linger_ends() {
-        let dir = tempfile::tempdir().expect("dir");
-        let db = Db::open(dir.path()).expect("db");
+    on_both_engines!(
+        #[tokio::test(start_paused = true)]
+        async fn a_full_batch_is_written_before_the_linger_ends
+    );
+    async fn a_full_batch_is_written_before_the_linger_ends(t: TestDb) {
+        let db = t.db.clone();
         let w = UsageWriter::start(db.clone());
         for i in 0..BATCH + 7 {
             w.record(row(i));
         }
         let started = tokio::time::Instant::now();
-        while written(&db) < BATCH as i64 {
+        while written(&db).await < BATCH as i64 {
             assert!(
                 started.elapsed() < LINGER / 2,
                 "the full batch waited for the linger"
@@ -286,21 +299,23 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         w.flush().await;
-        assert_eq!(written(&db), (BATCH + 7) as i64);
+        assert_eq!(written(&db).await, (BATCH + 7) as i64);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_flush_does_not_wait_for_the_linger_and_rows_after_it_still_arrive() {
-        let dir = tempfile::tempdir().expect("dir");
-        let db = Db::open(dir.path()).expect("db");
+    on_both_engines!(
+        #[tokio::test(start_paused = true)]
+        async fn a_flush_does_not_wait_for_the_linger_and_rows_after_it_still_arrive
+    );
+    async fn a_flush_does_not_wait_for_the_linger_and_rows_after_it_still_arrive(t: TestDb) {
+        let db = t.db.clone();
         let w = UsageWriter::start(db.clone());
         w.record(row(0));
         tokio::time::timeout(LINGER / 2, w.flush())
             .await
             .expect("flushed at once");
-        assert_eq!(written(&db), 1);
+        assert_eq!(written(&db).await, 1);
         w.record(row(1));
         w.flush().await;
-        assert_eq!(written(&db), 2);
+        assert_eq!(written(&db).await, 2);
     }
 }

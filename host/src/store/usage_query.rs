@@ -1,8 +1,8 @@
 //! Reading usage back: totals per group, a time series, recent errors, and the recent request
 //! rate, over a time range and optionally for one key only (a key holder sees its own rows).
 
-use super::db::{Db, StoreError};
-use rusqlite::params;
+use super::db::{Db, Exec, StoreError};
+use super::sql::params;
 use serde::Serialize;
 
 /// What to total, over which time range, for whom.
@@ -75,8 +75,16 @@ pub struct UsageError {
     pub status: u16,
 }
 
-/// The SQL condition and its first two parameters for `q`'s range and key (`?3` is the key).
-const RANGE: &str = "at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR key_id = ?3)";
+/// The SQL condition on `q`'s range (`$1`, `$2`) and key (`$3`).
+const RANGE: &str = "at_ms >= $1 AND at_ms < $2 AND (CAST($3 AS TEXT) IS NULL OR key_id = $3)";
+
+/// Requests that failed, summed (PostgreSQL's `SUM` of a `BIGINT` is `NUMERIC`: cast back).
+const ERRORS: &str = "CAST(SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS BIGINT)";
+
+/// `SUM` of an integer column, as an integer.
+fn sum(column: &str) -> String {
+    format!("CAST(SUM({column}) AS BIGINT)")
+}
 
 fn until(q: &UsageQuery) -> i64 {
     q.until_ms.min(i64::MAX as u64) as i64
@@ -101,27 +109,32 @@ pub fn query_usage(db: &Db, q: &UsageQuery) -> Result<Vec<UsageTotals>, StoreErr
         }
     };
     let sql = format!(
-        "SELECT COALESCE({column}, ''), COUNT(*), SUM(status >= 400), SUM(prompt_tokens),
-                SUM(completion_tokens), SUM(cached_tokens), SUM(cost_usd), SUM(audio_seconds)
+        "SELECT COALESCE({column}, ''), COUNT(*), {ERRORS}, {}, {}, {},
+                CAST(SUM(cost_usd) AS DOUBLE PRECISION), CAST(SUM(audio_seconds) AS DOUBLE PRECISION)
          FROM usage WHERE {RANGE}
-         GROUP BY 1 ORDER BY 7 DESC, 2 DESC, 1"
+         GROUP BY 1 ORDER BY 7 DESC, 2 DESC, 1",
+        sum("prompt_tokens"),
+        sum("completion_tokens"),
+        sum("cached_tokens"),
     );
-    db.with(|c| {
-        let mut stmt = c.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![q.since_ms as i64, until(q), q.key_id], |r| {
-            Ok(UsageTotals {
-                group: r.get(0)?,
-                requests: count(r.get(1)?),
-                errors: count(r.get(2)?),
-                prompt_tokens: count(r.get(3)?),
-                completion_tokens: count(r.get(4)?),
-                cached_tokens: count(r.get(5)?),
-                cost_usd: r.get(6)?,
-                audio_seconds: r.get(7)?,
-            })
-        })?;
-        rows.collect()
+    db.query(
+        &sql,
+        params![q.since_ms as i64, until(q), q.key_id.as_deref()],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(UsageTotals {
+            group: r.get(0)?,
+            requests: count(r.get(1)?),
+            errors: count(r.get(2)?),
+            prompt_tokens: count(r.get(3)?),
+            completion_tokens: count(r.get(4)?),
+            cached_tokens: count(r.get(5)?),
+            cost_usd: r.get(6)?,
+            audio_seconds: r.get(7)?,
+        })
     })
+    .collect()
 }
 
 /// Totals per `bucket_ms` from `since_ms` to `until_ms`, oldest first, every bucket present
@@ -133,30 +146,37 @@ pub fn usage_series(
 ) -> Result<Vec<UsagePoint>, StoreError> {
     let bucket = bucket_ms.max(1);
     let sql = format!(
-        "SELECT (at_ms - ?1) / ?4, COUNT(*), SUM(status >= 400), SUM(prompt_tokens),
-                SUM(completion_tokens), SUM(cost_usd)
-         FROM usage WHERE {RANGE} GROUP BY 1"
+        "SELECT (at_ms - $1) / $4, COUNT(*), {ERRORS}, {}, {},
+                CAST(SUM(cost_usd) AS DOUBLE PRECISION)
+         FROM usage WHERE {RANGE} GROUP BY 1",
+        sum("prompt_tokens"),
+        sum("completion_tokens"),
     );
-    let filled = db.with(|c| {
-        let mut stmt = c.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            params![q.since_ms as i64, until(q), q.key_id, bucket as i64],
-            |r| {
-                Ok((
-                    count(r.get(0)?),
-                    UsagePoint {
-                        t: 0,
-                        requests: count(r.get(1)?),
-                        errors: count(r.get(2)?),
-                        prompt_tokens: count(r.get(3)?),
-                        completion_tokens: count(r.get(4)?),
-                        cost_usd: r.get(5)?,
-                    },
-                ))
-            },
-        )?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-    })?;
+    let filled = db
+        .query(
+            &sql,
+            params![
+                q.since_ms as i64,
+                until(q),
+                q.key_id.as_deref(),
+                bucket as i64
+            ],
+        )?
+        .iter()
+        .map(|r| {
+            Ok((
+                count(r.get(0)?),
+                UsagePoint {
+                    t: 0,
+                    requests: count(r.get(1)?),
+                    errors: count(r.get(2)?),
+                    prompt_tokens: count(r.get(3)?),
+                    completion_tokens: count(r.get(4)?),
+                    cost_usd: r.get(5)?,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let n = q
         .until_ms
         .saturating_sub(q.since_ms)
@@ -184,28 +204,31 @@ pub fn usage_series(
 pub fn recent_errors(db: &Db, q: &UsageQuery, limit: u32) -> Result<Vec<UsageError>, StoreError> {
     let sql = format!(
         "SELECT at_ms, request_id, key_id, user_id, endpoint, model, status FROM usage
-         WHERE {RANGE} AND status >= 400 ORDER BY at_ms DESC, id DESC LIMIT ?4"
+         WHERE {RANGE} AND status >= 400 ORDER BY at_ms DESC, id DESC LIMIT $4"
     );
-    db.with(|c| {
-        let mut stmt = c.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![q.since_ms as i64, until(q), q.key_id, limit], |r| {
-            Ok(UsageError {
-                at_ms: count(r.get(0)?),
-                request_id: r.get(1)?,
-                key_id: r.get(2)?,
-                user_id: r.get(3)?,
-                endpoint: r.get(4)?,
-                model: r.get(5)?,
-                status: u16::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
-            })
-        })?;
-        rows.collect()
+    db.query(
+        &sql,
+        params![q.since_ms as i64, until(q), q.key_id.as_deref(), limit],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(UsageError {
+            at_ms: count(r.get(0)?),
+            request_id: r.get(1)?,
+            key_id: r.get(2)?,
+            user_id: r.get(3)?,
+            endpoint: r.get(4)?,
+            model: r.get(5)?,
+            status: u16::try_from(r.get::<i64>(6)?).unwrap_or(0),
+        })
     })
+    .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{TestDb, on_both_engines};
     use crate::store::{UsageRow, UsageWriter};
 
     fn row(i: u64, key: &str, status: u16) -> UsageRow {
@@ -234,10 +257,12 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn rows_are_totalled_by_group_series_and_errors() {
-        let dir = tempfile::tempdir().expect("dir");
-        let db = Db::open(dir.path()).expect("db");
+    on_both_engines!(
+        #[tokio::test]
+        async fn rows_are_totalled_by_group_series_and_errors
+    );
+    async fn rows_are_totalled_by_group_series_and_errors(t: TestDb) {
+        let db = t.db.clone();
         let w = UsageWriter::start(db.clone());
         for i in 0..1000 {
             w.record(row(
@@ -247,6 +272,13 @@ mod tests {
             ));
         }
         w.flush().await;
+        // The store is read on a blocking thread, as the gateway reads it.
+        tokio::task::spawn_blocking(move || check_totals(db))
+            .await
+            .expect("checks");
+    }
+
+    fn check_totals(db: Db) {
         let totals = query_usage(&db, &q("key", 0, u64::MAX, None)).expect("query");
         assert_eq!(totals.len(), 2);
         let b = totals.iter().find(|t| t.group == "b").expect("b");

@@ -1,6 +1,6 @@
 //! The `keys` capability: auth plugins look up managed keys by the sha256 of the presented secret.
-//! The backend is the gateway's key store (SQLite); the lookup runs on a blocking thread, never on
-//! an async worker, and the plugin's call waits for it on its fiber.
+//! The backend is the gateway's key store (SQLite or PostgreSQL); the lookup runs on a blocking
+//! thread, never on an async worker, and the plugin's call waits for it on its fiber.
 
 use super::state::PluginState;
 use crate::pipeline::bindings::keys_if;
