@@ -7,6 +7,7 @@ pub mod evil;
 pub mod mcp_client;
 pub mod mcp_mock;
 pub mod mock;
+pub mod postgres;
 pub mod redis;
 pub mod upload_mock;
 

@@ -65,6 +65,10 @@ pub struct BatchesConfig {
     /// Batches one owner may have in progress at once.
     #[serde(default = "default_max_active")]
     pub max_active_per_owner: u64,
+    /// Seconds a replica holds the lines it took before another may take them over (renewed
+    /// while they run): how long a batch waits for the lines of a replica that died.
+    #[serde(default = "default_lease")]
+    pub lease_s: u64,
 }
 
 impl Default for BatchesConfig {
@@ -75,6 +79,7 @@ impl Default for BatchesConfig {
             per_batch_concurrency: default_per_batch(),
             concurrency_when_busy: default_when_busy(),
             max_active_per_owner: default_max_active(),
+            lease_s: default_lease(),
         }
     }
 }
@@ -93,6 +98,9 @@ fn default_when_busy() -> usize {
 }
 fn default_max_active() -> u64 {
     20
+}
+fn default_lease() -> u64 {
+    30
 }
 
 /// `[responses]`: how long the gateway keeps the responses of `POST /v1/responses`.

@@ -37,6 +37,7 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
         ("per_batch_concurrency", b.per_batch_concurrency as u64),
         ("concurrency_when_busy", b.concurrency_when_busy as u64),
         ("max_active_per_owner", b.max_active_per_owner),
+        ("lease_s", b.lease_s),
     ] {
         if value == 0 {
             return Err((format!("batches.{key}"), "must be at least 1".into()));

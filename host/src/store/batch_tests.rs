@@ -150,3 +150,48 @@ fn owners_page_through_their_batches_newest_first(t: TestDb) {
     let without_lines = store.get(None, "b1").expect("get").expect("found");
     assert_eq!(without_lines.request_counts, RequestCounts::default());
 }
+
+on_both_engines!(fn leases_split_lines_between_holders_and_expire);
+fn leases_split_lines_between_holders_and_expire(t: TestDb) {
+    let store = BatchStore::new(t.db.clone());
+    store
+        .insert(&batch("b3", 10, "in_progress"), &creator("ann"), &lines(5))
+        .expect("insert");
+    let numbers = |v: &[PendingLine]| v.iter().map(|l| l.line).collect::<Vec<_>>();
+    // Two holders take different lines; a holder takes its own leased lines back.
+    let a = store.claim("b3", "a", 2, 1_000, 31_000).expect("claim a");
+    assert_eq!(numbers(&a), [1, 2]);
+    let b = store.claim("b3", "b", 2, 1_000, 31_000).expect("claim b");
+    assert_eq!(numbers(&b), [3, 4]);
+    assert_eq!(
+        numbers(&store.claim("b3", "a", 9, 2_000, 32_000).expect("again")),
+        [1, 2, 5]
+    );
+    // `b` renews; `a`'s leases run out and `c` takes them over, never a recorded line.
+    assert_eq!(store.renew("b3", "b", 60_000).expect("renew"), 2);
+    store
+        .record("b3", 1, &json!({"ok": 1}), false)
+        .expect("record");
+    let c = store.claim("b3", "c", 9, 40_000, 70_000).expect("claim c");
+    assert_eq!(
+        numbers(&c),
+        [2, 5],
+        "a's expired leases, not b's renewed ones, nor line 1"
+    );
+    assert!(
+        store
+            .claim("b3", "d", 9, 41_000, 71_000)
+            .expect("none")
+            .is_empty()
+    );
+    // One holder finishes the batch.
+    assert!(store.claim_batch("b3", "a", 1_000, 5_000).expect("batch a"));
+    assert!(!store.claim_batch("b3", "b", 2_000, 6_000).expect("batch b"));
+    assert!(store.claim_batch("b3", "a", 2_000, 6_000).expect("a again"));
+    assert!(
+        store
+            .claim_batch("b3", "b", 7_000, 9_000)
+            .expect("after expiry")
+    );
+    assert!(store.shared() == matches!(t.db.engine(), super::Engine::Postgres));
+}

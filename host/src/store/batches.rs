@@ -148,6 +148,9 @@ pub struct PendingLine {
     pub body: String,
 }
 
+#[path = "batch_leases.rs"]
+mod leases;
+
 /// The batch tables.
 #[derive(Clone)]
 pub struct BatchStore {
@@ -315,7 +318,8 @@ impl BatchStore {
     ) -> Result<(), StoreError> {
         self.db
             .execute(
-                "UPDATE batch_lines SET result = $3, failed = $4
+                "UPDATE batch_lines SET result = $3, failed = $4, lease_owner = NULL,
+                        lease_until_ms = NULL
                  WHERE batch_id = $1 AND line = $2 AND result IS NULL",
                 params![id, line as i64, result.to_string(), failed],
             )

@@ -16,7 +16,13 @@ use std::collections::BTreeSet;
 const LOCK: i64 = 0x736c_7569_6365_0001;
 
 /// The migrations: (version, SQL), in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1_TABLES)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1_TABLES), (2, V2_LEASES)];
+
+/// Leases: which replica runs a batch line (or finalizes a batch), until when.
+const V2_LEASES: &str = r#"
+ALTER TABLE batch_lines ADD COLUMN lease_owner TEXT, ADD COLUMN lease_until_ms BIGINT;
+ALTER TABLE batches ADD COLUMN lease_owner TEXT, ADD COLUMN lease_until_ms BIGINT;
+"#;
 
 const V1_TABLES: &str = r#"
 CREATE TABLE keys (

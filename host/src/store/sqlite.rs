@@ -93,11 +93,15 @@ CREATE INDEX IF NOT EXISTS responses_expiry ON responses (expires_at);
 /// Brings a database made by an older gateway up to [`SCHEMA`].
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     // Columns added since the first schema: (table, column, definition).
-    const ADDED: [(&str, &str, &str); 4] = [
+    const ADDED: [(&str, &str, &str); 8] = [
         ("usage", "batch_id", "TEXT"),
         ("keys", "mcp_servers", "TEXT NOT NULL DEFAULT '[]'"),
         ("usage", "audio_seconds", "REAL NOT NULL DEFAULT 0"),
         ("usage", "team", "TEXT"),
+        ("batch_lines", "lease_owner", "TEXT"),
+        ("batch_lines", "lease_until_ms", "INTEGER"),
+        ("batches", "lease_owner", "TEXT"),
+        ("batches", "lease_until_ms", "INTEGER"),
     ];
     for (table, column, definition) in ADDED {
         let present: bool = conn.query_row(

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Lines read from the store at a time.
+/// Lines read from the store at a time (expiring a batch).
 const CHUNK: usize = 256;
 /// How often the supervisor looks for batches to run (after a restart, or one it missed).
 const SUPERVISE_EVERY: Duration = Duration::from_secs(2);
@@ -31,6 +31,57 @@ const MAX_RATE_WAIT: Duration = Duration::from_secs(60);
 
 fn now_s() -> u64 {
     now_ms() / 1000
+}
+
+/// The name this process takes leases under: a fresh one per process when the database is
+/// shared (PostgreSQL: replicas must not take each other's lines), one fixed name on SQLite (one
+/// gateway per file, which after a restart takes its own lines back at once).
+fn holder(gw: &Gateway) -> &'static str {
+    static REPLICA: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("replica-{:016x}", rand::random::<u64>()));
+    if gw.batches.shared() {
+        REPLICA.as_str()
+    } else {
+        "local"
+    }
+}
+
+fn lease_ms(gw: &Gateway) -> u64 {
+    gw.pipeline
+        .load()
+        .config
+        .batches
+        .lease_s
+        .saturating_mul(1000)
+}
+
+/// Renews this process's leases on batch `id` every third of a lease until dropped.
+struct Renewer(tokio::task::JoinHandle<()>);
+
+impl Renewer {
+    fn start(gw: &AppState, id: &str) -> Renewer {
+        let (gw, id) = (Arc::clone(gw), id.to_string());
+        Renewer(tokio::spawn(async move {
+            let lease = lease_ms(&gw);
+            let me = holder(&gw);
+            let mut tick = tokio::time::interval(Duration::from_millis((lease / 3).max(1)));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (store, id_s) = (gw.batches.clone(), id.clone());
+                let until = now_ms() + lease;
+                if let Err(e) = blocking(move || store.renew(&id_s, me, until)).await {
+                    tracing::warn!(batch = %id, error = %e, "cannot renew batch line leases");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Renewer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Starts the supervisor: it resumes every batch with work left, now and whenever one is found.
@@ -131,17 +182,26 @@ async fn run(gw: &AppState, id: &str, cancelled: &AtomicBool) -> Result<(), ApiE
         if now_s() >= expires_at {
             return expire(gw, b, &creator).await;
         }
-        let (store, id_s) = (gw.batches.clone(), id.to_string());
-        let pending = blocking(move || store.pending(&id_s, CHUNK)).await?;
+        let per_batch = gw.pipeline.load().config.batches.per_batch_concurrency;
+        let (store, id_s, me) = (gw.batches.clone(), id.to_string(), holder(gw));
+        let (now, lease) = (now_ms(), lease_ms(gw));
+        let claimed = per_batch.saturating_mul(2).max(1);
+        let pending = blocking(move || store.claim(&id_s, me, claimed, now, now + lease)).await?;
         if pending.is_empty() {
-            return finalize(gw, b, &creator, "completed").await;
+            let (store, id_s) = (gw.batches.clone(), id.to_string());
+            if blocking(move || store.pending(&id_s, 1)).await?.is_empty() {
+                return finalize(gw, b, &creator, "completed").await;
+            }
+            // Every line left is another replica's: it finishes them, or its leases run out and
+            // the supervisor brings this batch back here.
+            return Ok(());
         }
         let Some(endpoint) = llm_endpoint(&b.endpoint) else {
             return Err(ApiError::internal(
                 "The batch names an endpoint it cannot run.",
             ));
         };
-        let per_batch = gw.pipeline.load().config.batches.per_batch_concurrency;
+        let _renewer = Renewer::start(gw, id);
         futures::stream::iter(pending)
             .for_each_concurrent(per_batch, |line| {
                 let principal = principal.clone();
@@ -260,6 +320,12 @@ async fn finalize(
     creator: &Creator,
     status: &str,
 ) -> Result<(), ApiError> {
+    // One replica finishes a batch; the others leave it (and take over if its lease runs out).
+    let (store, id, me, at) = (gw.batches.clone(), b.id.clone(), holder(gw), now_ms());
+    let until = at + lease_ms(gw);
+    if !blocking(move || store.claim_batch(&id, me, at, until)).await? {
+        return Ok(());
+    }
     let now = now_s();
     if b.status != "cancelling" {
         b.status = "finalizing".into();
