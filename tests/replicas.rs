@@ -272,5 +272,8 @@ sha256 = "{hash}"
     let again = b.initialize().await;
     assert_ne!(again, session);
     assert!(!b.tool_names(&again).await.is_empty());
-    assert!(!a.tool_names(&session).await.is_empty(), "A's session goes on");
+    assert!(
+        !a.tool_names(&session).await.is_empty(),
+        "A's session goes on"
+    );
 }
