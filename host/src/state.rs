@@ -32,6 +32,8 @@ pub struct Gateway {
     pub keys: KeyStore,
     /// Uploaded files.
     pub files: FileStore,
+    /// File contents: the data folder, or an S3-compatible object store (`[files] store`).
+    pub contents: crate::store::Contents,
     /// Where multipart uploads of the audio and image endpoints are spooled while their request
     /// runs (`<data_dir>/uploads`).
     pub uploads_dir: std::path::PathBuf,
@@ -102,6 +104,7 @@ fn spawn_file_sweeper(gw: std::sync::Weak<Gateway>) {
             let every = g.pipeline.load().config.files.sweep_interval_s;
             let files = g.files.clone();
             let responses = g.responses.clone();
+            let contents = g.contents.clone();
             drop(g);
             let now = crate::time::now_ms() / 1000;
             let swept =
@@ -109,8 +112,14 @@ fn spawn_file_sweeper(gw: std::sync::Weak<Gateway>) {
             match swept {
                 Ok((files, responses)) => {
                     match files {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(files = n, "removed expired files"),
+                        Ok(ids) => {
+                            for id in &ids {
+                                contents.remove(id).await;
+                            }
+                            if !ids.is_empty() {
+                                tracing::info!(files = ids.len(), "removed expired files");
+                            }
+                        }
                         Err(e) => tracing::warn!(error = %e, "file sweep failed"),
                     }
                     match responses {
@@ -198,6 +207,8 @@ impl Gateway {
         let batches = BatchStore::new(db.clone());
         let responses = ResponseStore::new(db.clone());
         std::fs::create_dir_all(files.dir())?;
+        let contents = crate::store::Contents::from_config(&config.files, files.dir())
+            .map_err(|e| anyhow::anyhow!("{}: [files]: {e}", config.file.display()))?;
         let uploads_dir = config.data_dir().join("uploads");
         std::fs::create_dir_all(&uploads_dir)?;
         crate::endpoints::llm::sweep_uploads(&uploads_dir);
@@ -230,6 +241,7 @@ impl Gateway {
             db,
             keys,
             files,
+            contents,
             uploads_dir,
             batches,
             responses,

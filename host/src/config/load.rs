@@ -23,10 +23,11 @@ impl Config {
             key,
             reason,
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let mut raw: RawConfig = toml::from_str(text).map_err(|e| {
             let reason = e.to_string();
             err(None, reason.trim_end().replace('\n', " | "))
         })?;
+        from_environment(&mut raw).map_err(|(k, r)| err(Some(k), r))?;
         validate::validate(&raw).map_err(|(k, r)| err(Some(k), r))?;
         let prices = raw.pricing.table(file).map_err(|(k, r)| err(Some(k), r))?;
         let mut config = normalise(file, raw, prices.0);
@@ -45,6 +46,47 @@ impl Config {
                 .join(&self.storage.data_dir)
         }
     }
+}
+
+/// The environment variables that choose the shared stores (a container's settings): they
+/// replace `[storage] backend`, `[kv] backend` and `[kv] prefix`. The URLs have their own
+/// (`SLUICE_STORAGE_URL`, `SLUICE_KV_URL`), read where they are used.
+pub const BACKEND_ENV: [&str; 3] = [
+    "SLUICE_STORAGE_BACKEND",
+    "SLUICE_KV_BACKEND",
+    "SLUICE_KV_PREFIX",
+];
+
+fn from_environment(raw: &mut RawConfig) -> Result<(), (String, String)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if let Some(v) = var(BACKEND_ENV[0]) {
+        raw.storage.backend = match v.trim() {
+            "sqlite" => super::storage::StorageBackend::Sqlite,
+            "postgres" => super::storage::StorageBackend::Postgres,
+            other => {
+                return Err((
+                    "storage.backend".into(),
+                    format!("{} = `{other}`: must be sqlite or postgres", BACKEND_ENV[0]),
+                ));
+            }
+        };
+    }
+    if let Some(v) = var(BACKEND_ENV[1]) {
+        raw.kv.backend = match v.trim() {
+            "memory" => super::KvBackend::Memory,
+            "redis" => super::KvBackend::Redis,
+            other => {
+                return Err((
+                    "kv.backend".into(),
+                    format!("{} = `{other}`: must be memory or redis", BACKEND_ENV[1]),
+                ));
+            }
+        };
+    }
+    if let Some(v) = var(BACKEND_ENV[2]) {
+        raw.kv.prefix = v;
+    }
+    Ok(())
 }
 
 /// One form for each thing: models get their deployments, and built-in adapters that providers

@@ -29,7 +29,7 @@ pub use schema::{
     StorageBackend, StorageConfig,
 };
 pub use storage::STORAGE_URL_ENV;
-pub use tables::{BatchesConfig, FilesConfig, ResponsesConfig};
+pub use tables::{BatchesConfig, ContentStore, FilesConfig, ResponsesConfig};
 pub use telemetry::{LogConfig, LogFormat, OtlpProtocol, TelemetryConfig};
 pub use watch::FileWatch;
 

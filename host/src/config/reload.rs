@@ -110,6 +110,12 @@ impl Config {
         if self.runtime != new.runtime {
             out.push(format!("runtime: {:?} -> {:?}", self.runtime, new.runtime));
         }
+        let (f, nf) = (&self.files, &new.files);
+        if (f.store, &f.bucket, &f.prefix, &f.endpoint, &f.region)
+            != (nf.store, &nf.bucket, &nf.prefix, &nf.endpoint, &nf.region)
+        {
+            out.push("files (store, bucket, prefix, endpoint, region)".into());
+        }
         if self.kv != new.kv {
             out.push("kv (backend, url, prefix, on_unavailable, timeout_ms)".into());
         }

@@ -19,6 +19,34 @@ pub struct FilesConfig {
     /// How often expired files are removed, in seconds.
     #[serde(default = "default_sweep_interval")]
     pub sweep_interval_s: u64,
+    /// Where file contents live: `local` (`data_dir/files`, the default) or `s3` (any
+    /// S3-compatible object store, shared by every replica). Changing it takes a restart.
+    #[serde(default)]
+    pub store: ContentStore,
+    /// `s3`: the bucket.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// `s3`: prepended to every object's name (`sluice/files/`).
+    #[serde(default)]
+    pub prefix: String,
+    /// `s3`: the endpoint of an S3-compatible store (MinIO, R2, Ceph...); AWS's when absent.
+    /// Credentials come from the usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` variables.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `s3`: the region (`AWS_REGION` when absent, else `us-east-1`).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// `[files] store`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentStore {
+    /// `data_dir/files`.
+    #[default]
+    Local,
+    /// An S3-compatible object store.
+    S3,
 }
 
 impl Default for FilesConfig {
@@ -28,6 +56,11 @@ impl Default for FilesConfig {
             max_batch_file_bytes: default_max_batch_file_bytes(),
             max_owner_bytes: default_max_owner_bytes(),
             sweep_interval_s: default_sweep_interval(),
+            store: ContentStore::default(),
+            bucket: None,
+            prefix: String::new(),
+            endpoint: None,
+            region: None,
         }
     }
 }

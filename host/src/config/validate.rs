@@ -30,6 +30,12 @@ pub(super) fn validate(raw: &RawConfig) -> Result<(), Invalid> {
             return Err((format!("files.{key}"), "must be at least 1".into()));
         }
     }
+    if raw.files.store == super::ContentStore::S3 && raw.files.bucket.is_none() {
+        return Err((
+            "files.bucket".into(),
+            "`store = \"s3\"` needs the bucket that holds file contents".into(),
+        ));
+    }
     let b = &raw.batches;
     for (key, value) in [
         ("max_lines", b.max_lines as u64),

@@ -203,41 +203,27 @@ impl FileStore {
             .map(|b| b.max(0) as u64)
     }
 
-    /// Deletes `owner`'s file `id` (record and bytes); false if there is none.
+    /// Deletes `owner`'s file `id` (its record: the caller removes its bytes from
+    /// [`super::Contents`]); false if there is none.
     pub fn delete(&self, owner: &str, id: &str) -> Result<bool, StoreError> {
         let n = self.db.execute(
             "DELETE FROM files WHERE id = $1 AND owner = $2",
             params![id, owner],
         )?;
-        if n > 0 {
-            self.remove_bytes(id);
-        }
         Ok(n > 0)
     }
 
-    /// Removes every file expired by `now`: records, then bytes. Returns how many.
-    pub fn sweep(&self, now: u64) -> Result<usize, StoreError> {
-        let ids = self
-            .db
+    /// Removes the record of every file expired by `now`; returns their ids (whose bytes the
+    /// caller removes).
+    pub fn sweep(&self, now: u64) -> Result<Vec<String>, StoreError> {
+        self.db
             .query(
                 "DELETE FROM files WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING id",
                 params![now as i64],
             )?
             .iter()
             .map(|r| r.get::<String>(0))
-            .collect::<Result<Vec<_>, _>>()?;
-        for id in &ids {
-            self.remove_bytes(id);
-        }
-        Ok(ids.len())
-    }
-
-    fn remove_bytes(&self, id: &str) {
-        if let Err(e) = std::fs::remove_file(self.path(id))
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(file = id, error = %e, "cannot remove a file's bytes");
-        }
+            .collect()
     }
 }
 
@@ -312,6 +298,6 @@ mod tests {
         assert!(store.delete("ann", "f4").expect("delete"));
         assert!(!store.delete("bob", "f1").expect("delete"));
         assert!(store.delete("ann", "f1").expect("delete"));
-        assert_eq!(store.sweep(200).expect("sweep"), 1);
+        assert_eq!(store.sweep(200).expect("sweep").len(), 1);
     }
 }

@@ -7,6 +7,7 @@
 #[cfg(test)]
 mod batch_tests;
 mod batches;
+mod contents;
 mod db;
 #[cfg(test)]
 mod db_tests;
@@ -26,6 +27,7 @@ pub use batches::{
     ACTIVE, Batch, BatchError, BatchErrors, BatchStore, BatchUsage, CachedTokens, Creator,
     PendingLine, ReasoningTokens, RequestCounts,
 };
+pub use contents::{ContentError, Contents};
 pub use db::{Db, Engine, Exec, PgError, StoreError, Tx};
 pub use files::{FileList, FileRecord, FileStore, ListOrder};
 pub use keys::{KeyRecord, KeyStore, NewKey, hash_secret, new_secret};

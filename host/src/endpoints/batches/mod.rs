@@ -163,9 +163,10 @@ async fn create_batch(gw: &AppState, caller: &Caller, req: Request) -> Result<Re
         ))
         .param("input_file_id"));
     }
-    let text = tokio::fs::read(gw.files.path(&input.id))
-        .await
-        .map_err(|_| ApiError::internal("The gateway could not read the input file."))?;
+    let text = gw.contents.read(&input.id).await.map_err(|e| {
+        tracing::error!(file = %input.id, error = %e, "a batch's input cannot be read");
+        ApiError::internal("The gateway could not read the input file.")
+    })?;
     let now = now_ms() / 1000;
     let mut batch = Batch {
         id: format!(
@@ -205,7 +206,7 @@ async fn create_batch(gw: &AppState, caller: &Caller, req: Request) -> Result<Re
     };
     let (pipeline, principal) = (caller.pipeline.clone(), caller.principal.clone());
     let endpoint = new.endpoint;
-    let checked = tokio::task::spawn_blocking(move || match String::from_utf8(text) {
+    let checked = tokio::task::spawn_blocking(move || match String::from_utf8(text.to_vec()) {
         Ok(text) => validate::lines(&text, &endpoint, cfg.max_lines, |m| {
             validate::model_ok(&pipeline, &principal, m)
         }),

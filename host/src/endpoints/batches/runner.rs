@@ -391,20 +391,14 @@ async fn write_file(
         owner: creator.owner.clone(),
         content_type: "application/jsonl".into(),
     };
-    let files = gw.files.clone();
-    let stored = record.clone();
-    blocking(move || -> Result<(), ApiError> {
-        let path = files.path(&stored.id);
-        let tmp = files.dir().join(format!(".batch-{}", stored.id));
-        std::fs::write(&tmp, text.as_bytes())
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot write a batch's results");
-                ApiError::internal("The gateway could not store a batch's results.")
-            })?;
-        files.insert(&stored)?;
-        Ok(())
-    })
-    .await?;
+    gw.contents
+        .put_bytes(&record.id, Bytes::from(text))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot write a batch's results");
+            ApiError::internal("The gateway could not store a batch's results.")
+        })?;
+    let (files, stored) = (gw.files.clone(), record.clone());
+    blocking(move || files.insert(&stored)).await?;
     Ok(record.id)
 }

@@ -184,6 +184,7 @@ async fn remove(State(gw): State<AppState>, Path(id): Path<String>, caller: Call
     let (files, owner, id2) = (gw.files.clone(), caller.owner().to_string(), id.clone());
     let result = match blocking(move || files.delete(&owner, &id2)).await {
         Ok(true) => {
+            gw.contents.remove(&id).await;
             Ok(Json(json!({ "id": id, "object": "file", "deleted": true })).into_response())
         }
         Ok(false) => Err(not_found(&id)),
@@ -195,13 +196,19 @@ async fn remove(State(gw): State<AppState>, Path(id): Path<String>, caller: Call
 async fn content(State(gw): State<AppState>, Path(id): Path<String>, caller: Caller) -> Response {
     let result = async {
         let f = find(&gw, caller.owner(), &id).await?;
-        let file = tokio::fs::File::open(gw.files.path(&f.id))
-            .await
-            .map_err(|e| {
-                tracing::error!(file = %f.id, error = %e, "a file's bytes are missing");
+        let bytes = gw.contents.stream(&f.id).await.map_err(|e| {
+            tracing::error!(file = %f.id, error = %e, "a file's bytes cannot be read");
+            if e.is_missing() {
                 not_found(&f.id)
-            })?;
-        let mut resp = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(file)));
+            } else {
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "The gateway's file store is unavailable; try again shortly.",
+                )
+            }
+        })?;
+        let mut resp = Response::new(Body::from_stream(bytes));
         let h = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&f.content_type) {
             h.insert(header::CONTENT_TYPE, v);

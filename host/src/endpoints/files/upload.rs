@@ -145,28 +145,37 @@ pub(super) async fn upload(
     };
     let max_owner = cfg.max_owner_bytes;
     let stored = record.clone();
-    blocking(move || -> Result<(), ApiError> {
-        let dest = files.path(&stored.id);
-        std::fs::rename(&path, &dest).map_err(io_error)?;
-        // The quota check and the record are one statement: concurrent uploads cannot pass the
-        // owner's limit together.
-        match files.insert_within(&stored, max_owner, now) {
-            Ok(true) => Ok(()),
-            Ok(false) => {
-                let _ = std::fs::remove_file(&dest);
-                let used = files.owner_bytes(&stored.owner, now).unwrap_or(0);
-                Err(too_large(
-                    &format!("Your stored files ({used} bytes) plus this one"),
-                    max_owner,
-                ))
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&dest);
-                Err(e.into())
-            }
+    gw.contents.put_file(&id, &path).await.map_err(|e| {
+        tracing::error!(file = %id, error = %e, "storing an upload failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "The gateway could not store the file; try again shortly.",
+        )
+    })?;
+    // The quota check and the record are one statement: concurrent uploads cannot pass the
+    // owner's limit together.
+    let checked = blocking(move || -> Result<Option<u64>, ApiError> {
+        match files.insert_within(&stored, max_owner, now)? {
+            true => Ok(None),
+            false => Ok(Some(files.owner_bytes(&stored.owner, now).unwrap_or(0))),
         }
     })
-    .await?;
+    .await;
+    match checked {
+        Ok(None) => {}
+        Ok(Some(used)) => {
+            gw.contents.remove(&id).await;
+            return Err(too_large(
+                &format!("Your stored files ({used} bytes) plus this one"),
+                max_owner,
+            ));
+        }
+        Err(e) => {
+            gw.contents.remove(&id).await;
+            return Err(e);
+        }
+    }
     temp.0 = None; // moved into place
     Ok((StatusCode::OK, axum::Json(record)).into_response())
 }

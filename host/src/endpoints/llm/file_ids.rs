@@ -58,12 +58,10 @@ impl Exchange {
                 .code("files_too_large")
                 .param(param));
             }
-            let bytes = tokio::fs::read(self.gw.files.path(&f.id))
-                .await
-                .map_err(|e| {
-                    tracing::error!(file = %f.id, error = %e, "a file's bytes are missing");
-                    ApiError::internal("The gateway could not read a file the request names.")
-                })?;
+            let bytes = self.gw.contents.read(&f.id).await.map_err(|e| {
+                tracing::error!(file = %f.id, error = %e, "a file's bytes are missing");
+                ApiError::internal("The gateway could not read a file the request names.")
+            })?;
             let data = base64::engine::general_purpose::STANDARD.encode(bytes);
             let url = format!("data:{};base64,{data}", f.content_type);
             inlined.insert(id, (f.filename, url));
