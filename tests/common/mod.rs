@@ -49,6 +49,35 @@ pub struct Gateway {
     pub url: String,
     /// The folder holding its config (and anything the test puts beside it).
     pub dir: tempfile::TempDir,
+    /// The shared stores it runs on (see [`shared_stores_env`]), kept for a restart.
+    shared_env: Vec<(String, String)>,
+}
+
+/// With `SLUICE_TEST_SHARED_STORES=1` (the second pass of `scripts/test`), every gateway the
+/// suites start keeps its records in a fresh PostgreSQL database and its plugins' counters in the
+/// run's Redis under a prefix of its own, through the environment variables that override
+/// `[storage]` and `[kv]`: the suites' own configs do not change.
+fn shared_stores_env() -> Vec<(String, String)> {
+    if std::env::var("SLUICE_TEST_SHARED_STORES").as_deref() != Ok("1") {
+        return Vec::new();
+    }
+    let redis = std::env::var("SLUICE_TEST_REDIS_URL")
+        .expect("SLUICE_TEST_SHARED_STORES=1 needs SLUICE_TEST_REDIS_URL (scripts/services start)");
+    vec![
+        ("SLUICE_STORAGE_BACKEND".into(), "postgres".into()),
+        ("SLUICE_STORAGE_URL".into(), postgres::fresh_database()),
+        ("SLUICE_KV_BACKEND".into(), "redis".into()),
+        ("SLUICE_KV_URL".into(), redis),
+        (
+            "SLUICE_KV_PREFIX".into(),
+            format!("it{:016x}:", rand::random::<u64>()),
+        ),
+    ]
+}
+
+/// True when the suites run on the shared stores (some checks read SQLite's file directly).
+pub fn on_shared_stores() -> bool {
+    std::env::var("SLUICE_TEST_SHARED_STORES").as_deref() == Ok("1")
 }
 
 impl Gateway {
@@ -82,6 +111,14 @@ impl Gateway {
 
     /// Starts the gateway on `dir/gateway.toml`.
     pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Gateway {
+        Gateway::spawn(dir, env, shared_stores_env())
+    }
+
+    fn spawn(
+        dir: tempfile::TempDir,
+        env: &[(&str, &str)],
+        shared_env: Vec<(String, String)>,
+    ) -> Gateway {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
         cmd.arg("serve")
             .arg("--config")
@@ -90,6 +127,13 @@ impl Gateway {
             .env("SLUICE_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        for (k, v) in &shared_env {
+            cmd.env(k, v);
+            if k == "SLUICE_STORAGE_URL" {
+                // For the checks that read the records directly (`usage_statuses`).
+                std::fs::write(dir.path().join(".storage_url"), v).expect("write .storage_url");
+            }
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -112,7 +156,12 @@ impl Gateway {
                 panic!("the gateway did not start (exit: {status:?})");
             }
         };
-        Gateway { child, url, dir }
+        Gateway {
+            child,
+            url,
+            dir,
+            shared_env,
+        }
     }
 
     /// Tries to start a gateway that should refuse its config; returns its exit status and stderr.
@@ -141,7 +190,7 @@ impl Gateway {
     /// Starts a new gateway process on this one's folder (config and data), after it stopped.
     pub fn restart(mut self) -> Gateway {
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
-        Gateway::start_in(dir, &[])
+        Gateway::spawn(dir, &[], std::mem::take(&mut self.shared_env))
     }
 
     /// Sends SIGTERM and waits (at most 30 s) for the process to exit; true if it exited cleanly.
@@ -275,13 +324,20 @@ pub fn now_ms() -> u64 {
 pub async fn usage_statuses(dir: &Path, filter: &str, count: usize) -> Vec<i64> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let sql = format!("SELECT status FROM usage WHERE {filter} ORDER BY id");
+    let shared = std::fs::read_to_string(dir.join(".storage_url")).ok();
     loop {
-        let found: Vec<i64> = rusqlite::Connection::open(dir.join("data/sluice.db"))
-            .and_then(|db| {
-                let mut q = db.prepare(&sql)?;
-                q.query_map([], |r| r.get(0))?.collect()
-            })
-            .unwrap_or_default();
+        let found: Vec<i64> = match &shared {
+            Some(url) => postgres::query(url, &sql)
+                .iter()
+                .filter_map(|s| s.trim().parse().ok())
+                .collect(),
+            None => rusqlite::Connection::open(dir.join("data/sluice.db"))
+                .and_then(|db| {
+                    let mut q = db.prepare(&sql)?;
+                    q.query_map([], |r| r.get(0))?.collect()
+                })
+                .unwrap_or_default(),
+        };
         if found.len() >= count || std::time::Instant::now() > deadline {
             return found;
         }
