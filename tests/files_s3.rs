@@ -5,12 +5,12 @@
 
 mod common;
 
+use common::files::{batch_lines, upload_file};
 use common::{Gateway, KEY, auth_section, client};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BOUNDARY: &str = "sluice-s3-boundary";
 const BUCKET: &str = "sluice-files";
 
 /// moto's S3 server on a free port; killed on drop.
@@ -103,24 +103,9 @@ provider = "echo"
 }
 
 async fn upload(gw: &Gateway, jsonl: &str) -> Value {
-    let body = format!(
-        "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n\
-         --{BOUNDARY}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\
-         {jsonl}\r\n--{BOUNDARY}--\r\n"
-    );
-    let r = client()
-        .post(gw.at("/v1/files"))
-        .bearer_auth(KEY)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), 200);
-    r.json().await.expect("file")
+    let (status, file) = upload_file(gw, KEY, "batch", "in.jsonl", jsonl.as_bytes()).await;
+    assert_eq!(status, 200, "{file}");
+    file
 }
 
 async fn content(gw: &Gateway, id: &str) -> (u16, String) {
@@ -149,12 +134,7 @@ async fn file_contents_live_in_the_bucket() {
             ("AWS_SECRET_ACCESS_KEY", "test"),
         ],
     );
-    let mut jsonl = String::new();
-    for i in 0..3 {
-        let line = json!({"custom_id": format!("c{i}"), "method": "POST", "url": "/v1/chat/completions",
-            "body": {"model": "echo", "messages": [{"role": "user", "content": format!("line {i}")}]}});
-        jsonl.push_str(&format!("{line}\n"));
-    }
+    let jsonl = batch_lines(3, "echo");
     let file = upload(&gw, &jsonl).await;
     let id = file["id"].as_str().expect("id").to_string();
     let (status, stored) = moto.object(&format!("sluice/{id}")).await;
@@ -233,24 +213,8 @@ async fn an_unreachable_object_store_is_a_clear_503_not_a_lost_file() {
             ("AWS_SECRET_ACCESS_KEY", "test"),
         ],
     );
-    let body = format!(
-        "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n\
-         --{BOUNDARY}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\
-         {{}}\r\n--{BOUNDARY}--\r\n"
-    );
-    let r = client()
-        .post(gw.at("/v1/files"))
-        .bearer_auth(KEY)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), 503);
-    let v: Value = r.json().await.expect("json");
+    let (status, v) = upload_file(&gw, KEY, "batch", "in.jsonl", b"{}").await;
+    assert_eq!(status, 503);
     assert!(
         v["error"]["message"]
             .as_str()

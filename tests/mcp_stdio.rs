@@ -186,3 +186,13 @@ async fn a_reload_that_removes_a_server_ends_its_sessions() {
     .await;
     assert_eq!(again.status, 404);
 }
+
+/// `sluice serve --config gateway.toml` from the config's folder: the stdio server starts in that
+/// folder (a config path without a folder part once gave it an empty working directory).
+#[tokio::test]
+async fn a_stdio_server_starts_when_the_config_path_has_no_folder() {
+    let gw = Gateway::start_from_its_folder(&config(true));
+    let c = McpClient::new(&gw.url, "local", KEY);
+    let sid = c.initialize().await;
+    assert_eq!(c.tool_names(&sid).await, ["echo", "ask_client", "crash"]);
+}

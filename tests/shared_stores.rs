@@ -9,193 +9,13 @@
 
 mod common;
 
-use common::mock::Mock;
-use common::postgres::{fresh_database, query};
-use common::redis::Redis;
-use common::{Gateway, KEY, client, key_hash};
+use common::cluster::{ADMIN, Seen, Shared, settled_rows, start_load, stop_load};
+use common::files::{batch_lines, upload_file};
+use common::{Gateway, KEY, client};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-const ADMIN: &str = "sk-admin-shared";
-const BOUNDARY: &str = "sluice-shared-boundary";
-
-/// The stores every replica shares, and the config they all run.
-struct Shared {
-    db_url: String,
-    _redis: Redis,
-    files: tempfile::TempDir,
-    mock: Mock,
-}
-
-impl Shared {
-    async fn new() -> Shared {
-        Shared {
-            db_url: fresh_database(),
-            _redis: Redis::start(),
-            files: tempfile::tempdir().expect("dir"),
-            mock: Mock::start().await,
-        }
-    }
-
-    fn config(&self) -> String {
-        format!(
-            r#"
-[storage]
-backend = "postgres"
-url = "{db}"
-data_dir = "{data}"
-pool_size = 4
-
-[kv]
-backend = "redis"
-url = "{redis}"
-
-[batches]
-per_batch_concurrency = 4
-lease_s = 3
-
-[[plugins]]
-name = "auth"
-stage = "auth"
-source = "builtin:key-auth"
-[[plugins.config.keys]]
-id = "test"
-sha256 = "{hash}"
-
-[[plugins]]
-name = "limits"
-stage = "policy"
-source = "builtin:rate-limit"
-[plugins.config]
-rpm = 1000000
-
-[[providers]]
-name = "mock"
-adapter = "openai"
-base_url = "{mock}/v1"
-
-[[models]]
-name = "gpt-test"
-provider = "mock"
-upstream_model = "mock-model"
-
-[[models]]
-name = "slow"
-provider = "mock"
-upstream_model = "mock-50ms"
-"#,
-            db = self.db_url,
-            data = self.files.path().display(),
-            redis = self._redis.url(),
-            hash = key_hash(KEY),
-            mock = self.mock.url,
-        )
-    }
-
-    fn replica(&self) -> Gateway {
-        Gateway::start_with(&self.config(), &[("SLUICE_ADMIN_KEY", ADMIN)])
-    }
-
-    /// The request ids of the usage rows written so far.
-    fn rows(&self) -> Vec<String> {
-        query(&self.db_url, "SELECT request_id FROM usage ORDER BY id")
-    }
-}
-
-/// A response the load saw: the replica it came from, its request id, and when it ended.
-#[derive(Debug, Clone)]
-struct Seen {
-    replica: usize,
-    request_id: String,
-    at: Instant,
-}
-
-/// Sends chats one after another over the replicas whose URL is set, until `stop`.
-async fn load(
-    urls: Arc<std::sync::Mutex<Vec<Option<String>>>>,
-    stop: Arc<AtomicBool>,
-) -> Vec<Seen> {
-    let mut seen = Vec::new();
-    let mut i = 0usize;
-    while !stop.load(Ordering::SeqCst) {
-        i += 1;
-        let target = {
-            let urls = urls.lock().expect("urls");
-            let live: Vec<(usize, String)> = urls
-                .iter()
-                .enumerate()
-                .filter_map(|(n, u)| u.clone().map(|u| (n, u)))
-                .collect();
-            live.get(i % live.len().max(1)).cloned()
-        };
-        let Some((replica, url)) = target else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let sent = client()
-            .post(format!("{url}/v1/chat/completions"))
-            .bearer_auth(KEY)
-            .json(&json!({"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}))
-            .send()
-            .await;
-        // A replica going away refuses or drops the connection: no answer, no row.
-        if let Ok(r) = sent
-            && let Some(id) = r
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-        {
-            let request_id = id.to_string();
-            if r.bytes().await.is_ok() {
-                seen.push(Seen {
-                    replica,
-                    request_id,
-                    at: Instant::now(),
-                });
-            }
-        }
-    }
-    seen
-}
-
-fn start_load(
-    urls: &Arc<std::sync::Mutex<Vec<Option<String>>>>,
-    clients: usize,
-) -> (Arc<AtomicBool>, Vec<tokio::task::JoinHandle<Vec<Seen>>>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let tasks = (0..clients)
-        .map(|_| tokio::spawn(load(Arc::clone(urls), Arc::clone(&stop))))
-        .collect();
-    (stop, tasks)
-}
-
-async fn stop_load(
-    stop: Arc<AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<Vec<Seen>>>,
-) -> Vec<Seen> {
-    stop.store(true, Ordering::SeqCst);
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("load task"));
-    }
-    all
-}
-
-/// Waits until the rows stop growing (every replica's writer has flushed) and returns them.
-async fn settled_rows(shared: &Shared) -> Vec<String> {
-    let mut last = shared.rows();
-    loop {
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        let now = shared.rows();
-        if now.len() == last.len() {
-            return now;
-        }
-        last = now;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn usage_adds_up_across_a_rolling_restart_of_every_replica_under_load() {
@@ -267,32 +87,15 @@ async fn a_replica_killed_mid_load_costs_only_its_in_flight_requests() {
 
 /// Uploads `n` lines for the model `slow` through `gw` and starts a batch of them.
 async fn start_batch(gw: &Gateway, n: usize) -> String {
-    let mut jsonl = String::new();
-    for i in 0..n {
-        let line = json!({ "custom_id": format!("line-{i}"), "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": { "model": "slow", "messages": [{ "role": "user", "content": format!("line-{i}") }] } });
-        jsonl.push_str(&format!("{line}\n"));
-    }
-    let body = format!(
-        "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n\
-         --{BOUNDARY}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n\
-         {jsonl}\r\n--{BOUNDARY}--\r\n"
-    );
-    let file: Value = client()
-        .post(gw.at("/v1/files"))
-        .bearer_auth(KEY)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("file");
+    let (status, file) = upload_file(
+        gw,
+        KEY,
+        "batch",
+        "in.jsonl",
+        batch_lines(n, "slow").as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{file}");
     let batch: Value = client()
         .post(gw.at("/v1/batches"))
         .bearer_auth(KEY)
@@ -382,6 +185,37 @@ async fn a_batch_goes_on_when_a_replica_running_its_lines_is_killed() {
         repeated <= 4,
         "only the killed replica's in-flight lines (at most 4) run twice: {calls:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_requests_over_three_replicas_on_both_stores_let_exactly_ten_through() {
+    let shared = Shared::new().await;
+    let gws: Vec<Gateway> = (0..3).map(|_| shared.limited_replica(10)).collect();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let url = gws[i % 3].at("/v1/chat/completions");
+            tokio::spawn(async move {
+                client()
+                    .post(url)
+                    .bearer_auth(KEY)
+                    .json(&json!({"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}))
+                    .send()
+                    .await
+                    .expect("chat")
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    let count = |s: u16| statuses.iter().filter(|x| **x == s).count();
+    assert_eq!((count(200), count(429)), (10, 40), "{statuses:?}");
+    // Every answer is in the shared usage table, the refused ones too.
+    let rows = settled_rows(&shared).await;
+    assert_eq!(rows.len(), 50);
 }
 
 #[tokio::test]

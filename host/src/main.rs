@@ -142,7 +142,18 @@ fn serve(config_path: PathBuf) -> anyhow::Result<()> {
             drain: Duration::from_millis(server.shutdown_drain_ms),
             tls: gw.tls.clone(),
         };
-        let mut cores = sluice::http::cores::Cores::start(listeners, &sluice::app(std::sync::Arc::clone(&gw)), &limits)?;
+        // Each serving thread opens its own connection to a shared kv store (Redis) before it
+        // serves, so no request waits for one to be made.
+        let kv = std::sync::Arc::clone(&gw.backends.kv);
+        let warm: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(move || {
+            let kv = std::sync::Arc::clone(&kv);
+            tokio::spawn(async move {
+                if let Err(e) = kv.ping().await {
+                    tracing::warn!(error = %e, "the kv store does not answer yet");
+                }
+            });
+        });
+        let mut cores = sluice::http::cores::Cores::start(listeners, &sluice::app(std::sync::Arc::clone(&gw)), &limits, warm)?;
         // Tests and scripts read this line to find the port when listening on :0.
         let scheme = if gw.tls.is_some() { "https" } else { "http" };
         println!("sluice listening on {scheme}://{addr}");

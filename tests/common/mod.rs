@@ -3,7 +3,9 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod certs;
+pub mod cluster;
 pub mod evil;
+pub mod files;
 pub mod mcp_client;
 pub mod mcp_mock;
 pub mod mock;
@@ -111,18 +113,33 @@ impl Gateway {
 
     /// Starts the gateway on `dir/gateway.toml`.
     pub fn start_in(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Gateway {
-        Gateway::spawn(dir, env, shared_stores_env())
+        Gateway::spawn(dir, env, shared_stores_env(), false)
+    }
+
+    /// Like [`Gateway::start`], run from the config's folder as `--config gateway.toml` (a path
+    /// without a folder part, as an operator in that folder would type it).
+    pub fn start_from_its_folder(config: &str) -> Gateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("gateway.toml"), config).expect("write config");
+        Gateway::spawn(dir, &[], shared_stores_env(), true)
     }
 
     fn spawn(
         dir: tempfile::TempDir,
         env: &[(&str, &str)],
         shared_env: Vec<(String, String)>,
+        relative: bool,
     ) -> Gateway {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        let config = if relative {
+            cmd.current_dir(dir.path());
+            PathBuf::from("gateway.toml")
+        } else {
+            dir.path().join("gateway.toml")
+        };
         cmd.arg("serve")
             .arg("--config")
-            .arg(dir.path().join("gateway.toml"))
+            .arg(config)
             .env("SLUICE_LISTEN", "127.0.0.1:0")
             .env("SLUICE_LOG", "error")
             .stdout(Stdio::piped())
@@ -190,7 +207,7 @@ impl Gateway {
     /// Starts a new gateway process on this one's folder (config and data), after it stopped.
     pub fn restart(mut self) -> Gateway {
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
-        Gateway::spawn(dir, &[], std::mem::take(&mut self.shared_env))
+        Gateway::spawn(dir, &[], std::mem::take(&mut self.shared_env), false)
     }
 
     /// Sends SIGTERM and waits (at most 30 s) for the process to exit; true if it exited cleanly.

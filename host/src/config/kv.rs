@@ -14,7 +14,8 @@ pub struct KvConfig {
     /// `memory` (one process; the default) or `redis` (shared by every replica).
     #[serde(default)]
     pub backend: KvBackend,
-    /// The Redis URL (`redis://host:6379/0`, `rediss://` for TLS); `SLUICE_KV_URL` overrides it.
+    /// The Redis URL (`redis://host:6379/0`, or `unix:///path`; no TLS yet); `SLUICE_KV_URL`
+    /// overrides it.
     #[serde(default)]
     pub url: Option<String>,
     /// Every key Sluice writes to Redis starts with this, so several gateways (or other programs)
@@ -95,8 +96,15 @@ pub(super) fn validate(kv: &KvConfig) -> Result<(), (String, String)> {
                 format!("`backend = \"redis\"` needs a url (or the {KV_URL_ENV} variable)"),
             ));
         };
+        if url.starts_with("rediss://") {
+            return Err((
+                "kv.url".into(),
+                "TLS to Redis (rediss://) is not supported yet: use redis:// on a private network \
+                 or through a TLS tunnel"
+                    .into(),
+            ));
+        }
         if !(url.starts_with("redis://")
-            || url.starts_with("rediss://")
             || url.starts_with("redis+unix://")
             || url.starts_with("unix://"))
         {
@@ -138,6 +146,15 @@ mod tests {
         let kv = parse("backend = \"redis\"\nurl = \"http://x\"").expect("parse");
         if std::env::var(KV_URL_ENV).is_err() {
             assert_eq!(validate(&kv).expect_err("not redis").0, "kv.url");
+        }
+        let kv = parse("backend = \"redis\"\nurl = \"rediss://h:6380/0\"").expect("parse");
+        if std::env::var(KV_URL_ENV).is_err() {
+            assert!(
+                validate(&kv)
+                    .expect_err("no tls")
+                    .1
+                    .contains("not supported")
+            );
         }
         let kv = parse("backend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"").expect("parse");
         assert!(validate(&kv).is_ok());

@@ -103,11 +103,13 @@ async fn keep_timers_near() {
 
 impl Cores {
     /// Starts one serving thread per listener. The connection cap of `limits` holds over all
-    /// of them together.
+    /// of them together. `on_thread_start` runs on each thread's runtime before it serves (to
+    /// open the thread's own connections to shared stores, say).
     pub fn start(
         listeners: Vec<std::net::TcpListener>,
         app: &Router,
         limits: &Limits,
+        on_thread_start: Arc<dyn Fn() + Send + Sync>,
     ) -> std::io::Result<Cores> {
         let permits = Arc::new(Semaphore::new(limits.max_connections));
         let stop = CancellationToken::new();
@@ -126,12 +128,14 @@ impl Cores {
             let (done, served) = tokio::sync::oneshot::channel();
             let (app, limits, permits) = (app.clone(), limits.clone(), Arc::clone(&permits));
             let (stop, release) = (stop.clone(), release.clone());
+            let on_start = Arc::clone(&on_thread_start);
             let thread = std::thread::Builder::new()
                 .name(format!("sluice-core-{}", i + 1))
                 .spawn(move || {
                     CORE.with(|c| c.set(i + 1));
                     runtime.spawn(keep_timers_near());
                     runtime.block_on(async move {
+                        on_start();
                         match tokio::net::TcpListener::from_std(std_listener) {
                             Ok(listener) => {
                                 serve(listener, app, limits, permits, stop.cancelled_owned()).await;

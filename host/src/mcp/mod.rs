@@ -98,7 +98,12 @@ impl McpHub {
         self.idle_ms
             .store(mcp.session_idle_timeout_ms, Ordering::Relaxed);
         self.max_sessions.store(mcp.max_sessions, Ordering::Relaxed);
-        let dir = config_file.parent().unwrap_or_else(|| Path::new("."));
+        // A config named without a folder (`--config gateway.toml`) has the empty path as its
+        // parent, which is no working directory for a stdio server: that is the current folder.
+        let dir = config_file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."));
         let mut stopped = Vec::new();
         {
             let mut servers = lock(&self.servers);
