@@ -3,6 +3,7 @@
 //! pipeline (`runner`), for every provider. A batch belongs to the key owner who created it; to
 //! every other owner it does not exist (404).
 
+mod leases;
 pub mod runner;
 mod validate;
 

@@ -6,6 +6,7 @@
 //! with the lines that have none. Cancel stops new lines at once and finalizes with what ran; the
 //! 24 h window ends the lines left as `batch_expired`.
 
+use super::leases::{Renewer, holder, lease_ms};
 use super::llm_endpoint;
 use crate::endpoints::llm;
 use crate::error::{ApiError, blocking};
@@ -31,57 +32,6 @@ const MAX_RATE_WAIT: Duration = Duration::from_secs(60);
 
 fn now_s() -> u64 {
     now_ms() / 1000
-}
-
-/// The name this process takes leases under: a fresh one per process when the database is
-/// shared (PostgreSQL: replicas must not take each other's lines), one fixed name on SQLite (one
-/// gateway per file, which after a restart takes its own lines back at once).
-fn holder(gw: &Gateway) -> &'static str {
-    static REPLICA: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| format!("replica-{:016x}", rand::random::<u64>()));
-    if gw.batches.shared() {
-        REPLICA.as_str()
-    } else {
-        "local"
-    }
-}
-
-fn lease_ms(gw: &Gateway) -> u64 {
-    gw.pipeline
-        .load()
-        .config
-        .batches
-        .lease_s
-        .saturating_mul(1000)
-}
-
-/// Renews this process's leases on batch `id` every third of a lease until dropped.
-struct Renewer(tokio::task::JoinHandle<()>);
-
-impl Renewer {
-    fn start(gw: &AppState, id: &str) -> Renewer {
-        let (gw, id) = (Arc::clone(gw), id.to_string());
-        Renewer(tokio::spawn(async move {
-            let lease = lease_ms(&gw);
-            let me = holder(&gw);
-            let mut tick = tokio::time::interval(Duration::from_millis((lease / 3).max(1)));
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let (store, id_s) = (gw.batches.clone(), id.clone());
-                let until = now_ms() + lease;
-                if let Err(e) = blocking(move || store.renew(&id_s, me, until)).await {
-                    tracing::warn!(batch = %id, error = %e, "cannot renew batch line leases");
-                }
-            }
-        }))
-    }
-}
-
-impl Drop for Renewer {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// Starts the supervisor: it resumes every batch with work left, now and whenever one is found.
